@@ -1,0 +1,159 @@
+/* isolate-init: pid 1 of every sandbox. A static binary with no libc.
+ *
+ *   fds at start: 0-2 the sandbox's stdio, 3 the sealed plan, 4 the sync pipe,
+ *   5 the record pipe (record.h).
+ *
+ * It waits for the supervisor's GO byte, runs the sandbox ops, forks the
+ * command, which runs the command ops and execs. Then it reaps every process
+ * that ends up parented to it, forwards the signals it gets to the command,
+ * and when the command ends sends its exact wait status and exits with the
+ * matching code, which ends the rest of the pid namespace. */
+#include <errno.h>
+#include <linux/signalfd.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "ops_run.h"
+#include "plan.h"
+#include "record.h"
+#include "sys.h"
+
+#define ALL_SIGNALS (~0UL)
+
+static __attribute__((noreturn)) void fail(int32_t index, int32_t code, long err, int exit_code) {
+  record_send(FD_RECORD, REC_ERROR, index, code, (int32_t)-err, 0, 0);
+  sys_exit(exit_code);
+}
+
+static int run_sandbox_op(const struct plan_op *op) {
+  switch (op->code) {
+    case OP_MOUNT_PRIVATE: return op_mount_private();
+    case OP_UNSHARE: return op_unshare(op);
+    case OP_HOSTNAME: return op_hostname(op);
+    case OP_LOOPBACK_UP: return op_loopback_up();
+    case OP_MOUNT: return op_mount(op);
+    default: return -ENOSYS;
+  }
+}
+
+static int run_command_op(const struct plan_op *op) {
+  switch (op->code) {
+    case OP_SETSID: return op_setsid();
+    case OP_KEYRING: return op_keyring();
+    case OP_CHDIR: return op_chdir(op);
+    case OP_RLIMIT: return op_rlimit(op);
+    case OP_EXEC: return op_exec(op);
+    default: return -ENOSYS;
+  }
+}
+
+/* The command's process: the command ops, then exec. Never returns. */
+static __attribute__((noreturn)) void command(const uint8_t *plan, uint32_t len, uint32_t off,
+                                              struct plan_op *op) {
+  process_reset_signals();
+  /* If the init dies (it dies with the supervisor), so does the command,
+   * also when there is no pid namespace to end it. */
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* Nothing of the init's reaches the command; the record pipe closes on exec,
+   * which is how the supervisor learns the exec happened. */
+  SYS3(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+  do {
+    int rc = run_command_op(op);
+    if (rc < 0) {
+      int code = 125;
+      if (op->code == OP_EXEC) code = rc == -ENOENT ? 127 : 126;
+      fail((int32_t)op->index, op->code, rc, code);
+    }
+  } while (plan_next(plan, len, &off, op));
+  fail(-1, STAGE_FORK, -ENOEXEC, 125); /* a checked plan always ends in exec */
+}
+
+/* The command's end, with what every process the init reaped used. */
+static void send_exit(int status, long child) {
+  struct rusage ru;
+  __builtin_memset(&ru, 0, sizeof ru);
+  SYS2(SYS_getrusage, RUSAGE_CHILDREN, &ru);
+  struct record r = {REC_EXIT, -1, 0, 0, status, (int32_t)child, 0, 0, 0, {0, 0}};
+  r.user_us = (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+  r.sys_us = (uint64_t)ru.ru_stime.tv_sec * 1000000 + (uint64_t)ru.ru_stime.tv_usec;
+  r.maxrss_kib = (uint64_t)ru.ru_maxrss;
+  SYS3(SYS_write, FD_RECORD, &r, sizeof r);
+}
+
+static int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
+
+void init_main(long *sp) {
+  (void)sp;
+  unsigned long all = ALL_SIGNALS;
+  SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+
+  /* GO, or EOF when the supervisor gave up (or died): then just leave. */
+  char go = 0;
+  long r;
+  do r = SYS3(SYS_read, FD_SYNC, &go, 1);
+  while (r == -EINTR);
+  if (r != 1) sys_exit(125);
+  SYS1(SYS_close, FD_SYNC);
+
+  long size = SYS3(SYS_lseek, FD_PLAN, 0, 2 /* SEEK_END */);
+  if (size < PLAN_HEADER || size > PLAN_MAX_BYTES) fail(-1, STAGE_READ_PLAN, size < 0 ? size : -EINVAL, 125);
+  long m = sys6(SYS_mmap, 0, size, PROT_READ, MAP_PRIVATE, FD_PLAN, 0);
+  if (m < 0 && m > -4096) fail(-1, STAGE_READ_PLAN, m, 125);
+  SYS1(SYS_close, FD_PLAN);
+  const uint8_t *plan = (const uint8_t *)m;
+  uint32_t len = (uint32_t)size, where = 0;
+  if (plan_check(plan, len, &where)) fail(-1, STAGE_READ_PLAN, -EINVAL, 125);
+
+  struct plan_op op;
+  uint32_t off = 0;
+  int have = plan_next(plan, len, &off, &op); /* clone: done by the shim */
+  while ((have = plan_next(plan, len, &off, &op)) && op_table[op.code].phase == PHASE_SANDBOX) {
+    int rc = run_sandbox_op(&op);
+    if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
+  }
+  if (!have) fail(-1, STAGE_READ_PLAN, -EINVAL, 125);
+
+  /* Outside a new pid namespace, still collect orphans of the command. */
+  int pid1 = SYS0(SYS_getpid) == 1;
+  if (!pid1) SYS5(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+  long sfd = SYS4(SYS_signalfd4, -1, &all, 8, SFD_CLOEXEC);
+  if (sfd < 0) fail(-1, STAGE_SIGNALS, sfd, 125);
+
+  long child = SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+  if (child < 0) fail(-1, STAGE_FORK, child, 125);
+  if (child == 0) command(plan, len, off, &op);
+  record_send(FD_RECORD, REC_STARTED, -1, 0, 0, 0, (int32_t)child);
+
+  /* The command must not be able to read or trace the init. */
+  SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+  for (;;) {
+    struct signalfd_siginfo si;
+    r = SYS3(SYS_read, sfd, &si, sizeof si);
+    if (r != (long)sizeof si) continue;
+    if (si.ssi_signo != SIGCHLD) {
+      SYS2(SYS_kill, child, si.ssi_signo);
+      continue;
+    }
+    for (;;) {
+      int status = 0;
+      long w = SYS4(SYS_wait4, -1, &status, WNOHANG | __WALL, 0);
+      if (w <= 0) break;
+      if (w == child) {
+        send_exit(status, child);
+        /* As pid 1, exiting ends every other process in the namespace. Without
+         * a pid namespace, end the command's process group at least. */
+        if (!pid1) SYS2(SYS_kill, -child, SIGKILL);
+        sys_exit(exit_code_of(status));
+      }
+    }
+  }
+}

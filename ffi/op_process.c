@@ -1,0 +1,42 @@
+/* Per-process hygiene, run in the command's process before execve. */
+#include <linux/keyctl.h>
+#include <signal.h>
+
+#include "ops_run.h"
+#include "sys.h"
+
+struct ksigaction {
+  void *handler;
+  unsigned long flags;
+  void *restorer;
+  unsigned long mask;
+};
+
+/* Every disposition back to default (exec keeps "ignored" ones: Bun ignores
+ * SIGPIPE, and a command must not inherit that), then an empty mask. */
+void process_reset_signals(void) {
+  struct ksigaction dfl = {SIG_DFL, 0, 0, 0};
+  for (int sig = 1; sig <= 64; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    SYS4(SYS_rt_sigaction, sig, &dfl, 0, 8);
+  }
+  unsigned long none = 0;
+  SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
+}
+
+int op_setsid(void) {
+  long r = SYS0(SYS_setsid);
+  return r < 0 ? (int)r : 0;
+}
+
+int op_keyring(void) {
+  long r = SYS2(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0);
+  return r < 0 ? (int)r : 0;
+}
+
+int op_chdir(const struct plan_op *op) { return (int)SYS1(SYS_chdir, op->arg[0].s); }
+
+int op_rlimit(const struct plan_op *op) {
+  unsigned long lim[2] = {op->arg[1].u, op->arg[2].u};
+  return (int)SYS4(SYS_prlimit64, 0, op->arg[0].u, lim, 0);
+}

@@ -1,0 +1,251 @@
+/* The shim: the shared object Bun loads through bun:ffi.
+ *
+ * isolate_spawn() checks the plan, then clones with CLONE_VM | CLONE_VFORK:
+ * the child borrows Bun's memory on a small private stack, arranges its file
+ * descriptors, and execs the sandbox init (a static binary held in a memfd).
+ * The caller's thread is paused for that short span only; nothing of Bun is
+ * copied, and no JS runs in the child. Everything in child_main() is raw
+ * system calls: the child shares Bun's thread-local errno and heap. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clone3.h"
+#include "plan.h"
+#include "record.h"
+#include "sys.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define ABI_VERSION 1
+#define CHILD_STACK (64 * 1024)
+
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
+
+struct child_ctx {
+  int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
+  int raise_caps;
+  int cap_last;
+};
+
+static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
+  record_send(fd, REC_ERROR, -1, stage, (int32_t)-err, 0, 0);
+  sys_exit(125);
+}
+
+static int child_main(void *p) {
+  struct child_ctx *c = p;
+  long r;
+
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+
+  /* Lift every source above the targets, then put each in place. */
+  int tmp[7];
+  for (int i = 0; i < 7; i++) {
+    r = SYS3(SYS_fcntl, c->src[i], F_DUPFD_CLOEXEC, 64);
+    if (r < 0) child_fail(c->src[5], STAGE_FDS, r);
+    tmp[i] = (int)r;
+  }
+  for (int i = 0; i < 7; i++) {
+    r = SYS3(SYS_dup3, tmp[i], i, i == FD_INIT_EXE ? O_CLOEXEC : 0);
+    if (r < 0) child_fail(tmp[5], STAGE_FDS, r);
+  }
+  r = SYS3(SYS_close_range, FD_INIT_EXE + 1, ~0U, 0);
+  if (r < 0) child_fail(FD_RECORD, STAGE_FDS, r);
+
+  /* In a new user namespace the ids are not mapped yet, so exec would clear
+   * the capabilities the init needs for setup. Carry them as ambient ones;
+   * the command drops them all before its own exec. */
+  if (c->raise_caps) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    r = SYS2(SYS_capget, &hdr, data);
+    if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
+    data[0].inheritable = data[0].permitted;
+    data[1].inheritable = data[1].permitted;
+    r = SYS2(SYS_capset, &hdr, data);
+    if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
+    for (int cap = 0; cap <= c->cap_last; cap++) {
+      r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+      if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
+    }
+  }
+
+  char name[] = "isolate-init";
+  char *argv[] = {name, NULL};
+  char *envp[] = {NULL};
+  r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
+  child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
+}
+
+EXPORT int isolate_abi(void) { return ABI_VERSION; }
+
+/* Returns 0 or a plan_error; where[0] gets the offset of the bad byte. */
+EXPORT int isolate_plan_check(const uint8_t *plan, uint32_t len, uint32_t *where) {
+  return plan_check(plan, len, where);
+}
+
+static int write_all(int fd, const uint8_t *p, uint64_t n) {
+  while (n) {
+    ssize_t w = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    p += w;
+    n -= (uint64_t)w;
+  }
+  return 0;
+}
+
+/* A sealed memfd holding data: the shape the init exe and each plan take.
+ * Returns the fd (close-on-exec) or -errno. */
+EXPORT int isolate_memfd(const char *name, const uint8_t *data, uint64_t len, int exec) {
+  unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
+  int fd = memfd_create(name, flags | (exec ? MFD_EXEC : 0));
+  if (fd < 0 && errno == EINVAL && exec) fd = memfd_create(name, flags);
+  if (fd < 0) return -errno;
+  int rc = write_all(fd, data, len);
+  if (!rc && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) rc = -errno;
+  if (rc) {
+    close(fd);
+    return rc;
+  }
+  return fd;
+}
+
+EXPORT int isolate_pipe(int32_t *fds) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  fds[0] = p[0];
+  fds[1] = p[1];
+  return 0;
+}
+
+/* Spawn the sandbox init.
+ *   stdio[3]   fds to become the sandbox's 0, 1, 2
+ *   cgroup_fd  a cgroup v2 directory to start in (CLONE_INTO_CGROUP), or -1
+ *   out[4]     gets pid, pidfd, sync write end, record read end
+ * Returns 0 or -errno. The init waits for one byte on the sync fd before
+ * running the plan; closing it unwritten makes the init exit. */
+EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
+                         int32_t *out) {
+  uint32_t where;
+  if (plan_check(plan, len, &where)) return -EINVAL;
+  uint32_t off = 0;
+  struct plan_op op;
+  plan_next(plan, len, &off, &op); /* the first op is always clone */
+  uint64_t ns_flags = op.arg[0].u;
+
+  int rc = 0, plan_fd = -1, sync[2] = {-1, -1}, rec[2] = {-1, -1}, pidfd = -1;
+  void *stack = MAP_FAILED;
+
+  plan_fd = isolate_memfd("isolate-plan", plan, len, 0);
+  if (plan_fd < 0) return plan_fd;
+  if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
+    rc = -errno;
+    goto out;
+  }
+  stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) {
+    rc = -errno;
+    goto out;
+  }
+
+  struct child_ctx ctx = {
+      .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
+      .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
+      .cap_last = (int)op.arg[1].u,
+  };
+  struct clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
+  ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
+  ca.exit_signal = 0;
+  ca.stack = (uint64_t)(uintptr_t)stack;
+  ca.stack_size = CHILD_STACK;
+  if (cgroup_fd >= 0) {
+    ca.flags |= CLONE_INTO_CGROUP;
+    ca.cgroup = (uint64_t)cgroup_fd;
+  }
+
+  /* No signal handler of Bun's may run on the child's stack: block them all
+   * across clone. The child keeps them blocked until it execs the init. */
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  long pid = clone3_run(&ca, sizeof ca, child_main, &ctx);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+  if (pid < 0) {
+    rc = (int)pid;
+    goto out;
+  }
+  out[0] = (int32_t)pid;
+  out[1] = pidfd;
+  out[2] = sync[1];
+  out[3] = rec[0];
+  sync[1] = -1;
+  rec[0] = -1;
+
+out:
+  if (stack != MAP_FAILED) munmap(stack, CHILD_STACK);
+  if (plan_fd >= 0) close(plan_fd);
+  for (int i = 0; i < 2; i++) {
+    if (sync[i] >= 0) close(sync[i]);
+    if (rec[i] >= 0) close(rec[i]);
+  }
+  return rc;
+}
+
+/* Reap (or, with nohang, poll) the init. out[6]: si_code, si_status,
+ * user µs, system µs, max RSS KiB, pid (0 when nohang found it running).
+ * The rusage covers the init and every descendant it reaped. */
+EXPORT int isolate_wait(int pidfd, int nohang, int64_t *out) {
+  siginfo_t si;
+  struct rusage ru;
+  memset(&si, 0, sizeof si);
+  memset(&ru, 0, sizeof ru);
+  for (;;) {
+    long r = syscall(SYS_waitid, P_PIDFD, pidfd, &si, WEXITED | __WALL | (nohang ? WNOHANG : 0), &ru);
+    if (r == 0) break;
+    if (errno != EINTR) return -errno;
+  }
+  out[0] = si.si_code;
+  out[1] = si.si_status;
+  out[2] = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
+  out[3] = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
+  out[4] = ru.ru_maxrss;
+  out[5] = si.si_pid;
+  return 0;
+}
+
+EXPORT int isolate_signal(int pidfd, int sig) {
+  if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) return -errno;
+  return 0;
+}

@@ -1,0 +1,34 @@
+/** isolate plan [flags] [--] CMD: the normalized Spec and its ops; creates nothing. */
+import { defineCommand } from "citty";
+import { probeHost } from "../../host/probe.ts";
+import { compilePlan } from "../../plan/compile.ts";
+import { describeOp } from "../../plan/describe.ts";
+import { OPS } from "../../plan/ops.ts";
+import { parseSpec } from "../../spec/parse.ts";
+import { flagOf, scanFlags } from "../flags.ts";
+import { flagArgs, usage } from "../usage.ts";
+
+export const planCommand = defineCommand({
+  meta: { name: "plan", description: "print the sandbox a command would get, creating nothing" },
+  args: flagArgs(),
+  run({ rawArgs, cmd }) {
+    const { draft, cli, help } = scanFlags(rawArgs);
+    if (help) return usage(cmd);
+    const spec = parseSpec(draft, flagOf);
+    const ops = compilePlan(spec, probeHost()).map((o, index) => ({
+      index,
+      phase: OPS[o.op].phase,
+      op: o.op,
+      what: describeOp(o),
+      args: o.args,
+    }));
+    if (cli.json) {
+      process.stdout.write(`${JSON.stringify({ spec, ops }, null, 2)}\n`);
+      return 0;
+    }
+    const lines = [`spec: ${JSON.stringify(spec, null, 2)}`, "ops:"];
+    for (const o of ops) lines.push(`  ${String(o.index).padStart(2)}  ${o.phase.padEnd(7)}  ${o.what}`);
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  },
+});

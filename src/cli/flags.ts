@@ -1,0 +1,164 @@
+/**
+ * The flags of `isolate exec` and `isolate plan`, one table: the ordered
+ * scanner reads argv with it (repeated flags keep every value, in order),
+ * and the help text is rendered from it.
+ */
+import { SpecError } from "../errors.ts";
+import type { SpecInput } from "../spec/schema.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
+export type Draft = Partial<Mutable<SpecInput>>;
+
+/** Options of the CLI itself, not of the sandbox. */
+export interface CliOptions {
+  json: boolean;
+  report: string | undefined;
+}
+
+export interface FlagDef {
+  readonly name: string;
+  readonly value?: string;
+  readonly description: string;
+  /** The Spec field it fills, for error messages. */
+  readonly field?: keyof SpecInput;
+  apply(draft: Draft, cli: CliOptions, value: string): void;
+}
+
+const list = (v: string) => v.split(",").map((s) => s.trim());
+
+export const FLAGS: readonly FlagDef[] = [
+  {
+    name: "--share",
+    value: "NS[,NS...]",
+    field: "share",
+    description: "keep the host's namespace(s): pid, mount, uts, ipc, net, cgroup, user, time",
+    apply: (d, _c, v) => {
+      d.share = [...(d.share ?? []), ...(list(v) as never[])];
+    },
+  },
+  {
+    name: "--unshare",
+    value: "NS[,NS...]",
+    field: "unshare",
+    description: "also create these namespaces (e.g. time, user)",
+    apply: (d, _c, v) => {
+      d.unshare = [...(d.unshare ?? []), ...(list(v) as never[])];
+    },
+  },
+  {
+    name: "--hostname",
+    value: "NAME",
+    field: "hostname",
+    description: "hostname inside the sandbox",
+    apply: (d, _c, v) => {
+      d.hostname = v;
+    },
+  },
+  {
+    name: "--env",
+    value: "K=V|K",
+    field: "env",
+    description: "set K to V, or pass the caller's K through (repeatable, in order)",
+    apply: (d, _c, v) => {
+      const eq = v.indexOf("=");
+      const entry = eq < 0 ? { name: v } : { name: v.slice(0, eq), value: v.slice(eq + 1) };
+      d.env = [...(d.env ?? []), entry];
+    },
+  },
+  {
+    name: "--inherit-env",
+    field: "inheritEnv",
+    description: "keep the caller's whole environment (default: PATH, HOME, TERM, LANG, LC_*, TZ, USER, LOGNAME)",
+    apply: (d) => {
+      d.inheritEnv = true;
+    },
+  },
+  {
+    name: "--chdir",
+    value: "DIR",
+    field: "cwd",
+    description: "working directory of the command (default: the current one)",
+    apply: (d, _c, v) => {
+      d.cwd = v;
+    },
+  },
+  {
+    name: "--kill-after",
+    value: "DURATION",
+    field: "killAfter",
+    description: "after forwarding SIGINT/SIGTERM/SIGHUP, kill everything if still running (default 10s)",
+    apply: (d, _c, v) => {
+      d.killAfter = v;
+    },
+  },
+  {
+    name: "--json",
+    description: "write the run report as JSON to stderr when done",
+    apply: (_d, c) => {
+      c.json = true;
+    },
+  },
+  {
+    name: "--report",
+    value: "FILE",
+    description: "write the run report as JSON to FILE when done",
+    apply: (_d, c, v) => {
+      c.report = v;
+    },
+  },
+];
+
+const byName = new Map(FLAGS.map((f) => [f.name, f]));
+
+/** The flag to name in a message about a Spec field. */
+export function flagOf(field: string): string {
+  return FLAGS.find((f) => f.field === field)?.name ?? field;
+}
+
+export interface Scanned {
+  readonly draft: Draft;
+  readonly cli: CliOptions;
+  readonly help: boolean;
+}
+
+/**
+ * Flags up to `--` or the first word that is not a flag; the rest is the
+ * command, untouched (`isolate exec -- --ro-bind` runs "--ro-bind").
+ */
+export function scanFlags(argv: readonly string[], flags: ReadonlyMap<string, FlagDef> = byName): Scanned {
+  const draft: Draft = {};
+  const cli: CliOptions = { json: false, report: undefined };
+  let help = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--") {
+      i++;
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") break;
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    const def = flags.get(name);
+    if (!def) throw new SpecError(`unknown flag ${name}`, "see isolate exec --help");
+    if (def.value === undefined) {
+      if (eq > 0) throw new SpecError(`${name} takes no value`);
+      def.apply(draft, cli, "");
+      continue;
+    }
+    let value: string | undefined;
+    if (eq > 0) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      i++;
+    }
+    if (value === undefined) throw new SpecError(`${name} needs a value (${def.value})`);
+    def.apply(draft, cli, value);
+  }
+  draft.command = argv.slice(i);
+  return { draft, cli, help };
+}

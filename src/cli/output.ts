@@ -1,0 +1,30 @@
+/** How the CLI speaks: one line per error, JSON reports, exit codes. */
+import { writeFileSync } from "node:fs";
+import { IsolateError } from "../errors.ts";
+import type { Result } from "../supervisor/result.ts";
+
+export function printError(e: unknown): number {
+  if (e instanceof IsolateError) {
+    process.stderr.write(`isolate: ${e.text()}\n`);
+    return e.exitCode;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`isolate: internal error: ${msg}\n`);
+  if (process.env.ISOLATE_DEBUG && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 125;
+}
+
+export function reportJson(result: Result): string {
+  return `${JSON.stringify(result, null, 2)}\n`;
+}
+
+export function writeReport(result: Result, opts: { json: boolean; report: string | undefined }): void {
+  if (opts.json) process.stderr.write(reportJson(result));
+  if (opts.report !== undefined) {
+    try {
+      writeFileSync(opts.report, reportJson(result));
+    } catch (e) {
+      throw new IsolateError("host", `--report ${opts.report}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+  }
+}

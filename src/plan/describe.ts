@@ -1,0 +1,64 @@
+/** Ops in words: for `isolate plan` and for naming the op that failed. */
+import { CLONE_FLAG } from "../setup/namespaces.ts";
+import type { Namespace } from "../spec/schema.ts";
+import type { Op } from "./op.ts";
+
+const q = (s: string) => JSON.stringify(s);
+
+export const RLIMIT_NAMES = [
+  "cpu",
+  "fsize",
+  "data",
+  "stack",
+  "core",
+  "rss",
+  "nproc",
+  "nofile",
+  "memlock",
+  "as",
+  "locks",
+  "sigpending",
+  "msgqueue",
+  "nice",
+  "rtprio",
+  "rttime",
+] as const;
+
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+function nsList(flags: number | bigint): string {
+  const f = Number(flags);
+  const names = (Object.keys(CLONE_FLAG) as Namespace[]).filter((ns) => f & CLONE_FLAG[ns]);
+  return names.length ? names.join(", ") : "none";
+}
+
+const lim = (v: number | bigint) => (BigInt(v) === RLIM_INFINITY ? "unlimited" : String(v));
+
+export function describeOp(o: Op): string {
+  switch (o.op) {
+    case "clone":
+      return `clone with new namespaces: ${nsList(o.args.flags)}`;
+    case "mountPrivate":
+      return "make every mount private";
+    case "unshare":
+      return `unshare ${nsList(o.args.flags)}`;
+    case "hostname":
+      return `hostname ${q(o.args.name)}`;
+    case "mount":
+      return o.args.fstype
+        ? `mount ${o.args.fstype} on ${q(o.args.target)}`
+        : `mount ${q(o.args.source)} on ${q(o.args.target)} (flags 0x${Number(o.args.flags).toString(16)})`;
+    case "loopbackUp":
+      return "bring loopback up";
+    case "setsid":
+      return "new session";
+    case "keyring":
+      return "new session keyring";
+    case "chdir":
+      return `chdir ${q(o.args.dir)}`;
+    case "rlimit":
+      return `rlimit ${RLIMIT_NAMES[Number(o.args.resource)] ?? o.args.resource}=${lim(o.args.soft)}:${lim(o.args.hard)}`;
+    case "exec":
+      return `exec ${q(o.args.argv[0] ?? "")}`;
+  }
+}

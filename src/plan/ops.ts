@@ -1,0 +1,87 @@
+/**
+ * The opcode table: the single source of truth for the plan format.
+ * scripts/gen-ops-h.ts turns it into build/ops.h for the C side.
+ *
+ * Phases run in this order:
+ *  - spawn:   read by the shim itself (clone flags); runs nothing in the child.
+ *  - sandbox: run by the init (pid 1 of the sandbox) once, before the command exists.
+ *  - command: run in the command's own process, after fork, before execve.
+ */
+
+export type ArgKind = "u" | "s" | "v" | "b";
+export type Phase = "spawn" | "sandbox" | "command";
+
+export interface OpDef {
+  readonly code: number;
+  readonly phase: Phase;
+  readonly args: readonly (readonly [name: string, kind: ArgKind])[];
+}
+
+export const OPS = {
+  clone: {
+    code: 1,
+    phase: "spawn",
+    args: [
+      ["flags", "u"],
+      ["capLast", "u"],
+    ],
+  },
+
+  mountPrivate: { code: 10, phase: "sandbox", args: [] },
+  unshare: { code: 11, phase: "sandbox", args: [["flags", "u"]] },
+  hostname: { code: 12, phase: "sandbox", args: [["name", "s"]] },
+  loopbackUp: { code: 13, phase: "sandbox", args: [] },
+  mount: {
+    code: 14,
+    phase: "sandbox",
+    args: [
+      ["source", "s"],
+      ["target", "s"],
+      ["fstype", "s"],
+      ["flags", "u"],
+      ["data", "s"],
+    ],
+  },
+
+  setsid: { code: 40, phase: "command", args: [] },
+  keyring: { code: 41, phase: "command", args: [] },
+  chdir: { code: 42, phase: "command", args: [["dir", "s"]] },
+  rlimit: {
+    code: 43,
+    phase: "command",
+    args: [
+      ["resource", "u"],
+      ["soft", "u"],
+      ["hard", "u"],
+    ],
+  },
+  exec: {
+    code: 63,
+    phase: "command",
+    args: [
+      ["path", "s"],
+      ["argv", "v"],
+      ["env", "v"],
+    ],
+  },
+} as const satisfies Record<string, OpDef>;
+
+export type OpName = keyof typeof OPS;
+
+export const PHASES: readonly Phase[] = ["spawn", "sandbox", "command"];
+
+/** Pseudo-ops: failures outside the plan, reported by the shim or the init with a negative opcode. */
+export const STAGES: Record<number, string> = {
+  [-1]: "spawn: arrange file descriptors",
+  [-2]: "spawn: keep capabilities across exec",
+  [-3]: "spawn: start the sandbox init",
+  [-4]: "init: read the plan",
+  [-5]: "init: start the command",
+  [-6]: "init: watch signals",
+};
+
+const byCode = new Map<number, OpName>((Object.keys(OPS) as OpName[]).map((name) => [OPS[name].code, name]));
+
+export function opName(code: number): OpName | undefined {
+  return byCode.get(code);
+}

@@ -1,0 +1,23 @@
+import * as v from "valibot";
+import { SpecError } from "../errors.ts";
+import { normalize, type Spec, SpecInputSchema } from "./schema.ts";
+
+/**
+ * Validate and normalize a SpecInput. Throws SpecError naming the field;
+ * `fieldName` lets the CLI speak of its flags instead of Spec fields.
+ */
+export function parseSpec(input: unknown, fieldName: (field: string) => string = (f) => f): Spec {
+  const r = v.safeParse(SpecInputSchema, input);
+  if (!r.success) {
+    const issue = r.issues[0];
+    const path = v.getDotPath(issue) ?? "";
+    const field = path.split(".")[0] ?? "";
+    const name = field ? fieldName(field) : "spec";
+    const value = issue.input;
+    const shown = typeof value === "string" && value.length <= 80 ? ` "${value}"` : "";
+    throw new SpecError(`${name}${shown}: ${issue.message}`);
+  }
+  const spec = normalize(r.output);
+  if (Array.isArray(spec)) throw new SpecError(`${fieldName(spec[0])}: ${spec[1]}`);
+  return spec;
+}

@@ -1,0 +1,126 @@
+/**
+ * The Spec: the one description of a sandbox. CLI flags, profile files and
+ * library calls all produce a SpecInput; parseSpec() validates it with
+ * valibot and normalizes it. Nothing downstream reads anything else.
+ */
+import * as v from "valibot";
+import { parseDuration } from "./units.ts";
+
+export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+/** New by default; `user` is new by default only when not root. */
+export const DEFAULT_NAMESPACES: readonly Namespace[] = ["pid", "mount", "uts", "ipc", "net", "cgroup"];
+
+const noNul = (what: string) => v.check((s: string) => !s.includes("\0"), `${what} contains a NUL byte`);
+
+const Arg = v.pipe(v.string(), noNul("argument"));
+
+const Command = v.pipe(
+  v.array(Arg, "the command must be a list of strings"),
+  v.minLength(1, "no command given (put it after --)"),
+  v.check((a) => (a[0] ?? "") !== "", "the command name is empty"),
+);
+
+const NsName = v.picklist(NAMESPACES, `unknown namespace (use ${NAMESPACES.join(", ")})`);
+
+// Linux allows up to 64 bytes; keep to what resolvers accept.
+const Hostname = v.pipe(
+  v.string(),
+  v.minLength(1, "empty hostname"),
+  v.maxLength(64, "hostname longer than 64 bytes"),
+  v.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/, "hostname may use only letters, digits, '.' and '-'"),
+);
+
+const EnvName = v.pipe(
+  v.string(),
+  v.regex(/^[^=\0]+$/, "environment variable name must be non-empty and contain no '=' or NUL"),
+);
+
+const EnvEntry = v.strictObject({
+  name: EnvName,
+  /** Absent: pass the caller's value through (if it has one). */
+  value: v.optional(v.pipe(v.string(), noNul("environment value"))),
+});
+
+const AbsPath = v.pipe(v.string(), noNul("path"), v.startsWith("/", "must be an absolute path"));
+
+const Duration = v.pipe(
+  v.union([
+    v.pipe(v.number(), v.integer("must be whole milliseconds"), v.minValue(0, "must not be negative")),
+    v.string(),
+  ]),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    if (typeof dataset.value === "number") return dataset.value;
+    const ms = parseDuration(dataset.value);
+    if (typeof ms === "string") {
+      addIssue({ message: ms });
+      return NEVER;
+    }
+    return ms;
+  }),
+);
+
+export const SpecInputSchema = v.strictObject({
+  /** argv of the command; argv[0] is looked up in PATH inside the sandbox when it has no '/'. */
+  command: Command,
+  /** Namespaces to keep from the host. */
+  share: v.optional(v.array(NsName), []),
+  /** Namespaces to create beyond the defaults (e.g. time, user). */
+  unshare: v.optional(v.array(NsName), []),
+  hostname: v.optional(Hostname),
+  /** Ordered; later entries win. */
+  env: v.optional(v.array(EnvEntry), []),
+  /** Keep the caller's whole environment instead of the allowlist. */
+  inheritEnv: v.optional(v.boolean(), false),
+  /** Working directory of the command (default: the caller's). */
+  cwd: v.optional(AbsPath),
+  /** Grace between a forwarded terminating signal and killing the whole sandbox. */
+  killAfter: v.optional(Duration, 10_000),
+});
+
+export type SpecInput = v.InferInput<typeof SpecInputSchema>;
+type Parsed = v.InferOutput<typeof SpecInputSchema>;
+
+export interface Spec {
+  readonly command: readonly string[];
+  /** true: new; false: the host's; "auto": new unless running as root. */
+  readonly namespaces: Readonly<Record<Namespace, boolean | "auto">>;
+  readonly hostname: string | undefined;
+  readonly env: readonly { readonly name: string; readonly value?: string }[];
+  readonly inheritEnv: boolean;
+  readonly cwd: string | undefined;
+  readonly killAfterMs: number;
+}
+
+/** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
+export function normalize(p: Parsed): Spec | [field: string, message: string] {
+  const namespaces: Record<Namespace, boolean | "auto"> = {
+    pid: false,
+    mount: false,
+    uts: false,
+    ipc: false,
+    net: false,
+    cgroup: false,
+    user: "auto",
+    time: false,
+  };
+  for (const ns of DEFAULT_NAMESPACES) namespaces[ns] = true;
+  for (const ns of p.unshare) {
+    if (p.share.includes(ns)) return ["unshare", `namespace "${ns}" is both shared and unshared`];
+    namespaces[ns] = true;
+  }
+  for (const ns of p.share) namespaces[ns] = false;
+  if (p.hostname !== undefined && !namespaces.uts) {
+    return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
+  }
+  return {
+    command: p.command,
+    namespaces,
+    hostname: p.hostname,
+    env: p.env.map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
+    inheritEnv: p.inheritEnv,
+    cwd: p.cwd,
+    killAfterMs: p.killAfter,
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * The supervisor: spawns the sandbox init through the shim, writes its
+ * identity maps, releases it, and waits for it without blocking the event
+ * loop (the record pipe is read asynchronously; the init closes it by exiting).
+ */
+import { closeSync, writeSync } from "node:fs";
+import { HostError, IsolateError } from "../errors.ts";
+import { errnoName, errnoText } from "../host/errno.ts";
+import { type Host, probeHost } from "../host/probe.ts";
+import { compilePlan } from "../plan/compile.ts";
+import { describeOp } from "../plan/describe.ts";
+import { encodePlan } from "../plan/encode.ts";
+import type { Op } from "../plan/op.ts";
+import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { newNamespaces } from "../setup/namespaces.ts";
+import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
+import { parseSpec } from "../spec/parse.ts";
+import type { Spec, SpecInput } from "../spec/schema.ts";
+import { defaultIdMaps, writeIdMaps } from "./idmap.ts";
+import { decodeRecords, type SandboxRecord } from "./records.ts";
+import { exitCodeOf, type Reason, type Result, type SetupFailure, type Status, statusFromWait } from "./result.ts";
+import { SIGKILL, signalNumber } from "./signals.ts";
+import { fdStream, planStdio, type StdioOption } from "./stdio.ts";
+
+export interface SpawnOptions {
+  readonly stdin?: StdioOption;
+  readonly stdout?: StdioOption;
+  readonly stderr?: StdioOption;
+}
+
+export interface Sandbox {
+  /** Host pid of the sandbox's init (its pid 1). */
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  readonly stderr: ReadableStream<Uint8Array> | null;
+  /** Resolves once the sandbox is gone (every process of it), with the result. */
+  readonly exited: Promise<Result>;
+  /**
+   * Send a signal to the command (default SIGTERM). If it has not ended
+   * after the spec's kill-after grace, the whole sandbox is killed.
+   * SIGKILL kills the whole sandbox at once.
+   */
+  kill(signal?: string | number): void;
+}
+
+const CLD_EXITED = 1;
+
+export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
+  return spawnSpec(parseSpec(input), opts);
+}
+
+export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
+  const host = probeHost();
+  const ops = compilePlan(spec, host);
+  const plan = encodePlan(ops);
+  const shim = loadShim();
+  const stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
+  const started = performance.now();
+  let spawned: Spawned | number;
+  try {
+    spawned = shim.spawn(plan, stdio.child, -1);
+  } finally {
+    for (const fd of stdio.closeAfterSpawn) closeSync(fd);
+  }
+  if (typeof spawned === "number") {
+    for (const fd of stdio.parent) if (fd !== null) closeSync(fd);
+    throw spawnError(shim, plan, -spawned, spec, host);
+  }
+  const child = spawned;
+  try {
+    if (newNamespaces(spec, host).includes("user")) writeIdMaps(child.pid, defaultIdMaps(host));
+    writeSync(child.syncFd, Uint8Array.of(1));
+  } catch (e) {
+    shim.signal(child.pidfd, SIGKILL);
+    closeSync(child.syncFd);
+    closeSync(child.recordFd);
+    shim.wait(child.pidfd, false);
+    closeSync(child.pidfd);
+    for (const fd of stdio.parent) if (fd !== null) closeSync(fd);
+    throw e;
+  }
+  closeSync(child.syncFd);
+  return new Supervised(shim, spec, host, ops, child, started, stdio.parent);
+}
+
+class Supervised implements Sandbox {
+  readonly pid: number;
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  readonly stderr: ReadableStream<Uint8Array> | null;
+  readonly exited: Promise<Result>;
+  private done = false;
+  private killedFor: Reason | undefined;
+  private grace: ReturnType<typeof setTimeout> | undefined;
+  private commandPid: number | undefined;
+  private readonly sharedPid: boolean;
+
+  constructor(
+    private readonly shim: Shim,
+    private readonly spec: Spec,
+    host: Host,
+    private readonly ops: readonly Op[],
+    private readonly child: Spawned,
+    private readonly started: number,
+    parentEnds: readonly (number | null)[],
+  ) {
+    this.pid = child.pid;
+    this.sharedPid = !newNamespaces(spec, host).includes("pid");
+    const out = parentEnds[1];
+    const err = parentEnds[2];
+    this.stdout = out === null || out === undefined ? null : fdStream(out);
+    this.stderr = err === null || err === undefined ? null : fdStream(err);
+    if (parentEnds[0] !== null && parentEnds[0] !== undefined) closeSync(parentEnds[0]);
+    this.exited = this.supervise();
+  }
+
+  kill(signal: string | number = "SIGTERM"): void {
+    if (this.done) return;
+    const sig = signalNumber(signal);
+    if (sig === SIGKILL) {
+      this.killAll("killed");
+      return;
+    }
+    this.shim.signal(this.child.pidfd, sig);
+    this.grace ??= setTimeout(() => this.killAll("killed"), this.spec.killAfterMs);
+  }
+
+  /** End every process of the sandbox now. */
+  killAll(reason: Reason): void {
+    if (this.done) return;
+    this.killedFor ??= reason;
+    // Without a pid namespace the init's death does not end the command: end its group first.
+    if (this.sharedPid && this.commandPid !== undefined) {
+      try {
+        process.kill(-this.commandPid, SIGKILL);
+      } catch {}
+    }
+    this.shim.signal(this.child.pidfd, SIGKILL);
+  }
+
+  private async supervise(): Promise<Result> {
+    const chunks: Uint8Array[] = [];
+    let records: SandboxRecord[] = [];
+    try {
+      for await (const chunk of Bun.file(this.child.recordFd).stream()) {
+        chunks.push(chunk);
+        if (this.commandPid === undefined) {
+          records = decodeRecords(Buffer.concat(chunks));
+          const s = records.find((r) => r.type === "started");
+          if (s?.type === "started") this.commandPid = s.pid;
+        }
+      }
+    } finally {
+      closeSync(this.child.recordFd);
+    }
+    records = decodeRecords(Buffer.concat(chunks));
+    // EOF: the init has exited (it alone holds the pipe); reaping is immediate.
+    const waited = this.shim.wait(this.child.pidfd, false);
+    closeSync(this.child.pidfd);
+    this.done = true;
+    if (this.grace) clearTimeout(this.grace);
+    return this.result(records, waited);
+  }
+
+  private result(records: SandboxRecord[], waited: Waited | null): Result {
+    const wallMs = performance.now() - this.started;
+    const exit = records.find((r) => r.type === "exit");
+    const errRec = records.find((r) => r.type === "error");
+    let status: Status;
+    if (exit?.type === "exit") status = statusFromWait(exit.status);
+    else if (waited && waited.code === CLD_EXITED) status = { type: "exited", code: waited.status };
+    else status = statusFromWait(waited ? waited.status & 0x7f : SIGKILL);
+
+    const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
+    const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
+    let reason: Reason = this.killedFor ?? "ok";
+    let exitCode = exitCodeOf(status);
+    if (error && !this.killedFor) {
+      reason = isExec ? "exec" : "setup";
+      exitCode = isExec ? (error.errno === 2 ? 127 : 126) : 125;
+    }
+    const base = {
+      status,
+      exitCode,
+      reason,
+      wallMs: Math.round(wallMs * 1000) / 1000,
+      // The exit record counts every process the init reaped. Without it (the
+      // sandbox was killed), the init's own rusage is the only source, and its
+      // peak RSS is not the command's: it began life sharing the supervisor's memory.
+      cpu: {
+        userMs: (exit?.type === "exit" ? exit.userUs : (waited?.userUs ?? 0)) / 1000,
+        sysMs: (exit?.type === "exit" ? exit.sysUs : (waited?.sysUs ?? 0)) / 1000,
+      },
+      memoryPeakBytes: exit?.type === "exit" ? exit.maxRssKiB * 1024 : null,
+      pidsPeak: null,
+      limits: {},
+    };
+    return error ? { ...base, error } : base;
+  }
+
+  private failure(r: Extract<SandboxRecord, { type: "error" }>): SetupFailure {
+    const text = errnoText(r.errno);
+    const op = r.index >= 0 ? this.ops[r.index] : undefined;
+    if (op?.op === "exec") {
+      const name = op.args.argv[0] ?? "";
+      const why =
+        r.errno === 2 && !name.includes("/")
+          ? "command not found in PATH"
+          : r.errno === 13
+            ? "Permission denied (a directory, or a file without execute permission)"
+            : text;
+      return fail(r, "exec", `exec ${JSON.stringify(name)}`, `exec ${JSON.stringify(name)}: ${why}`);
+    }
+    if (op) {
+      const what = describeOp(op);
+      return fail(r, op.op, what, `setup: ${what}: ${text}`);
+    }
+    const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
+    return fail(r, stage, stage, `${stage}: ${text}`);
+  }
+}
+
+function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
+  return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
+}
+
+function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+  const fresh = newNamespaces(spec, host);
+  if (errno === 22) {
+    const check = shim.planCheck(plan);
+    if (check.code !== 0) {
+      return new IsolateError(
+        "internal",
+        `spawn: plan refused by the shim (code ${check.code} at byte ${check.where})`,
+      );
+    }
+  }
+  if ((errno === 1 || errno === 13) && fresh.includes("user") && !host.root) {
+    return new HostError(
+      `spawn: cannot create a user namespace: ${errnoText(errno)}`,
+      "unprivileged user namespaces are blocked here; run `isolate check` for the knob that blocks them",
+    );
+  }
+  if (errno === 28) {
+    return new HostError(`spawn: ${errnoText(errno)}`, "a namespace limit (user.max_*_namespaces) is reached");
+  }
+  return new HostError(`spawn: clone: ${errnoText(errno)}`);
+}
