@@ -1,0 +1,109 @@
+/**
+ * Shared test helpers: the built binary, running it (also as nobody), and
+ * visible skips for tests that need something this host lacks.
+ *
+ * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
+ */
+import { test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const ROOT = join(import.meta.dir, "..");
+export const BIN = join(ROOT, "dist", "isolate");
+export const STRICT = process.env.ISOLATE_TEST_STRICT === "1";
+export const IS_ROOT = process.geteuid?.() === 0;
+export const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+
+if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does)`);
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+  signal: string | null;
+}
+
+export interface RunOpts {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  stdin?: string;
+  timeoutMs?: number;
+  /** Run as uid/gid 65534 through setpriv. */
+  nobody?: boolean;
+}
+
+/** Run a command to completion, capturing its output. */
+export async function sh(argv: string[], opts: RunOpts = {}): Promise<Ran> {
+  const full = opts.nobody ? [...NOBODY, ...argv] : argv;
+  const proc = Bun.spawn(full, {
+    cwd: opts.cwd ?? tmpdir(),
+    env: opts.env ?? process.env,
+    stdin: opts.stdin === undefined ? "ignore" : new Blob([opts.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 30_000);
+  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  return { code, stdout, stderr, signal: proc.signalCode };
+}
+
+/** Run the built binary: `isolate ARGS...`. */
+export function isolate(args: string[], opts: RunOpts = {}): Promise<Ran> {
+  return sh([BIN, ...args], opts);
+}
+
+/**
+ * A test that needs `ok`. When it is false the test is skipped with the
+ * reason in its name, or fails under ISOLATE_TEST_STRICT=1.
+ */
+export function needs(ok: boolean, why: string) {
+  if (ok) return test;
+  if (STRICT) {
+    return (name: string, _fn: unknown, _timeout?: number) =>
+      test(name, () => {
+        throw new Error(`required on CI but unavailable here: ${why}`);
+      });
+  }
+  return (name: string, fn: () => unknown, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
+}
+
+/** A fresh temp dir, removed by the returned function. */
+export function tempDir(prefix = "isolate-test-"): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A unique marker to find a test's processes by their command line. */
+export function marker(): string {
+  return `isolate-marker-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** Pids of live processes whose command line contains `text` (this test process excluded). */
+export async function pidsWith(text: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await Array.fromAsync(new Bun.Glob("[0-9]*").scan({ cwd: "/proc", onlyFiles: false }))) {
+    const pid = Number(entry);
+    if (pid === process.pid) continue;
+    try {
+      const cmd = await Bun.file(`/proc/${pid}/cmdline`).text();
+      if (cmd.includes(text)) out.push(pid);
+    } catch {}
+  }
+  return out;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until fn() is truthy or the deadline passes. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, stepMs = 20): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) return v;
+    await sleep(stepMs);
+  }
+}
