@@ -5,6 +5,7 @@
 import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
+import { limitOps } from "../setup/limits.ts";
 import { mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
 import { networkOps } from "../setup/network.ts";
@@ -21,6 +22,7 @@ export function compilePlan(spec: Spec, host: Host): Op[] {
     ...networkOps(spec, host),
     // the command's process
     ...processOps(spec, host),
+    ...limitOps(spec),
     ...execOps(spec, host),
   ];
 }

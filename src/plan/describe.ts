@@ -1,28 +1,12 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
 import { CLONE_FLAG } from "../setup/namespaces.ts";
+import { RLIMIT_NAMES } from "../spec/limits.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
 const q = (s: string) => JSON.stringify(s);
 
-export const RLIMIT_NAMES = [
-  "cpu",
-  "fsize",
-  "data",
-  "stack",
-  "core",
-  "rss",
-  "nproc",
-  "nofile",
-  "memlock",
-  "as",
-  "locks",
-  "sigpending",
-  "msgqueue",
-  "nice",
-  "rtprio",
-  "rttime",
-] as const;
+export { RLIMIT_NAMES };
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
 

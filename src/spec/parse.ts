@@ -11,10 +11,13 @@ export function parseSpec(input: unknown, fieldName: (field: string) => string =
   if (!r.success) {
     const issue = r.issues[0];
     const path = v.getDotPath(issue) ?? "";
-    const field = path.split(".")[0] ?? "";
+    // The whole path (e.g. "limits.memory"); fieldName may map any prefix of it.
+    const field = path;
     const name = field ? fieldName(field) : "spec";
     const value = issue.input;
-    const shown = typeof value === "string" && value.length <= 80 ? ` "${value}"` : "";
+    const quoted = `"${value}"`;
+    const shown =
+      typeof value === "string" && value.length <= 80 && !issue.message.includes(quoted) ? ` ${quoted}` : "";
     throw new SpecError(`${name}${shown}: ${issue.message}`);
   }
   const spec = normalize(r.output);

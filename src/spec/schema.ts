@@ -4,6 +4,7 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -77,6 +78,8 @@ export const SpecInputSchema = v.strictObject({
   cwd: v.optional(AbsPath),
   /** Grace between a forwarded terminating signal and killing the whole sandbox. */
   killAfter: v.optional(Duration, 10_000),
+  /** Resource limits, rlimits and time limits (spellings in src/spec/limits.ts). */
+  limits: v.optional(LimitsInputSchema),
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -91,6 +94,7 @@ export interface Spec {
   readonly inheritEnv: boolean;
   readonly cwd: string | undefined;
   readonly killAfterMs: number;
+  readonly limits: Limits;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -114,6 +118,8 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   if (p.hostname !== undefined && !namespaces.uts) {
     return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
   }
+  const limits = normalizeLimits(p.limits);
+  if (Array.isArray(limits)) return limits;
   return {
     command: p.command,
     namespaces,
@@ -122,5 +128,6 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     inheritEnv: p.inheritEnv,
     cwd: p.cwd,
     killAfterMs: p.killAfter,
+    limits,
   };
 }
