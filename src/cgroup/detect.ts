@@ -54,7 +54,7 @@ export interface MountEntry {
   readonly superOptions: readonly string[];
 }
 
-const unescape = (s: string) =>
+const unescapeOctal = (s: string) =>
   s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 
 /** cgroup and cgroup2 mounts from /proc/self/mountinfo text. */
@@ -67,8 +67,8 @@ export function parseMountinfo(text: string): MountEntry[] {
     const fstype = f[dash + 1] ?? "";
     if (fstype !== "cgroup" && fstype !== "cgroup2") continue;
     out.push({
-      root: unescape(f[3] ?? "/"),
-      mountpoint: unescape(f[4] ?? ""),
+      root: unescapeOctal(f[3] ?? "/"),
+      mountpoint: unescapeOctal(f[4] ?? ""),
       fstype,
       superOptions: (f[dash + 3] ?? "").split(","),
     });
@@ -152,7 +152,7 @@ export function layoutFrom(mountinfo: string, procCgroup: string, v2RootControll
   const controllers = {} as Record<Controller, Place>;
   for (const c of CONTROLLERS) {
     const onV1 = v1.find((h) => h.controllers.includes(V1_NAME[c]));
-    if (v2 && v2.controllers.includes(c)) controllers[c] = { version: 2, hierarchy: v2 };
+    if (v2?.controllers.includes(c)) controllers[c] = { version: 2, hierarchy: v2 };
     else if (onV1) controllers[c] = { version: 1, hierarchy: onV1 };
     else if (v2 && V2_CORE.includes(c)) controllers[c] = { version: 2, hierarchy: v2 };
     else
