@@ -99,3 +99,22 @@ export function sweepOnce(dir: string): void {
     if (allPids(path).length === 0) removeCgroupDirNow(path);
   }
 }
+
+export interface CleanReport {
+  readonly removed: readonly string[];
+  readonly failed: readonly { readonly path: string; readonly why: string }[];
+}
+
+/** Find and remove every leftover (or only list them with dryRun). */
+export async function cleanLeftovers(opts: { dryRun?: boolean; roots?: readonly string[] } = {}): Promise<CleanReport> {
+  const found = findLeftovers(opts.roots);
+  if (opts.dryRun) return { removed: found.map((l) => l.path), failed: [] };
+  const removed: string[] = [];
+  const failed: { path: string; why: string }[] = [];
+  for (const l of found) {
+    const why = await removeLeftover(l.path);
+    if (why) failed.push({ path: l.path, why });
+    else removed.push(l.path);
+  }
+  return { removed, failed };
+}
