@@ -192,10 +192,11 @@ const IoBpsEntry = v.pipe(
     let r: IoBps | string;
     if (typeof dataset.value === "string") {
       const at = dataset.value.lastIndexOf(":");
+      const dev = dataset.value.slice(0, Math.max(at, 0));
       r =
-        at <= 0
+        at <= 0 || !(DEVICE.test(dev) || dev.startsWith("/"))
           ? `"${dataset.value}" is not DEV:RATE (e.g. 8:0:10M or /dev/sda:10M)`
-          : parseIoBps(dataset.value.slice(0, at), dataset.value.slice(at + 1));
+          : parseIoBps(dev, dataset.value.slice(at + 1));
     } else r = parseIoBps(dataset.value.device, dataset.value.rate);
     if (typeof r === "string") {
       addIssue({ message: r });
