@@ -32,14 +32,14 @@ export const withCgroups = needs(IS_ROOT && allLimits, "root and memory, pids an
 export function v2Only() {
   if (ON_VMLANE) return needs(IS_ROOT && BACKEND === 2, "cgroup v2 controllers as root");
   if (IS_ROOT && BACKEND === 2) return test;
-  return (name: string, fn: () => unknown, timeout?: number) =>
+  return (name: string, fn: () => Promise<void> | void, timeout?: number) =>
     test.skip(`${name} [skipped: no cgroup v2 controllers here; scripts/vm-lane.sh runs it]`, fn, timeout);
 }
 
 /** A test of the cgroup v1 backend only (skipped visibly where the controllers are on v2). */
 export function v1Only() {
   if (ON_VMLANE || BACKEND === 2) {
-    return (name: string, fn: () => unknown, timeout?: number) =>
+    return (name: string, fn: () => Promise<void> | void, timeout?: number) =>
       test.skip(`${name} [skipped: no cgroup v1 controllers here]`, fn, timeout);
   }
   return needs(IS_ROOT && BACKEND === 1, "cgroup v1 controllers as root");

@@ -4,8 +4,9 @@
  * kills, 200 sequential and 50 concurrent runs.
  */
 import { describe, expect } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { run, spawn } from "../../src/index.ts";
+import { marker, pidsWith, waitFor } from "../helpers.ts";
 import { isolateCgroups, SLOW, withCgroups } from "../limits-helpers.ts";
 
 const MB = 1 << 20;
@@ -94,5 +95,44 @@ describe("nothing left behind", () => {
       expect(mine()).toEqual([]);
     },
     600_000 * SLOW,
+  );
+});
+
+describe("placement and killing", () => {
+  withCgroups(
+    "the init is in every one of the sandbox's cgroups before it runs anything",
+    async () => {
+      const sb = spawn({ command: ["sleep", "100"], limits: { memory: "64M", pids: 10, cpuTime: "10s" } });
+      // spawn() returns after placement and GO: the cgroup lines already name the sandbox's cgroup.
+      const lines = readFileSync(`/proc/${sb.pid}/cgroup`, "utf8").trim().split("\n");
+      sb.kill("SIGKILL");
+      const r = await sb.exited;
+      const own = new RegExp(`/isolate-${process.pid}-\\d+$`);
+      const used = r.limits.cgroup?.versions ?? {};
+      const v2 = Object.values(used).includes("v2");
+      const placed = lines.filter((l) => own.test(l));
+      if (v2) expect(placed.some((l) => l.startsWith("0::"))).toBe(true);
+      for (const c of Object.keys(used).filter((c) => used[c] === "v1")) {
+        expect(placed.some((l) => l.split(":")[1]?.split(",").includes(c))).toBe(true);
+      }
+      expect(placed.length).toBeGreaterThan(0);
+    },
+    30_000 * SLOW,
+  );
+
+  withCgroups(
+    "without a pid namespace, a timeout still kills processes that left the session (through the cgroup)",
+    async () => {
+      const mark = marker();
+      const r = await run({
+        command: ["sh", "-c", `setsid sh -c 'sleep 1000; : ${mark}' & sleep 1000`],
+        share: ["pid"],
+        limits: { pids: 20, timeout: "500ms" },
+        killAfter: 0,
+      });
+      expect(r.reason).toBe("timeout");
+      expect(await waitFor(async () => (await pidsWith(mark)).length === 0, 3000 * SLOW)).toBe(true);
+    },
+    30_000 * SLOW,
   );
 });
