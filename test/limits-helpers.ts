@@ -36,15 +36,6 @@ export function v2Only() {
     test.skip(`${name} [skipped: no cgroup v2 controllers here; scripts/vm-lane.sh runs it]`, fn, timeout);
 }
 
-/** A test of the cgroup v1 backend only (skipped visibly where the controllers are on v2). */
-export function v1Only() {
-  if (ON_VMLANE || BACKEND === 2) {
-    return (name: string, fn: () => Promise<void> | void, timeout?: number) =>
-      test.skip(`${name} [skipped: no cgroup v1 controllers here]`, fn, timeout);
-  }
-  return needs(IS_ROOT && BACKEND === 1, "cgroup v1 controllers as root");
-}
-
 /** Every cgroup directory named by isolate (isolate-<pid>-...), optionally only those of `owners`. */
 export function isolateCgroups(owners?: readonly number[]): string[] {
   const out: string[] = [];

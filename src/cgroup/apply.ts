@@ -21,7 +21,9 @@ function missingFix(file: string): string {
 
 function refusedFix(file: string, dir: string): string {
   if (file.startsWith("cpuset")) {
-    const allowed = readText(`${dir}/../cpuset.effective_cpus`)?.trim();
+    const allowed = (
+      readText(`${dir}/../cpuset.effective_cpus`) ?? readText(`${dir}/../cpuset.cpus.effective`)
+    )?.trim();
     return allowed ? `the parent cgroup allows cpus ${allowed}` : "name cpus the parent cgroup allows";
   }
   if (file.includes("bps")) return "name a whole disk (not a partition) as MAJ:MIN or /dev/NAME";

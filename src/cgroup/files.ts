@@ -13,6 +13,7 @@ const ERRNO_TEXT: Record<string, string> = {
   EROFS: "read-only file system",
   ENOENT: "no such file",
   EINVAL: "the kernel refused the value",
+  ERANGE: "out of range",
   EBUSY: "busy",
   ENOSPC: "no space (a cgroup limit such as cgroup.max.descendants, or an empty cpuset)",
   ENODEV: "no such device",

@@ -205,14 +205,17 @@ describe("isolate clean", () => {
         },
       );
       expect(
-        await waitFor(() => isolateCgroups([dead.pid]).length >= 2 && isolateCgroups([live.pid]).length >= 1),
+        await waitFor(
+          () => isolateCgroups([dead.pid]).length >= 1 && isolateCgroups([live.pid]).length >= 1,
+          5000 * SLOW,
+        ),
       ).toBe(true);
       dead.kill("SIGKILL");
       await dead.exited;
       const left = isolateCgroups([dead.pid]);
-      expect(left.length).toBeGreaterThanOrEqual(2);
+      expect(left.length).toBeGreaterThanOrEqual(1);
       // the sandbox itself died with its supervisor
-      expect(await waitFor(async () => (await pidsWith(mark)).length === 0)).toBe(true);
+      expect(await waitFor(async () => (await pidsWith(mark)).length === 0, 5000 * SLOW)).toBe(true);
 
       const dry = await isolate(["clean", "--dry-run"]);
       expect(dry.code).toBe(0);
@@ -227,7 +230,7 @@ describe("isolate clean", () => {
       expect(isolateCgroups([live.pid]).length).toBeGreaterThanOrEqual(1);
       live.kill("SIGTERM");
       await live.exited;
-      expect(await waitFor(() => isolateCgroups([live.pid]).length === 0)).toBe(true);
+      expect(await waitFor(() => isolateCgroups([live.pid]).length === 0, 5000 * SLOW)).toBe(true);
     },
     60_000 * SLOW,
   );

@@ -46,7 +46,7 @@ afterEach(async () => {
 /** Run `isolate ARGS` as the only process of cgroup `cg` (a shell moves itself there, then execs). */
 function inCgroup(cg: string, args: string[], opts: { before?: string; as?: string[] } = {}) {
   const quoted = [...(opts.as ?? []), BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  return sh(["sh", "-c", `echo $$ > ${cg}/cgroup.procs && ${opts.before ?? ""} exec ${quoted}`]);
+  return sh(["sh", "-c", `echo $$ > ${cg}/cgroup.procs || exit 99; ${opts.before ?? ""} exec ${quoted}`]);
 }
 
 describe("cgroup v2: delegation and the no-internal-processes rule", () => {
@@ -73,7 +73,7 @@ describe("cgroup v2: delegation and the no-internal-processes rule", () => {
     "sharing its cgroup with another process: 125 naming the limit and the remedy, nothing changed",
     async () => {
       const cg = freshCgroup();
-      const r = await inCgroup(cg, ["exec", "--memory", "64M", "--", "true"], { before: "sleep 30 &" });
+      const r = await inCgroup(cg, ["exec", "--memory", "64M", "--", "true"], { before: "sleep 30 >/dev/null 2>&1 &" });
       expect(r.code).toBe(125);
       expect(r.stderr).toMatch(
         /^isolate: --memory: cannot be enforced: \S+ also holds other processes \(\d+\), so cgroup v2 cannot enable memory below it \(start isolate in a cgroup of its own, e\.g\. `systemd-run --scope -p Delegate=yes isolate \.\.\.`/,
