@@ -41,7 +41,7 @@ die() { say "$*"; exit 125; }
 MODULES=(
   drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
   drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache
-  net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay
+  net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay drivers/block/virtio_blk
 )
 
 install_packages() {
@@ -206,6 +206,8 @@ mkdir -p "$WORK/r/lane"
   fi
 } >"$WORK/r/lane/cmd"
 (cd "$WORK/r" && find . | cpio -o -H newc --quiet) >"$WORK/run.cpio"
+# A scratch disk (/dev/vda in the guest) for the block I/O limits.
+truncate -s 64M "$WORK/disk.img"
 cat "$CACHE/base.cpio" "$WORK/run.cpio" >"$WORK/initrd"
 
 ACCEL=(-accel tcg,thread=multi -cpu max)
@@ -219,7 +221,8 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -m "$MEM" -smp 2 \
   -chardev file,id=con,path="$WORK/console.log" -serial chardev:con \
   -chardev stdio,id=out,signal=off -serial chardev:out \
   -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
-  -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot </dev/null &
+  -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
+  -drive file="$WORK/disk.img",if=virtio,format=raw,cache=unsafe </dev/null &
 QPID=$!
 wait $QPID
 qrc=$?

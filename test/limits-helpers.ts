@@ -36,6 +36,17 @@ export function v2Only() {
     test.skip(`${name} [skipped: no cgroup v2 controllers here; scripts/vm-lane.sh runs it]`, fn, timeout);
 }
 
+/**
+ * A test this host may be unable to run (e.g. no readable disk here) that
+ * the VM lane always can: required there, a visible skip elsewhere.
+ */
+export function laneRequires(ok: boolean, why: string) {
+  if (ON_VMLANE) return needs(ok, why);
+  if (ok) return test;
+  return (name: string, fn: () => Promise<void> | void, timeout?: number) =>
+    test.skip(`${name} [skipped: ${why}; scripts/vm-lane.sh runs it]`, fn, timeout);
+}
+
 /** Every cgroup directory named by isolate (isolate-<pid>-...), optionally only those of `owners`. */
 export function isolateCgroups(owners?: readonly number[]): string[] {
   const out: string[] = [];
