@@ -13,6 +13,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -51,6 +52,7 @@ struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
   int cap_last;
+  char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -97,7 +99,7 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, NULL};
+  char *argv[] = {name, c->owner, NULL};
   char *envp[] = {NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
@@ -182,6 +184,7 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
       .cap_last = (int)op.arg[1].u,
   };
+  snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;

@@ -107,3 +107,16 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, ste
     await sleep(stepMs);
   }
 }
+
+/** Compile test/probes/NAME.c once (gcc) and return the binary's path. */
+export async function probe(name: string, flags: string[] = []): Promise<string> {
+  const out = join(ROOT, "build", "probes", name);
+  if (!existsSync(out)) {
+    await Bun.$`mkdir -p ${join(ROOT, "build", "probes")}`.quiet();
+    const r =
+      await Bun.$`gcc -O1 -Wall -Werror ${flags} -o ${out}.tmp ${join(ROOT, "test", "probes", `${name}.c`)}`.nothrow();
+    if (r.exitCode !== 0) throw new Error(`cannot build probe ${name}: ${r.stderr}`);
+    await Bun.$`mv ${out}.tmp ${out}`.quiet();
+  }
+  return out;
+}
