@@ -21,7 +21,7 @@ export interface Ran {
   code: number;
   stdout: string;
   stderr: string;
-  signal: string | null;
+  signal: string | number | null;
 }
 
 export interface RunOpts {
@@ -62,12 +62,13 @@ export function isolate(args: string[], opts: RunOpts = {}): Promise<Ran> {
 export function needs(ok: boolean, why: string) {
   if (ok) return test;
   if (STRICT) {
-    return (name: string, _fn: unknown, _timeout?: number) =>
+    return (name: string, _fn: () => void | Promise<unknown>, _timeout?: number) =>
       test(name, () => {
         throw new Error(`required on CI but unavailable here: ${why}`);
       });
   }
-  return (name: string, fn: () => unknown, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
+  return (name: string, fn: () => void | Promise<unknown>, timeout?: number) =>
+    test.skip(`${name} [skipped: ${why}]`, fn, timeout);
 }
 
 /** A fresh temp dir, removed by the returned function. */
