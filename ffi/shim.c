@@ -28,7 +28,7 @@
 #include "sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 #define CHILD_STACK (64 * 1024)
 
 #ifndef CLONE_CLEAR_SIGHAND
@@ -51,7 +51,6 @@
 struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
-  int cap_last;
   char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
 };
 
@@ -92,8 +91,10 @@ static int child_main(void *p) {
     data[1].inheritable = data[1].permitted;
     r = SYS2(SYS_capset, &hdr, data);
     if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
-    for (int cap = 0; cap <= c->cap_last; cap++) {
+    /* Every capability the kernel knows: raising one past the last is EINVAL. */
+    for (int cap = 0; cap < 64; cap++) {
       r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+      if (r == -EINVAL && cap > 0) break;
       if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
     }
   }
@@ -141,6 +142,48 @@ EXPORT int isolate_memfd(const char *name, const uint8_t *data, uint64_t len, in
   return fd;
 }
 
+/* Small file operations, so the supervisor needs no node:fs on its hot path.
+ * Each returns >= 0 or -errno. */
+EXPORT int isolate_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
+EXPORT int isolate_fd_ok(int fd) { return fcntl(fd, F_GETFD) < 0 ? -errno : 0; }
+
+EXPORT int isolate_open(const char *path, int flags) {
+  int fd = open(path, flags | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+EXPORT int isolate_write(int fd, const uint8_t *data, uint64_t len) { return write_all(fd, data, len); }
+
+EXPORT int64_t isolate_read_file(const char *path, uint8_t *buf, uint64_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  uint64_t got = 0;
+  while (got < cap) {
+    ssize_t n = read(fd, buf + got, cap - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+    if (n == 0) break;
+    got += (uint64_t)n;
+  }
+  close(fd);
+  return (int64_t)got;
+}
+
+/* One write(2) call: what /proc/PID/uid_map and cgroup files require. */
+EXPORT int isolate_write_file(const char *path, const uint8_t *data, uint64_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = write(fd, data, len);
+  int e = n < 0 ? errno : (uint64_t)n == len ? 0 : EIO;
+  close(fd);
+  return -e;
+}
+
 EXPORT int isolate_pipe(int32_t *fds) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
@@ -182,7 +225,6 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
   struct child_ctx ctx = {
       .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
-      .cap_last = (int)op.arg[1].u,
   };
   snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
   struct clone_args ca;

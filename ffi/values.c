@@ -16,9 +16,7 @@ int op_check_values(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
   switch (op->code) {
     case OP_CLONE:
-      if (a[0].u & ~(uint64_t)CLONE_AT_SPAWN) return PLAN_E_VALUE;
-      if (a[1].u < 30 || a[1].u > 63) return PLAN_E_VALUE;
-      return PLAN_OK;
+      return a[0].u & ~(uint64_t)CLONE_AT_SPAWN ? PLAN_E_VALUE : PLAN_OK;
     case OP_UNSHARE:
       if (!a[0].u || (a[0].u & ~(uint64_t)UNSHARE_IN_INIT)) return PLAN_E_VALUE;
       return PLAN_OK;

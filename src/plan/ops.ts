@@ -18,14 +18,7 @@ export interface OpDef {
 }
 
 export const OPS = {
-  clone: {
-    code: 1,
-    phase: "spawn",
-    args: [
-      ["flags", "u"],
-      ["capLast", "u"],
-    ],
-  },
+  clone: { code: 1, phase: "spawn", args: [["flags", "u"]] },
 
   mountPrivate: { code: 10, phase: "sandbox", args: [] },
   unshare: { code: 11, phase: "sandbox", args: [["flags", "u"]] },

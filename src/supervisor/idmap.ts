@@ -3,9 +3,10 @@
  * init waits for GO. Without extra privileges a process may map exactly its
  * own uid and gid, once, after denying setgroups.
  */
-import { writeFileSync } from "node:fs";
 import { HostError } from "../errors.ts";
+import { errnoText } from "../host/errno.ts";
 import type { Host } from "../host/probe.ts";
+import type { Shim } from "../shim/load.ts";
 
 export interface IdMaps {
   readonly uid: string;
@@ -22,14 +23,10 @@ export function defaultIdMaps(host: Host): IdMaps {
   };
 }
 
-export function writeIdMaps(pid: number, maps: IdMaps): void {
+export function writeIdMaps(shim: Shim, pid: number, maps: IdMaps): void {
   const write = (file: string, data: string) => {
-    try {
-      writeFileSync(`/proc/${pid}/${file}`, data);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      throw new HostError(`user namespace: writing ${file}: ${code}`);
-    }
+    const rc = shim.writeFile(`/proc/${pid}/${file}`, data);
+    if (rc < 0) throw new HostError(`user namespace: writing ${file}: ${errnoText(-rc)}`);
   };
   if (maps.denySetgroups) write("setgroups", "deny");
   write("uid_map", maps.uid);

@@ -3,7 +3,6 @@
  * identity maps, releases it, and waits for it without blocking the event
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
-import { closeSync, writeSync } from "node:fs";
 import { HostError, IsolateError } from "../errors.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
@@ -44,6 +43,7 @@ export interface Sandbox {
 }
 
 const CLD_EXITED = 1;
+const GO = Uint8Array.of(1);
 
 export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
@@ -60,26 +60,27 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   try {
     spawned = shim.spawn(plan, stdio.child, -1);
   } finally {
-    for (const fd of stdio.closeAfterSpawn) closeSync(fd);
+    for (const fd of stdio.closeAfterSpawn) shim.close(fd);
   }
   if (typeof spawned === "number") {
-    for (const fd of stdio.parent) if (fd !== null) closeSync(fd);
+    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
   const child = spawned;
   try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(child.pid, defaultIdMaps(host));
-    writeSync(child.syncFd, Uint8Array.of(1));
+    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, defaultIdMaps(host));
+    const rc = shim.write(child.syncFd, GO);
+    if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
-    closeSync(child.syncFd);
-    closeSync(child.recordFd);
+    shim.close(child.syncFd);
+    shim.close(child.recordFd);
     shim.wait(child.pidfd, false);
-    closeSync(child.pidfd);
-    for (const fd of stdio.parent) if (fd !== null) closeSync(fd);
+    shim.close(child.pidfd);
+    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
-  closeSync(child.syncFd);
+  shim.close(child.syncFd);
   return new Supervised(shim, spec, host, ops, child, started, stdio.parent);
 }
 
@@ -107,9 +108,9 @@ class Supervised implements Sandbox {
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
     const out = parentEnds[1];
     const err = parentEnds[2];
-    this.stdout = out === null || out === undefined ? null : fdStream(out);
-    this.stderr = err === null || err === undefined ? null : fdStream(err);
-    if (parentEnds[0] !== null && parentEnds[0] !== undefined) closeSync(parentEnds[0]);
+    this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
+    this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
+    if (parentEnds[0] !== null && parentEnds[0] !== undefined) shim.close(parentEnds[0]);
     this.exited = this.supervise();
   }
 
@@ -138,27 +139,32 @@ class Supervised implements Sandbox {
   }
 
   private async supervise(): Promise<Result> {
-    const chunks: Uint8Array[] = [];
-    let records: SandboxRecord[] = [];
+    let bytes: Uint8Array;
     try {
-      for await (const chunk of Bun.file(this.child.recordFd).stream()) {
-        chunks.push(chunk);
-        if (this.commandPid === undefined) {
-          records = decodeRecords(Buffer.concat(chunks));
-          const s = records.find((r) => r.type === "started");
-          if (s?.type === "started") this.commandPid = s.pid;
-        }
-      }
+      bytes = this.sharedPid ? await this.readWatchingStart() : await Bun.file(this.child.recordFd).bytes();
     } finally {
-      closeSync(this.child.recordFd);
+      this.shim.close(this.child.recordFd);
     }
-    records = decodeRecords(Buffer.concat(chunks));
+    const records = decodeRecords(bytes);
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate.
     const waited = this.shim.wait(this.child.pidfd, false);
-    closeSync(this.child.pidfd);
+    this.shim.close(this.child.pidfd);
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     return this.result(records, waited);
+  }
+
+  /** Read the records as they come, to learn the command's pid early (see killAll). */
+  private async readWatchingStart(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of Bun.file(this.child.recordFd).stream()) {
+      chunks.push(chunk);
+      if (this.commandPid === undefined) {
+        const s = decodeRecords(Buffer.concat(chunks)).find((r) => r.type === "started");
+        if (s?.type === "started") this.commandPid = s.pid;
+      }
+    }
+    return Buffer.concat(chunks);
   }
 
   private result(records: SandboxRecord[], waited: Waited | null): Result {

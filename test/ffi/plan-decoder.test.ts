@@ -61,7 +61,7 @@ describe("the decoder refuses", () => {
   });
   test("a value out of range (clone flags that are not namespaces)", () => {
     const ops = compilePlan(parseSpec({ command: ["true"] }), probeHost());
-    const bad = [{ op: "clone", args: { flags: 0x100 /* CLONE_VM */, capLast: 40 } }, ...ops.slice(1)] as typeof ops;
+    const bad = [{ op: "clone", args: { flags: 0x100 /* CLONE_VM */ } }, ...ops.slice(1)] as typeof ops;
     expect(shim.planCheck(encodePlan(bad)).code).toBe(PLAN_E.VALUE);
   });
   test("spawn refuses what the check refuses, before creating anything", () => {
