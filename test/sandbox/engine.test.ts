@@ -125,6 +125,49 @@ describe("pid 1", () => {
   });
 });
 
+describe("hygiene", () => {
+  test("the command gets a fresh session keyring, not the caller's", async () => {
+    const p = await probe("keyring");
+    const outside = await sh(`${p}; ${p}`);
+    const [a, b] = outside.stdout.trim().split("\n");
+    expect(a).toBe(b ?? ""); // stable outside: the probe itself creates nothing
+    const inside = await run({ command: [p] });
+    expect(inside.exitCode).toBe(0);
+    expect(inside.stdout.trim()).not.toBe(a ?? "");
+  });
+
+  needs(IS_ROOT, "root (to make a shared mount on the host)")(
+    "mounts are made private first: a shared host mount is not shared inside",
+    async () => {
+      // A mount of our own on the host, shared; a sandbox that skipped the private
+      // step would sit in its peer group and send its mount events back to the host.
+      const t = tempDir();
+      try {
+        expect(
+          (await Bun.$`mount -t tmpfs -o size=1m isolate-test ${t.path} && mount --make-shared ${t.path}`.nothrow())
+            .exitCode,
+        ).toBe(0);
+        const host = await Bun.file("/proc/self/mountinfo").text();
+        expect(host.split("\n").find((l) => l.includes(` ${t.path} `))).toMatch(/ shared:\d+/);
+        const r = await run({ command: ["cat", "/proc/self/mountinfo"] });
+        const line = r.stdout.split("\n").find((l) => l.includes(` ${t.path} `));
+        expect(line).toBeDefined();
+        expect(line).not.toMatch(/ shared:\d+/);
+      } finally {
+        await Bun.$`umount ${t.path}`.nothrow();
+        t.remove();
+      }
+    },
+  );
+
+  test("signal dispositions are reset: SIGPIPE ignored by the supervisor is default in the command", async () => {
+    // Bun ignores SIGPIPE; a command inheriting that would see `yes | head` hang or EPIPE forever.
+    const r = await sh("grep -E '^Sig(Ign|Blk):' /proc/self/status");
+    expect(r.stdout).toContain("SigIgn:\t0000000000000000");
+    expect(r.stdout).toContain("SigBlk:\t0000000000000000");
+  });
+});
+
 describe("environment", () => {
   const env = async (extra: Record<string, unknown>) =>
     (await run({ command: ["env"], ...extra })).stdout.trim().split("\n");
