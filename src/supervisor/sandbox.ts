@@ -7,6 +7,7 @@ import { closeSync, writeSync } from "node:fs";
 import { HostError, IsolateError } from "../errors.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
+import { spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -16,7 +17,7 @@ import { newNamespaces } from "../setup/namespaces.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
-import { defaultIdMaps, writeIdMaps } from "./idmap.ts";
+import { idMapsFor, writeIdMaps } from "./idmap.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import { exitCodeOf, type Reason, type Result, type SetupFailure, type Status, statusFromWait } from "./result.ts";
 import { SIGKILL, signalNumber } from "./signals.ts";
@@ -68,7 +69,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   }
   const child = spawned;
   try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(child.pid, defaultIdMaps(host));
+    if (newNamespaces(spec, host).includes("user")) writeIdMaps(child.pid, idMapsFor(spec, host));
     writeSync(child.syncFd, Uint8Array.of(1));
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
@@ -234,6 +235,8 @@ function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, hos
       );
     }
   }
+  const blocked = errno === 22 ? undefined : spawnBlockedError(errno, fresh.includes("user"));
+  if (blocked) return new HostError(blocked.message, blocked.hint);
   if ((errno === 1 || errno === 13) && fresh.includes("user") && !host.root) {
     return new HostError(
       `spawn: cannot create a user namespace: ${errnoText(errno)}`,
