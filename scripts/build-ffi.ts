@@ -56,7 +56,7 @@ export function buildFfi(): { shim: string; init: string } {
     `-I${out}`,
     "-o",
     shim,
-    ...src(["shim.c", ...SHARED_SOURCES]),
+    ...src(["shim.c", "probe.c", ...SHARED_SOURCES]),
   ]);
   run([
     CC,

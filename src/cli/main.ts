@@ -2,13 +2,14 @@
 /** The isolate CLI: parse -> Spec -> library -> print. */
 import { defineCommand, renderUsage, runCommand } from "citty";
 import { SpecError } from "../errors.ts";
+import { checkCommand } from "./commands/check.ts";
 import { execCommand } from "./commands/exec.ts";
 import { planCommand } from "./commands/plan.ts";
 import { printError } from "./output.ts";
 
 const VERSION = "0.1.0";
 
-const commands = { exec: execCommand, plan: planCommand } as const;
+const commands = { exec: execCommand, plan: planCommand, check: checkCommand } as const;
 
 const main = defineCommand({
   meta: { name: "isolate", version: VERSION, description: "run host processes in fresh Linux namespaces, with limits" },

@@ -3,7 +3,7 @@
  * per line), the ranges newuidmap/newgidmap let a user map, and the caller's
  * login name they are keyed by.
  */
-import { readFileSync } from "node:fs";
+import { accessSync, constants, readFileSync } from "node:fs";
 
 export interface SubRange {
   readonly start: number;
@@ -46,4 +46,18 @@ export function userName(uid: number, passwd = "/etc/passwd"): string | undefine
     }
   } catch {}
   return undefined;
+}
+
+const HELPER_DIRS = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
+
+/** Where newuidmap/newgidmap live (the usual places first: PATH is the caller's). */
+export function findHelper(name: string): string | undefined {
+  for (const dir of HELPER_DIRS) {
+    const p = `${dir}/${name}`;
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {}
+  }
+  return Bun.which(name) ?? undefined;
 }

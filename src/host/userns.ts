@@ -120,3 +120,10 @@ export function spawnBlockedError(errno: number, wantedUserNs: boolean, k: Usern
   const what = wantedUserNs ? "cannot create a user namespace" : "cannot create the sandbox's namespaces";
   return { message: `spawn: ${what}: ${b.why}`, hint: b.remedy };
 }
+
+/** For a setup op refused inside an unprivileged user namespace: " (why; remedy)" or "". */
+export function setupBlockedHint(errno: number, k: UsernsKnobs = readUsernsKnobs()): string {
+  if (errno !== EPERM && errno !== EACCES) return "";
+  const b = usernsBlocker(errno, k);
+  return b ? ` (${b.why}; ${b.remedy})` : "";
+}

@@ -24,6 +24,9 @@ const symbols = {
   },
   isolate_wait: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   isolate_signal: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_probe_ns: { args: [FFIType.u64, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_probe_overlay: { args: [FFIType.cstring, FFIType.ptr], returns: FFIType.i32 },
+  isolate_probe_features: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
 export interface Spawned {
@@ -57,6 +60,17 @@ export interface Shim {
   memfd(name: string, data: Uint8Array, exec: boolean): number;
   /** The init executable, held in a memfd for the life of the process. */
   readonly initFd: number;
+  /** Probes for `isolate check` (ffi/probe.c). */
+  readonly probe: ShimProbes;
+}
+
+export interface ShimProbes {
+  /** Can these CLONE_NEW* flags be unshared (as uid:gid when uid >= 0)? 0 or -errno. */
+  ns(flags: number, uid: number, gid: number): number;
+  /** Does overlayfs mount in a new user namespace (on a tmpfs over dir)? stage 0 = yes. */
+  overlay(dir: string): { stage: number; errno: number };
+  /** Each >= 0 when present, else -errno; landlock is the ABI version; seccompMode is this process's. */
+  features(): { clone3: number; pidfd: number; seccomp: number; landlock: number; seccompMode: number };
 }
 
 const cstr = (s: string) => Buffer.from(`${s}\0`);
@@ -132,6 +146,25 @@ export function loadShim(): Shim {
     },
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
+    },
+    probe: {
+      ns: (flags, uid, gid) => s.isolate_probe_ns(flags, uid, gid),
+      overlay(dir) {
+        const out = new Int32Array(2);
+        s.isolate_probe_overlay(cstr(dir), ptr(out));
+        return { stage: out[0] ?? -1, errno: -(out[1] ?? 0) };
+      },
+      features() {
+        const out = new Int32Array(5);
+        s.isolate_probe_features(ptr(out));
+        return {
+          clone3: out[0] ?? 0,
+          pidfd: out[1] ?? 0,
+          seccomp: out[2] ?? 0,
+          landlock: out[3] ?? 0,
+          seccompMode: out[4] ?? 0,
+        };
+      },
     },
     pipe() {
       const rc = s.isolate_pipe(ptr(fds));

@@ -5,9 +5,10 @@
  * and gid, once, after denying setgroups; anything more goes through the
  * setuid helpers newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
  */
-import { accessSync, constants, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { HostError } from "../errors.ts";
 import type { Host } from "../host/probe.ts";
+import { findHelper } from "../host/subid.ts";
 import { type IdMapPlan, identityPlan } from "../setup/identity.ts";
 import type { IdRange } from "../spec/hardening.ts";
 import type { Spec } from "../spec/schema.ts";
@@ -23,20 +24,6 @@ export function idMapsFor(spec: Spec, host: Host): IdMaps {
 
 export function mapText(map: readonly IdRange[]): string {
   return map.map((r) => `${r.inside} ${r.outside} ${r.count}\n`).join("");
-}
-
-const HELPER_DIRS = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
-
-/** Where newuidmap/newgidmap live (PATH is the caller's, so look in the usual places first). */
-export function findHelper(name: string): string | undefined {
-  for (const dir of HELPER_DIRS) {
-    const p = `${dir}/${name}`;
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {}
-  }
-  return Bun.which(name) ?? undefined;
 }
 
 function runHelper(name: "newuidmap" | "newgidmap", pid: number, map: readonly IdRange[]): void {

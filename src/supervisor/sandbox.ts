@@ -7,7 +7,7 @@ import { closeSync, writeSync } from "node:fs";
 import { HostError, IsolateError } from "../errors.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
-import { spawnBlockedError } from "../host/userns.ts";
+import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -94,6 +94,8 @@ class Supervised implements Sandbox {
   private grace: ReturnType<typeof setTimeout> | undefined;
   private commandPid: number | undefined;
   private readonly sharedPid: boolean;
+  /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
+  private readonly rootless: boolean;
 
   constructor(
     private readonly shim: Shim,
@@ -106,6 +108,7 @@ class Supervised implements Sandbox {
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
+    this.rootless = !host.root && newNamespaces(spec, host).includes("user");
     const out = parentEnds[1];
     const err = parentEnds[2];
     this.stdout = out === null || out === undefined ? null : fdStream(out);
@@ -213,7 +216,7 @@ class Supervised implements Sandbox {
     }
     if (op) {
       const what = describeOp(op);
-      return fail(r, op.op, what, `setup: ${what}: ${text}`);
+      return fail(r, op.op, what, `setup: ${what}: ${text}${this.rootless ? setupBlockedHint(r.errno) : ""}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
