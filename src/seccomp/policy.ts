@@ -81,12 +81,15 @@ const Rule = v.pipe(
   ),
 );
 
-export const PolicySchema = v.strictObject({
-  base: v.optional(v.picklist(["default", "none"], 'base must be "default" or "none"'), "default"),
-  defaultAction: v.optional(v.picklist(ACTIONS, 'defaultAction must be "allow", "errno", "kill" or "log"'), "allow"),
-  defaultErrno: v.optional(Errno),
-  rules: v.optional(v.array(Rule), []),
-});
+export const PolicySchema = v.strictObject(
+  {
+    base: v.optional(v.picklist(["default", "none"], 'base must be "default" or "none"'), "default"),
+    defaultAction: v.optional(v.picklist(ACTIONS, 'defaultAction must be "allow", "errno", "kill" or "log"'), "allow"),
+    defaultErrno: v.optional(Errno),
+    rules: v.optional(v.array(Rule, "rules must be a list"), []),
+  },
+  "a seccomp policy must be a JSON object (keys: base, defaultAction, defaultErrno, rules)",
+);
 
 export type PolicyInput = v.InferInput<typeof PolicySchema>;
 export type Policy = v.InferOutput<typeof PolicySchema>;

@@ -77,9 +77,8 @@ const CapName = v.pipe(
   ),
 );
 
-const Seccomp = v.union(
-  [v.literal("default"), v.literal("none"), PolicySchema],
-  'use "default", "none", or a policy (see src/seccomp/policy.ts)',
+const Seccomp = v.lazy((input) =>
+  typeof input === "string" ? v.picklist(["default", "none"], 'use "default", "none", or a policy file') : PolicySchema,
 );
 
 /** Spread into SpecInputSchema's entries. */
