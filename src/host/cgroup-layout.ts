@@ -47,6 +47,10 @@ export interface CgroupLayout {
   readonly controllers: readonly ControllerLayout[];
 }
 
+/** mountinfo escapes space, tab, newline and backslash as \\ooo. */
+const octalUnescape = (s: string) =>
+  s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+
 /** mountinfo fields: id parent major:minor root mountpoint options [optional...] - fstype source superoptions */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   const out: CgroupMount[] = [];
@@ -57,12 +61,10 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
     const right = line.slice(dash + 3).split(" ");
     const fstype = right[0];
     if (fstype !== "cgroup" && fstype !== "cgroup2") continue;
-    const unescape = (s: string) =>
-      s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
     out.push({
       version: fstype === "cgroup2" ? "v2" : "v1",
-      root: unescape(left[3] ?? "/"),
-      mountPoint: unescape(left[4] ?? ""),
+      root: octalUnescape(left[3] ?? "/"),
+      mountPoint: octalUnescape(left[4] ?? ""),
       options: (right[2] ?? "").split(","),
     });
   }
