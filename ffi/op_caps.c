@@ -4,7 +4,8 @@
  * The command's ops run in this order (src/setup/privileges.ts):
  *   noNewPrivs   setuid and file-capability binaries can no longer elevate
  *   capBounding  the bounding set keeps only the --cap-add ones
- *   securebits   no root magic on exec, no cap fixup on uid change (locked)
+ *   securebits   no root magic on exec; with nothing kept, also no cap fixup on
+ *                uid change, all locked (src/setup/privileges.ts has the bits)
  *   (setGroups, setIds: op_identity.c)
  *   caps         permitted = effective = inheritable = ambient = the kept ones,
  *                ambient raising locked off */

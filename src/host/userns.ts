@@ -77,7 +77,7 @@ export const BLOCKERS = {
     knob: "seccomp filter",
     why: "isolate itself runs under a seccomp filter (e.g. a container's default profile) that refuses new namespaces",
     remedy:
-      "run the container with a profile that allows clone3/unshare (docker/podman: --security-opt seccomp=unconfined, or a custom profile), or run isolate on the host",
+      "run the container with a seccomp profile that allows clone3 and unshare, e.g. docker/podman --security-opt seccomp=unconfined; or run isolate on the host",
   },
 } as const satisfies Record<string, Blocker | ((n: number) => Blocker)>;
 

@@ -32,21 +32,38 @@ export const SECBIT = {
   NOROOT_LOCKED: 1 << 1,
   NO_SETUID_FIXUP: 1 << 2,
   NO_SETUID_FIXUP_LOCKED: 1 << 3,
+  KEEP_CAPS: 1 << 4,
   KEEP_CAPS_LOCKED: 1 << 5,
 } as const;
 
-/** Root is not special on exec; uid changes do not touch capabilities (the caps op sets them). */
-export const COMMAND_SECUREBITS =
+/**
+ * With no capability kept: uid 0 is not special on exec, and uid changes
+ * neither drop nor bring capabilities, all locked for good.
+ */
+export const LOCKED_SECUREBITS =
   SECBIT.NOROOT |
   SECBIT.NOROOT_LOCKED |
   SECBIT.NO_SETUID_FIXUP |
   SECBIT.NO_SETUID_FIXUP_LOCKED |
   SECBIT.KEEP_CAPS_LOCKED;
 
+/**
+ * With --cap-add: no root magic on exec either, but the command may still
+ * manage its own capabilities across uid changes (setpriv, su-like tools);
+ * KEEP_CAPS carries the kept ones over isolate's own uid change and is
+ * cleared by the exec.
+ */
+export const KEEPING_SECUREBITS = SECBIT.NOROOT | SECBIT.NOROOT_LOCKED | SECBIT.KEEP_CAPS;
+
 const bit = (cap: number) => 1n << BigInt(cap);
 
-/** The capabilities the command keeps, as a mask; throws where one cannot be kept. */
-export function keptCaps(spec: Spec, host: Host, bounding: bigint = ownCaps().bounding): bigint {
+/**
+ * The capabilities the command keeps, as a mask; throws where one cannot be
+ * kept. In a new user namespace the kernel gives its creator every
+ * capability (bounding set included), scoped to that namespace; outside one,
+ * only what isolate's own bounding set still has.
+ */
+export function keptCaps(spec: Spec, host: Host, ownBounding: bigint = ownCaps().bounding): bigint {
   if (spec.capAdd !== "all" && spec.capAdd.length === 0) return 0n;
   const inUserNs = newNamespaces(spec, host).includes("user");
   if (!host.root && !inUserNs) {
@@ -55,6 +72,7 @@ export function keptCaps(spec: Spec, host: Host, bounding: bigint = ownCaps().bo
       "drop --share user",
     );
   }
+  const bounding = inUserNs ? (1n << BigInt(host.capLast + 1)) - 1n : ownBounding;
   if (spec.capAdd === "all") {
     return ALL_CAPABILITIES.filter((c) => c <= host.capLast && bounding & bit(c)).reduce((m, c) => m | bit(c), 0n);
   }
@@ -90,7 +108,7 @@ export function privilegeOps(spec: Spec, host: Host): Op[] {
   return [
     op("noNewPrivs", {}),
     op("capBounding", { keep, last: host.capLast }),
-    op("securebits", { bits: COMMAND_SECUREBITS }),
+    op("securebits", { bits: keep === 0n ? LOCKED_SECUREBITS : KEEPING_SECUREBITS }),
     ...identityOps(identityPlan(spec, host)),
     op("caps", { keep }),
   ];

@@ -149,6 +149,9 @@ describe("capabilities", () => {
     expect(keptCaps(spec({ capAdd: ["ALL"] }), ROOT, noResource)).toBe(noResource);
     expect(() => keptCaps(spec({ capAdd: ["NET_RAW"], share: ["user"] }), NOBODY, all)).toThrow(/user namespace/);
     expect(keptCaps(spec({ capAdd: ["NET_RAW"] }), NOBODY, all)).toBe(1n << BigInt(CAP.NET_RAW));
+    // A new user namespace starts with every capability, bounding set included.
+    expect(keptCaps(spec({ capAdd: ["SYS_RESOURCE"] }), NOBODY, noResource)).toBe(1n << BigInt(CAP.SYS_RESOURCE));
+    expect(keptCaps(spec({ capAdd: ["ALL"], unshare: ["user"] }), ROOT, noResource)).toBe(all);
     expect(() => spec({ capAdd: ["CAP_FLY"] })).toThrow(/unknown capability "CAP_FLY"/);
   });
 
