@@ -140,13 +140,15 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
 
   // Kernel features.
   const f = shim.features();
-  const seccompBlocked = f.seccompMode === 2 ? ` (${usernsBlocker(38, knobs)?.remedy ?? ""})` : "";
+  const filtered = f.seccompMode === 2 ? usernsBlocker(38, knobs) : undefined;
   item({
     id: "clone3",
     ok: f.clone3 > 0,
     required: true,
     value: f.clone3 > 0 ? "available" : `unavailable: ${errnoText(-f.clone3)}`,
-    remedy: `isolate spawns with clone3: needs Linux 5.3 or later${seccompBlocked}`,
+    remedy: filtered
+      ? `a seccomp filter around isolate refuses clone3: ${filtered.remedy}`
+      : "isolate spawns with clone3: needs Linux 5.3 or later",
   });
   item({
     id: "pidfd",

@@ -49,7 +49,7 @@ export const SyscallName = v.pipe(
   v.string("a syscall name must be a string"),
   v.check(
     (s) => resolveSyscall(s) !== undefined,
-    (i) => `unknown syscall ${JSON.stringify(i.input)} on ${NATIVE.arch}`,
+    `unknown syscall on ${NATIVE.arch} (use a name from the kernel headers, or a number)`,
   ),
 );
 

@@ -73,7 +73,7 @@ const CapName = v.pipe(
   v.string(),
   v.check(
     (s) => s.toUpperCase() === "ALL" || capNumber(s) !== undefined,
-    (i) => `unknown capability ${JSON.stringify(i.input)} (e.g. CAP_NET_BIND_SERVICE, or ALL)`,
+    "unknown capability (use a name like CAP_NET_BIND_SERVICE, or ALL)",
   ),
 );
 

@@ -5,7 +5,7 @@
  * elevate; --cap-add keeps what it names; the init keeps only CAP_KILL, and
  * only when the command runs as another uid.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BIN, IS_ROOT, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";

@@ -152,7 +152,7 @@ describe("capabilities", () => {
     // A new user namespace starts with every capability, bounding set included.
     expect(keptCaps(spec({ capAdd: ["SYS_RESOURCE"] }), NOBODY, noResource)).toBe(1n << BigInt(CAP.SYS_RESOURCE));
     expect(keptCaps(spec({ capAdd: ["ALL"], unshare: ["user"] }), ROOT, noResource)).toBe(all);
-    expect(() => spec({ capAdd: ["CAP_FLY"] })).toThrow(/unknown capability "CAP_FLY"/);
+    expect(() => spec({ capAdd: ["CAP_FLY"] })).toThrow(/"CAP_FLY": unknown capability/);
   });
 
   test("the plan: no_new_privs, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only for another uid", () => {

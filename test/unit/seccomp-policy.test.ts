@@ -100,7 +100,7 @@ describe("policy files", () => {
   test("bad policies are rejected with the field and the reason", () => {
     const bad = (policy: unknown, re: RegExp) =>
       expect(() => parseSpec({ command: ["true"], seccomp: policy })).toThrow(re);
-    bad({ rules: [{ syscalls: ["nope"], action: "allow" }] }, /unknown syscall "nope"/);
+    bad({ rules: [{ syscalls: ["nope"], action: "allow" }] }, /"nope": unknown syscall/);
     bad({ rules: [{ syscalls: ["read"], action: "maybe" }] }, /action must be/);
     bad({ rules: [{ syscalls: ["read"], action: "errno", errno: "EWHAT" }] }, /unknown errno/);
     bad({ rules: [{ syscalls: ["read"], action: "allow", errno: "EPERM" }] }, /only for action "errno"/);
