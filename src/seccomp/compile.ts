@@ -145,9 +145,15 @@ export function assembleFilter(
   return a.assemble();
 }
 
+let defaultProgram: Uint8Array | undefined;
+
 /** The program's bytes, or null for no filter at all (`--seccomp none`). */
 export function compileSeccomp(s: SeccompSetting): Uint8Array | null {
+  const plain = s.profile === "default" && s.allow.length === 0 && s.deny.length === 0;
+  if (plain && defaultProgram) return defaultProgram;
   const r = resolveSetting(s);
   if (!r) return null;
-  return encodeProgram(assembleFilter(r.rules, r.unknown, r.fallback));
+  const program = encodeProgram(assembleFilter(r.rules, r.unknown, r.fallback));
+  if (plain) defaultProgram = program;
+  return program;
 }

@@ -96,8 +96,8 @@ export function identityPlan(spec: Spec, host: Host, subids: SubIdSource = SYSTE
   }
 
   const inside = { uid: spec.uid ?? target.uid, gid: spec.gid ?? target.gid };
-  const who = { uid: host.uid, name: userName(host.uid) };
   const auto = (kind: "uid" | "gid"): IdRange[] => {
+    const who = { uid: host.uid, name: userName(host.uid) };
     const ranges = kind === "uid" ? subids.subuid(who) : subids.subgid(who);
     const file = kind === "uid" ? SUBUID : SUBGID;
     const name = who.name ?? String(who.uid);
