@@ -93,7 +93,7 @@ export function keptCaps(spec: Spec, host: Host, ownBounding: bigint = ownCaps()
 /** Sandbox phase: what the init keeps once the command is started. */
 export function initPrivilegeOps(spec: Spec, host: Host): Op[] {
   const id = identityPlan(spec, host);
-  return [op("initCaps", { keep: id.hostUid !== host.uid ? bit(CAP.KILL) : 0n })];
+  return [op("initCaps", { keep: id.hostUid !== host.uid ? Number(bit(CAP.KILL)) : 0 })];
 }
 
 /** Command phase: no_new_privs, capabilities, identity. */
@@ -104,11 +104,12 @@ export function privilegeOps(spec: Spec, host: Host): Op[] {
       "drop --share user",
     );
   }
-  const keep = keptCaps(spec, host);
+  const kept = keptCaps(spec, host);
+  const keep = Number(kept); // at most 41 bits: exact as a number
   return [
     op("noNewPrivs", {}),
     op("capBounding", { keep, last: host.capLast }),
-    op("securebits", { bits: keep === 0n ? LOCKED_SECUREBITS : KEEPING_SECUREBITS }),
+    op("securebits", { bits: kept === 0n ? LOCKED_SECUREBITS : KEEPING_SECUREBITS }),
     ...identityOps(identityPlan(spec, host)),
     op("caps", { keep }),
   ];

@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { compileSeccomp, DEFAULT_SECCOMP } from "../../src/seccomp/compile.ts";
 import { IS_ROOT, isolate, needs, tempDir } from "../helpers.ts";
 
 describe("bad hardening flags: 125, one line naming the flag", () => {
@@ -98,4 +99,15 @@ describe("isolate plan shows the hardening ops", () => {
     expect(r.stdout).toContain("the init keeps capabilities: CAP_KILL");
     expect(r.stdout).not.toContain("seccomp filter");
   });
+});
+
+test("isolate plan --json carries the seccomp program as base64, the same bytes the library compiles", async () => {
+  const r = await isolate(["plan", "--json", "--", "true"]);
+  expect(r.code).toBe(0);
+  const plan = JSON.parse(r.stdout) as { ops: { op: string; args: Record<string, unknown> }[] };
+  const sec = plan.ops.find((o) => o.op === "seccomp");
+  const b64 = (sec?.args.filter as { base64: string }).base64;
+  const bytes = new Uint8Array(Buffer.from(b64, "base64"));
+  expect(bytes).toEqual(compileSeccomp(DEFAULT_SECCOMP) as Uint8Array);
+  expect(plan.ops.find((o) => o.op === "caps")?.args).toEqual({ keep: 0 });
 });
