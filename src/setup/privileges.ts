@@ -5,7 +5,9 @@
  * effective, inheritable and ambient sets all empty, no_new_privs set, and
  * securebits locked so that neither uid 0 nor a setuid/file-capability binary
  * brings any back, across every further exec. `--cap-add CAP` keeps named
- * ones (in all five sets, through the ambient set across exec).
+ * ones (in all five sets, through the ambient set across exec); then only
+ * NOROOT is locked, so the command may still manage its own capabilities
+ * across uid changes (setpriv, su-like tools).
  *
  * Run as root with no identity flag and no user namespace, the command is
  * still uid 0 on the host, only without capabilities: it owns every

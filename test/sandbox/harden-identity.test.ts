@@ -131,6 +131,7 @@ describe("--userns auto, as a throwaway user with /etc/subuid entries", () => {
   beforeAll(async () => {
     if (!haveTools) return;
     saved = { subuid: read("/etc/subuid"), subgid: read("/etc/subgid") };
+    await sh(["userdel", name]); // a leftover of an interrupted run, if any
     const r = await sh(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", name]);
     if (r.code !== 0) throw new Error(`useradd: ${r.stderr}`);
     const id = await sh(["id", "-u", name]);
