@@ -35,6 +35,7 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_HOSTNAME: return op_hostname(op);
     case OP_LOOPBACK_UP: return op_loopback_up();
     case OP_MOUNT: return op_mount(op);
+    case OP_INIT_CAPS: return op_init_caps(op);
     default: return -ENOSYS;
   }
 }
@@ -45,6 +46,13 @@ static int run_command_op(const struct plan_op *op) {
     case OP_KEYRING: return op_keyring();
     case OP_CHDIR: return op_chdir(op);
     case OP_RLIMIT: return op_rlimit(op);
+    case OP_NO_NEW_PRIVS: return op_no_new_privs();
+    case OP_CAP_BOUNDING: return op_cap_bounding(op);
+    case OP_SECUREBITS: return op_securebits(op);
+    case OP_SET_GROUPS: return op_set_groups(op);
+    case OP_SET_IDS: return op_set_ids(op);
+    case OP_CAPS: return op_caps(op);
+    case OP_SECCOMP: return op_seccomp(op);
     case OP_EXEC: return op_exec(op);
     default: return -ENOSYS;
   }
@@ -134,6 +142,13 @@ void init_main(long *sp) {
 
   /* The command must not be able to read or trace the init. */
   SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* From here the init needs no more than to signal the command. */
+  int32_t confine_index;
+  int rc = init_confine(&confine_index);
+  if (rc < 0) {
+    SYS2(SYS_kill, child, SIGKILL);
+    fail(confine_index, OP_INIT_CAPS, rc, 125);
+  }
 
   for (;;) {
     struct signalfd_siginfo si;

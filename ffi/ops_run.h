@@ -17,6 +17,19 @@ int op_setsid(void);
 int op_keyring(void);
 int op_chdir(const struct plan_op *op);
 int op_rlimit(const struct plan_op *op);
+/* op_caps.c */
+int op_no_new_privs(void);
+int op_cap_bounding(const struct plan_op *op);
+int op_securebits(const struct plan_op *op);
+int op_caps(const struct plan_op *op);
+int op_init_caps(const struct plan_op *op);
+/* The init's own capabilities, as op_init_caps recorded them; *index gets that op's. */
+int init_confine(int32_t *index);
+/* op_identity.c */
+int op_set_groups(const struct plan_op *op);
+int op_set_ids(const struct plan_op *op);
+/* op_seccomp.c */
+int op_seccomp(const struct plan_op *op);
 /* op_exec.c: returns only on failure */
 int op_exec(const struct plan_op *op);
 

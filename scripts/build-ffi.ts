@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { opsHeader } from "./gen-ops-h.ts";
+import { syscallTable } from "./gen-syscalls.ts";
 
 const root = join(import.meta.dir, "..");
 const ffi = join(root, "ffi");
@@ -17,7 +18,18 @@ export const WARN = ["-Wall", "-Wextra", "-Werror"];
 const CC = process.env.CC ?? "cc";
 
 export const SHARED_SOURCES = ["plan.c", "values.c"];
-const INIT_SOURCES = ["init.c", "rt.c", "op_ns.c", "op_net.c", "op_process.c", "op_exec.c", ...SHARED_SOURCES];
+const INIT_SOURCES = [
+  "init.c",
+  "rt.c",
+  "op_ns.c",
+  "op_net.c",
+  "op_process.c",
+  "op_exec.c",
+  "op_caps.c",
+  "op_identity.c",
+  "op_seccomp.c",
+  ...SHARED_SOURCES,
+];
 
 function run(argv: string[]): void {
   const r = Bun.spawnSync(argv, { cwd: root, stdout: "inherit", stderr: "inherit" });
@@ -30,6 +42,7 @@ function run(argv: string[]): void {
 export function buildFfi(): { shim: string; init: string } {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, "ops.h"), opsHeader());
+  writeFileSync(join(out, "syscalls.json"), `${JSON.stringify(syscallTable(CC), null, 1)}\n`);
   const shim = join(out, "libisolate.so");
   const init = join(out, "isolate-init.elf");
   const src = (names: string[]) => names.map((n) => join(ffi, n));
@@ -44,7 +57,7 @@ export function buildFfi(): { shim: string; init: string } {
     `-I${out}`,
     "-o",
     shim,
-    ...src(["shim.c", ...SHARED_SOURCES]),
+    ...src(["shim.c", "probe.c", ...SHARED_SOURCES]),
   ]);
   run([
     CC,

@@ -1,5 +1,6 @@
 /** isolate as a library: the same functions the CLI uses. */
 export { HostError, IsolateError, SpecError } from "./errors.ts";
+export { type CheckItem, checkHost, type HostReport } from "./host/check.ts";
 export { type Host, probeHost } from "./host/probe.ts";
 export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";

@@ -59,16 +59,17 @@ export function isolate(args: string[], opts: RunOpts = {}): Promise<Ran> {
  * A test that needs `ok`. When it is false the test is skipped with the
  * reason in its name, or fails under ISOLATE_TEST_STRICT=1.
  */
+type TestFn = Parameters<typeof test>[1];
+
 export function needs(ok: boolean, why: string) {
   if (ok) return test;
   if (STRICT) {
-    return (name: string, _fn: () => void | Promise<unknown>, _timeout?: number) =>
+    return (name: string, _fn: TestFn, _timeout?: number) =>
       test(name, () => {
         throw new Error(`required on CI but unavailable here: ${why}`);
       });
   }
-  return (name: string, fn: () => void | Promise<unknown>, timeout?: number) =>
-    test.skip(`${name} [skipped: ${why}]`, fn, timeout);
+  return (name: string, fn: TestFn, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
 }
 
 /** A fresh temp dir, removed by the returned function. */

@@ -5,6 +5,7 @@
  */
 import { SpecError } from "../errors.ts";
 import type { SpecInput } from "../spec/schema.ts";
+import { HARDENING_FLAGS } from "./hardening-flags.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 export type Draft = Partial<Mutable<SpecInput>>;
@@ -91,6 +92,7 @@ export const FLAGS: readonly FlagDef[] = [
       d.killAfter = v;
     },
   },
+  ...HARDENING_FLAGS,
   {
     name: "--json",
     description: "write the run report as JSON to stderr when done",

@@ -174,6 +174,12 @@ const texts: Record<string, string> = {
   EUSERS: "Too many users",
 };
 
+/** The number of an errno name (EPERM -> 1), or undefined. */
+export function errnoByName(name: string): number | undefined {
+  const n = name === "" ? -1 : NAMES.indexOf(name);
+  return n > 0 ? n : name === "ENOTSUP" ? 95 : name === "EWOULDBLOCK" ? 11 : name === "EDEADLOCK" ? 35 : undefined;
+}
+
 export function errnoName(errno: number): string {
   return NAMES[errno] || `E${errno}`;
 }

@@ -8,7 +8,9 @@ import { hostnameOps } from "../setup/hostname.ts";
 import { mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
 import { networkOps } from "../setup/network.ts";
+import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
 import { processOps } from "../setup/process.ts";
+import { seccompOps } from "../setup/seccomp.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
@@ -19,8 +21,11 @@ export function compilePlan(spec: Spec, host: Host): Op[] {
     ...mountOps(spec, host),
     ...hostnameOps(spec),
     ...networkOps(spec, host),
+    ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
+    ...privilegeOps(spec, host),
+    ...seccompOps(spec),
     ...execOps(spec, host),
   ];
 }

@@ -1,5 +1,6 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
 import { CLONE_FLAG } from "../setup/namespaces.ts";
+import { capList } from "../spec/capabilities.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
@@ -32,6 +33,13 @@ function nsList(flags: number | bigint): string {
   return names.length ? names.join(", ") : "none";
 }
 
+function gidList(b: Uint8Array): string {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: number[] = [];
+  for (let i = 0; i + 4 <= b.length; i += 4) out.push(v.getUint32(i, true));
+  return out.length ? out.join(", ") : "none";
+}
+
 const lim = (v: number | bigint) => (BigInt(v) === RLIM_INFINITY ? "unlimited" : String(v));
 
 export function describeOp(o: Op): string {
@@ -58,6 +66,22 @@ export function describeOp(o: Op): string {
       return `chdir ${q(o.args.dir)}`;
     case "rlimit":
       return `rlimit ${RLIMIT_NAMES[Number(o.args.resource)] ?? o.args.resource}=${lim(o.args.soft)}:${lim(o.args.hard)}`;
+    case "initCaps":
+      return `the init keeps capabilities: ${capList(o.args.keep)}`;
+    case "noNewPrivs":
+      return "set no_new_privs";
+    case "capBounding":
+      return `capability bounding set: keep ${capList(o.args.keep)}`;
+    case "securebits":
+      return `lock securebits 0x${Number(o.args.bits).toString(16)} (no root privileges on exec)`;
+    case "setGroups":
+      return `supplementary groups: ${gidList(o.args.gids)}`;
+    case "setIds":
+      return `uid ${o.args.uid}, gid ${o.args.gid}`;
+    case "caps":
+      return `capabilities: keep ${capList(o.args.keep)}`;
+    case "seccomp":
+      return `seccomp filter (${o.args.filter.length / 8} instructions)`;
     case "exec":
       return `exec ${q(o.args.argv[0] ?? "")}`;
   }

@@ -35,6 +35,8 @@ export const OPS = {
       ["data", "s"],
     ],
   },
+  // hardening (34-39): the init keeps only these capabilities once the command is started
+  initCaps: { code: 34, phase: "sandbox", args: [["keep", "u"]] },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },
@@ -48,6 +50,21 @@ export const OPS = {
       ["hard", "u"],
     ],
   },
+  // hardening (48-62): privileges and identity of the command, then its seccomp filter last
+  noNewPrivs: { code: 48, phase: "command", args: [] },
+  capBounding: { code: 49, phase: "command", args: [["keep", "u"]] },
+  securebits: { code: 50, phase: "command", args: [["bits", "u"]] },
+  setGroups: { code: 51, phase: "command", args: [["gids", "b"]] },
+  setIds: {
+    code: 52,
+    phase: "command",
+    args: [
+      ["uid", "u"],
+      ["gid", "u"],
+    ],
+  },
+  caps: { code: 53, phase: "command", args: [["keep", "u"]] },
+  seccomp: { code: 62, phase: "command", args: [["filter", "b"]] },
   exec: {
     code: 63,
     phase: "command",

@@ -32,6 +32,13 @@ const symbols = {
   isolate_write_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
 } as const;
 
+/** Bound only when `isolate check` asks: every symbol bound costs startup time. */
+const probeSymbols = {
+  isolate_probe_ns: { args: [FFIType.u64, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_probe_overlay: { args: [FFIType.cstring, FFIType.ptr], returns: FFIType.i32 },
+  isolate_probe_features: { args: [FFIType.ptr], returns: FFIType.void },
+} as const;
+
 export interface Spawned {
   readonly pid: number;
   readonly pidfd: number;
@@ -74,6 +81,17 @@ export interface Shim {
   readFile(path: string, max?: number): string | number;
   /** The whole text in one write(2), as /proc and cgroup files want: 0 or -errno. */
   writeFile(path: string, text: string): number;
+  /** Probes for `isolate check` (ffi/probe.c). */
+  readonly probe: ShimProbes;
+}
+
+export interface ShimProbes {
+  /** Can these CLONE_NEW* flags be unshared (as uid:gid when uid >= 0)? 0 or -errno. */
+  ns(flags: number, uid: number, gid: number): number;
+  /** Does overlayfs mount in a new user namespace (on a tmpfs over dir)? stage 0 = yes. */
+  overlay(dir: string): { stage: number; errno: number };
+  /** Each >= 0 when present, else -errno; landlock is the ABI version; seccompMode is this process's. */
+  features(): { clone3: number; pidfd: number; seccomp: number; landlock: number; seccompMode: number };
 }
 
 export const O_RDONLY = 0;
@@ -84,6 +102,7 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const cstr = (s: string) => enc.encode(`${s}\0`);
 
+/** The shim, opened from a memfd that stays open (close-on-exec) so probes can bind later. */
 function loadLibrary() {
   const libc = dlopen("libc.so.6", {
     memfd_create: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
@@ -100,9 +119,12 @@ function loadLibrary() {
       if (n <= 0) throw new HostError("load the shim: cannot write its memfd");
       off += n;
     }
-    return dlopen(`/proc/self/fd/${fd}`, symbols);
-  } finally {
+    const path = `/proc/self/fd/${fd}`;
+    return { lib: dlopen(path, symbols), path };
+  } catch (e) {
     libc.symbols.close(fd);
+    throw e;
+  } finally {
     libc.close();
   }
 }
@@ -111,8 +133,14 @@ let loaded: Shim | undefined;
 
 export function loadShim(): Shim {
   if (loaded) return loaded;
-  const lib = loadLibrary();
+  const { lib, path } = loadLibrary();
   const s = lib.symbols;
+  let probes: ReturnType<typeof dlopen<typeof probeSymbols>>["symbols"] | undefined;
+  // dlopen of the same file returns the same mapping; only the bindings are new.
+  const p = () => {
+    probes ??= dlopen(path, probeSymbols).symbols;
+    return probes;
+  };
   if (s.isolate_abi() !== ABI) throw new HostError("load the shim: ABI mismatch", "rebuild with npm run build");
 
   const memfd = (name: string, data: Uint8Array, exec: boolean): number => {
@@ -156,6 +184,25 @@ export function loadShim(): Shim {
     },
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
+    },
+    probe: {
+      ns: (flags, uid, gid) => p().isolate_probe_ns(flags, uid, gid),
+      overlay(dir) {
+        const out = new Int32Array(2);
+        p().isolate_probe_overlay(cstr(dir), ptr(out));
+        return { stage: out[0] ?? -1, errno: -(out[1] ?? 0) };
+      },
+      features() {
+        const out = new Int32Array(5);
+        p().isolate_probe_features(ptr(out));
+        return {
+          clone3: out[0] ?? 0,
+          pidfd: out[1] ?? 0,
+          seccomp: out[2] ?? 0,
+          landlock: out[3] ?? 0,
+          seccompMode: out[4] ?? 0,
+        };
+      },
     },
     pipe() {
       const rc = s.isolate_pipe(ptr(fds));

@@ -4,6 +4,7 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -77,12 +78,14 @@ export const SpecInputSchema = v.strictObject({
   cwd: v.optional(AbsPath),
   /** Grace between a forwarded terminating signal and killing the whole sandbox. */
   killAfter: v.optional(Duration, 10_000),
+  /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
+  ...HARDENING_FIELDS,
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
 type Parsed = v.InferOutput<typeof SpecInputSchema>;
 
-export interface Spec {
+export interface Spec extends Hardening {
   readonly command: readonly string[];
   /** true: new; false: the host's; "auto": new unless running as root. */
   readonly namespaces: Readonly<Record<Namespace, boolean | "auto">>;
@@ -114,7 +117,11 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   if (p.hostname !== undefined && !namespaces.uts) {
     return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
   }
+  const h = normalizeHardening(p, p.share.includes("user"));
+  if (Array.isArray(h)) return h;
+  if (h.needsUserNs) namespaces.user = true;
   return {
+    ...h.hardening,
     command: p.command,
     namespaces,
     hostname: p.hostname,

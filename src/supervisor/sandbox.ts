@@ -6,6 +6,7 @@
 import { HostError, IsolateError } from "../errors.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
+import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -15,7 +16,7 @@ import { newNamespaces } from "../setup/namespaces.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
-import { defaultIdMaps, writeIdMaps } from "./idmap.ts";
+import { idMapsFor, writeIdMaps } from "./idmap.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import { exitCodeOf, type Reason, type Result, type SetupFailure, type Status, statusFromWait } from "./result.ts";
 import { SIGKILL, signalNumber } from "./signals.ts";
@@ -68,7 +69,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   }
   const child = spawned;
   try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, defaultIdMaps(host));
+    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
     const rc = shim.write(child.syncFd, GO);
     if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
   } catch (e) {
@@ -94,6 +95,8 @@ class Supervised implements Sandbox {
   private grace: ReturnType<typeof setTimeout> | undefined;
   private commandPid: number | undefined;
   private readonly sharedPid: boolean;
+  /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
+  private readonly rootless: boolean;
 
   constructor(
     private readonly shim: Shim,
@@ -106,6 +109,7 @@ class Supervised implements Sandbox {
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
+    this.rootless = !host.root && newNamespaces(spec, host).includes("user");
     const out = parentEnds[1];
     const err = parentEnds[2];
     this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
@@ -218,7 +222,7 @@ class Supervised implements Sandbox {
     }
     if (op) {
       const what = describeOp(op);
-      return fail(r, op.op, what, `setup: ${what}: ${text}`);
+      return fail(r, op.op, what, `setup: ${what}: ${text}${this.rootless ? setupBlockedHint(r.errno) : ""}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
@@ -240,6 +244,8 @@ function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, hos
       );
     }
   }
+  const blocked = errno === 22 ? undefined : spawnBlockedError(errno, fresh.includes("user"));
+  if (blocked) return new HostError(blocked.message, blocked.hint);
   if ((errno === 1 || errno === 13) && fresh.includes("user") && !host.root) {
     return new HostError(
       `spawn: cannot create a user namespace: ${errnoText(errno)}`,

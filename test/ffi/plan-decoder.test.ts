@@ -36,7 +36,7 @@ describe("the decoder refuses", () => {
     expect(shim.planCheck(plan.subarray(0, plan.length - 1)).code).toBe(PLAN_E.LENGTH);
   });
   test("an unknown opcode, at its offset", () => {
-    expect(shim.planCheck(patched(plan, firstOp, [0x3e, 0]))).toEqual({ code: PLAN_E.OPCODE, where: firstOp });
+    expect(shim.planCheck(patched(plan, firstOp, [0x40, 0]))).toEqual({ code: PLAN_E.OPCODE, where: firstOp });
   });
   test("an op length past the end", () => {
     expect(shim.planCheck(patched(plan, firstOp + 4, u32(0xffff))).code).toBe(PLAN_E.OPLEN);
@@ -65,7 +65,7 @@ describe("the decoder refuses", () => {
     expect(shim.planCheck(encodePlan(bad)).code).toBe(PLAN_E.VALUE);
   });
   test("spawn refuses what the check refuses, before creating anything", () => {
-    const r = shim.spawn(patched(plan, firstOp, [0x3e, 0]), [0, 1, 2], -1);
+    const r = shim.spawn(patched(plan, firstOp, [0x40, 0]), [0, 1, 2], -1);
     expect(r).toBe(-22);
   });
 });

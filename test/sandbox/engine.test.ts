@@ -131,7 +131,8 @@ describe("hygiene", () => {
     const outside = await sh(`${p}; ${p}`);
     const [a, b] = outside.stdout.trim().split("\n");
     expect(a).toBe(b ?? ""); // stable outside: the probe itself creates nothing
-    const inside = await run({ command: [p] });
+    // keyctl is denied by the default seccomp profile; allow it to read the id
+    const inside = await run({ command: [p], seccompAllow: ["keyctl"] });
     expect(inside.exitCode).toBe(0);
     expect(inside.stdout.trim()).not.toBe(a ?? "");
   });
