@@ -3,6 +3,7 @@
 #include <linux/sched.h>
 
 #include "plan.h"
+#include "view.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -36,6 +37,17 @@ int op_check_values(const struct plan_op *op) {
         if (!argv0[0]) return PLAN_E_VALUE;
       }
       return PLAN_OK;
+    case OP_MOUNT_ROOT:
+    case OP_BIND:
+    case OP_TMPFS:
+    case OP_MOUNT_PROC:
+    case OP_MOUNT_DEV:
+    case OP_MASK:
+    case OP_READONLY:
+    case OP_OVERLAY:
+    case OP_SYMLINK:
+    case OP_MKDIR:
+      return view_check_values(op);
     default:
       return PLAN_OK;
   }

@@ -15,8 +15,18 @@ const out = join(root, "build");
 export const WARN = ["-Wall", "-Wextra", "-Werror"];
 const CC = process.env.CC ?? "cc";
 
-export const SHARED_SOURCES = ["plan.c", "values.c"];
-const INIT_SOURCES = ["init.c", "rt.c", "op_ns.c", "op_net.c", "op_process.c", "op_exec.c", ...SHARED_SOURCES];
+export const SHARED_SOURCES = ["plan.c", "values.c", "view_values.c"];
+const INIT_SOURCES = [
+  "init.c",
+  "rt.c",
+  "op_ns.c",
+  "op_net.c",
+  "op_process.c",
+  "op_exec.c",
+  "op_mount.c",
+  "op_path.c",
+  ...SHARED_SOURCES,
+];
 
 function run(argv: string[]): void {
   const r = Bun.spawnSync(argv, { cwd: root, stdout: "inherit", stderr: "inherit" });

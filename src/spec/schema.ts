@@ -4,6 +4,7 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -77,6 +78,12 @@ export const SpecInputSchema = v.strictObject({
   cwd: v.optional(AbsPath),
   /** Grace between a forwarded terminating signal and killing the whole sandbox. */
   killAfter: v.optional(Duration, 10_000),
+  /** The filesystem view beyond the default one, in order (src/spec/mounts.ts). */
+  mounts: v.optional(v.array(MountInputSchema), []),
+  /** A directory to use instead of the host's / as the read-only base. */
+  rootfs: v.optional(v.string()),
+  /** The caller's directory inside: "rw" (default), "ro" or "none" (default with rootfs). */
+  cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -91,6 +98,10 @@ export interface Spec {
   readonly inheritEnv: boolean;
   readonly cwd: string | undefined;
   readonly killAfterMs: number;
+  /** Applied in order, after the default view. */
+  readonly mounts: readonly Mount[];
+  readonly rootfs: string | undefined;
+  readonly cwdMount: CwdMount;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -114,13 +125,20 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   if (p.hostname !== undefined && !namespaces.uts) {
     return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
   }
+  const view = normalizeView(p);
+  if ("error" in view) return view.error;
+  if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined)) {
+    return ["share", "the filesystem view (mounts, rootfs) needs a new mount namespace (do not --share mount)"];
+  }
   return {
     command: p.command,
     namespaces,
     hostname: p.hostname,
     env: p.env.map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     inheritEnv: p.inheritEnv,
-    cwd: p.cwd,
+    // With a rootfs and no shared directory, the caller's may not exist inside.
+    cwd: p.cwd ?? (view.rootfs !== undefined && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
+    ...view,
   };
 }
