@@ -127,8 +127,8 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   }
   const view = normalizeView(p);
   if ("error" in view) return view.error;
-  if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined)) {
-    return ["share", "the filesystem view (mounts, rootfs) needs a new mount namespace (do not --share mount)"];
+  if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined || p.cwdMount !== undefined)) {
+    return ["share", "the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not --share mount)"];
   }
   return {
     command: p.command,
@@ -136,8 +136,8 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     hostname: p.hostname,
     env: p.env.map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     inheritEnv: p.inheritEnv,
-    // With a rootfs and no shared directory, the caller's may not exist inside.
-    cwd: p.cwd ?? (view.rootfs !== undefined && view.cwdMount === "none" ? "/" : undefined),
+    // Without the caller's directory inside, start at the root.
+    cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
     ...view,
   };
