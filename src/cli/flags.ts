@@ -94,11 +94,19 @@ export const FLAGS: readonly FlagDef[] = [
   },
   ...(
     [
-      ["--ro-bind", "SRC[:DST]", "bind a host path read-only at DST (default: the same path)"],
+      [
+        "--ro-bind",
+        "SRC[:DST]",
+        "bind a host path read-only at DST (default: the same path); '\\' escapes ':' and spaces",
+      ],
       ["--bind", "SRC[:DST]", "bind a host path read-write"],
       ["--dev-bind", "SRC[:DST]", "bind a host path read-write, device nodes usable"],
       ["--tmpfs", "DST[:SIZE]", "a private tmpfs at DST"],
-      ["--overlay", "DST[:UPPER[:WORK]]", "a writable view of DST; changes vanish, or go to the host dir UPPER"],
+      [
+        "--overlay",
+        "DST[:UPPER[:WORK]]",
+        "a writable view of DST; changes vanish, or go to the host dir UPPER (work dir default: .UPPER.isolate-work beside it)",
+      ],
       ["--mask", "PATH", "hide PATH (an empty directory, or /dev/null for a file)"],
       ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (inside isolate's own tmpfs)"],
       ["--dir", "DST[:MODE]", "create the directory DST (inside isolate's own tmpfs)"],
@@ -108,7 +116,7 @@ export const FLAGS: readonly FlagDef[] = [
       name,
       value,
       field: "mounts",
-      description: `${description} (repeatable, in order; '\\' escapes ':' and spaces)`,
+      description: `${description} (repeatable, in order)`,
       apply: (d, _c, v) => {
         d.mounts = [...(d.mounts ?? []), parseMountFlag(name, v)];
       },
