@@ -11,7 +11,7 @@ import { hostDir, hostMountinfo, parseMountinfo, snapshot } from "./fs-fixtures.
 const sh = (script: string, extra: Partial<SpecInput> = {}) => run({ command: ["sh", "-c", script], ...extra });
 
 describe("read-only host root", () => {
-  test("every mount inside is read-only but the sandbox's own scratch, devices and the cwd", async () => {
+  test("one root (the old one detached); every mount read-only but the sandbox's own scratch, devices and the cwd", async () => {
     const r = await sh("cat /proc/self/mountinfo");
     expect(r.exitCode).toBe(0);
     const mounts = parseMountinfo(r.stdout);
@@ -24,6 +24,8 @@ describe("read-only host root", () => {
       const maskedFile = m.root === "/null" && m.fstype === "devtmpfs";
       expect({ point: m.point, ok: writable.has(m.point) || maskedFile }).toEqual({ point: m.point, ok: true });
     }
+    // One root: the old one was detached after pivot_root, nothing leads back to it.
+    expect(mounts.filter((m) => m.point === "/")).toHaveLength(1);
     // The root and every host submount are there, read-only, nosuid, nodev.
     const root = mounts.find((m) => m.point === "/");
     expect(root?.options).toEqual(expect.arrayContaining(["ro", "nosuid", "nodev"]));
