@@ -34,8 +34,19 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_UNSHARE: return op_unshare(op);
     case OP_HOSTNAME: return op_hostname(op);
     case OP_LOOPBACK_UP: return op_loopback_up();
-    case OP_MOUNT: return op_mount(op);
     case OP_INIT_CAPS: return op_init_caps(op);
+    case OP_INIT_IDS: return op_set_ids(op);
+    case OP_MOUNT_ROOT: return op_mount_root(op);
+    case OP_BIND: return op_bind(op);
+    case OP_TMPFS: return op_tmpfs(op);
+    case OP_MOUNT_PROC: return op_mount_proc(op);
+    case OP_MOUNT_DEV: return op_mount_dev(op);
+    case OP_MASK: return op_mask(op);
+    case OP_READONLY: return op_readonly(op);
+    case OP_OVERLAY: return op_overlay(op);
+    case OP_SYMLINK: return op_symlink(op);
+    case OP_MKDIR: return op_mkdir(op);
+    case OP_PIVOT_ROOT: return op_pivot_root();
     default: return -ENOSYS;
   }
 }

@@ -8,7 +8,18 @@
 int op_mount_private(void);
 int op_unshare(const struct plan_op *op);
 int op_hostname(const struct plan_op *op);
-int op_mount(const struct plan_op *op);
+/* op_mount.c: the filesystem view */
+int op_mount_root(const struct plan_op *op);
+int op_bind(const struct plan_op *op);
+int op_tmpfs(const struct plan_op *op);
+int op_mount_proc(const struct plan_op *op);
+int op_mount_dev(const struct plan_op *op);
+int op_mask(const struct plan_op *op);
+int op_readonly(const struct plan_op *op);
+int op_overlay(const struct plan_op *op);
+int op_symlink(const struct plan_op *op);
+int op_mkdir(const struct plan_op *op);
+int op_pivot_root(void);
 /* op_net.c */
 int op_loopback_up(void);
 /* op_process.c */

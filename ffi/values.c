@@ -7,6 +7,7 @@
 #include <linux/securebits.h>
 
 #include "plan.h"
+#include "view.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -76,6 +77,7 @@ int op_check_values(const struct plan_op *op) {
       return (a[0].u & ~(uint64_t)SECUREBITS_ALLOWED) == 0 ? PLAN_OK : PLAN_E_VALUE;
     case OP_SET_GROUPS:
       return gid_list(&a[0]);
+    case OP_INIT_IDS:
     case OP_SET_IDS:
       return a[0].u < ID_INVALID && a[1].u < ID_INVALID ? PLAN_OK : PLAN_E_VALUE;
     case OP_SECCOMP:
@@ -88,6 +90,17 @@ int op_check_values(const struct plan_op *op) {
         if (!argv0[0]) return PLAN_E_VALUE;
       }
       return PLAN_OK;
+    case OP_MOUNT_ROOT:
+    case OP_BIND:
+    case OP_TMPFS:
+    case OP_MOUNT_PROC:
+    case OP_MOUNT_DEV:
+    case OP_MASK:
+    case OP_READONLY:
+    case OP_OVERLAY:
+    case OP_SYMLINK:
+    case OP_MKDIR:
+      return view_check_values(op);
     default:
       return PLAN_OK;
   }

@@ -17,7 +17,7 @@ const out = join(root, "build");
 export const WARN = ["-Wall", "-Wextra", "-Werror"];
 const CC = process.env.CC ?? "cc";
 
-export const SHARED_SOURCES = ["plan.c", "values.c"];
+export const SHARED_SOURCES = ["plan.c", "values.c", "view_values.c"];
 const INIT_SOURCES = [
   "init.c",
   "rt.c",
@@ -28,6 +28,8 @@ const INIT_SOURCES = [
   "op_caps.c",
   "op_identity.c",
   "op_seccomp.c",
+  "op_mount.c",
+  "op_path.c",
   ...SHARED_SOURCES,
 ];
 

@@ -6,6 +6,7 @@ export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";
 export { encodePlan } from "./plan/encode.ts";
 export type { Op } from "./plan/op.ts";
+export type { CwdMount, Mount, MountInput } from "./spec/mounts.ts";
 export { parseSpec } from "./spec/parse.ts";
 export { NAMESPACES, type Namespace, type Spec, type SpecInput } from "./spec/schema.ts";
 export type { Reason, Result, SetupFailure, Status } from "./supervisor/result.ts";

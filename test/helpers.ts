@@ -5,7 +5,7 @@
  * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
  */
 import { test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -72,9 +72,16 @@ export function needs(ok: boolean, why: string) {
   return (name: string, fn: TestFn, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
 }
 
-/** A fresh temp dir, removed by the returned function. */
+/**
+ * A fresh scratch dir, removed by the returned function. It lives in the
+ * checkout, not in /tmp: a sandbox's /tmp is its own, while the caller's
+ * directory (the checkout, when tests run) is shared with it.
+ */
+export const SCRATCH = join(ROOT, ".test-tmp");
+
 export function tempDir(prefix = "isolate-test-"): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(SCRATCH, { recursive: true });
+  const path = mkdtempSync(join(SCRATCH, prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 

@@ -5,6 +5,7 @@
 import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
+import { initIdentityOps } from "../setup/identity.ts";
 import { mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
 import { networkOps } from "../setup/network.ts";
@@ -18,6 +19,7 @@ export function compilePlan(spec: Spec, host: Host): Op[] {
   return [
     // spawn, then sandbox-wide (pid 1)
     ...namespaceOps(spec, host),
+    ...initIdentityOps(spec, host),
     ...mountOps(spec, host),
     ...hostnameOps(spec),
     ...networkOps(spec, host),

@@ -1,5 +1,6 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
 import { CLONE_FLAG } from "../setup/namespaces.ts";
+import { describeViewOp } from "../setup/view-describe.ts";
 import { capList } from "../spec/capabilities.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
@@ -52,10 +53,18 @@ export function describeOp(o: Op): string {
       return `unshare ${nsList(o.args.flags)}`;
     case "hostname":
       return `hostname ${q(o.args.name)}`;
-    case "mount":
-      return o.args.fstype
-        ? `mount ${o.args.fstype} on ${q(o.args.target)}`
-        : `mount ${q(o.args.source)} on ${q(o.args.target)} (flags 0x${Number(o.args.flags).toString(16)})`;
+    case "mountRoot":
+    case "bind":
+    case "tmpfs":
+    case "mountProc":
+    case "mountDev":
+    case "mask":
+    case "readonly":
+    case "overlay":
+    case "symlink":
+    case "mkdir":
+    case "pivotRoot":
+      return describeViewOp(o);
     case "loopbackUp":
       return "bring loopback up";
     case "setsid":
@@ -76,6 +85,8 @@ export function describeOp(o: Op): string {
       return `lock securebits 0x${Number(o.args.bits).toString(16)} (no root privileges on exec)`;
     case "setGroups":
       return `supplementary groups: ${gidList(o.args.gids)}`;
+    case "initIds":
+      return `the init takes uid ${o.args.uid}, gid ${o.args.gid} in its user namespace`;
     case "setIds":
       return `uid ${o.args.uid}, gid ${o.args.gid}`;
     case "caps":

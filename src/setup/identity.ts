@@ -141,6 +141,26 @@ export function gidBytes(gids: readonly number[]): Uint8Array {
   return b;
 }
 
+/** Where host `id` lands inside, or undefined when the map leaves it out. */
+export function insideOf(id: number, map: readonly IdRange[]): number | undefined {
+  const r = map.find((l) => id >= l.outside && id < l.outside + l.count);
+  return r === undefined ? undefined : r.inside + (id - r.outside);
+}
+
+/**
+ * Sandbox phase: when the maps leave out the caller's own ids, the init runs
+ * unmapped and the kernel refuses to create files for it (EOVERFLOW); it takes
+ * mapped ids first: root of the namespace when mapped, else the command's.
+ */
+export function initIdentityOps(spec: Spec, host: Host, plan: IdentityPlan = identityPlan(spec, host)): Op[] {
+  const maps = plan.maps;
+  if (!maps || !plan.ids) return [];
+  if (insideOf(host.uid, maps.uid) !== undefined && insideOf(host.gid, maps.gid) !== undefined) return [];
+  const uid = outsideOf(0, maps.uid) !== undefined ? 0 : plan.ids.uid;
+  const gid = outsideOf(0, maps.gid) !== undefined ? 0 : plan.ids.gid;
+  return [op("initIds", { uid, gid })];
+}
+
 /** setGroups and setIds, for the command's process. */
 export function identityOps(plan: IdentityPlan): Op[] {
   const ops: Op[] = [];

@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
+import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -80,6 +81,12 @@ export const SpecInputSchema = v.strictObject({
   killAfter: v.optional(Duration, 10_000),
   /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
   ...HARDENING_FIELDS,
+  /** The filesystem view beyond the default one, in order (src/spec/mounts.ts). */
+  mounts: v.optional(v.array(MountInputSchema), []),
+  /** A directory to use instead of the host's / as the read-only base. */
+  rootfs: v.optional(v.string()),
+  /** The caller's directory inside: "rw" (default), "ro" or "none" (default with rootfs). */
+  cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -94,6 +101,10 @@ export interface Spec extends Hardening {
   readonly inheritEnv: boolean;
   readonly cwd: string | undefined;
   readonly killAfterMs: number;
+  /** Applied in order, after the default view. */
+  readonly mounts: readonly Mount[];
+  readonly rootfs: string | undefined;
+  readonly cwdMount: CwdMount;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -120,6 +131,11 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   const h = normalizeHardening(p, p.share.includes("user"));
   if (Array.isArray(h)) return h;
   if (h.needsUserNs) namespaces.user = true;
+  const view = normalizeView(p);
+  if ("error" in view) return view.error;
+  if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined || p.cwdMount !== undefined)) {
+    return ["share", "the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not --share mount)"];
+  }
   return {
     ...h.hardening,
     command: p.command,
@@ -127,7 +143,9 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     hostname: p.hostname,
     env: p.env.map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     inheritEnv: p.inheritEnv,
-    cwd: p.cwd,
+    // Without the caller's directory inside, start at the root.
+    cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
+    ...view,
   };
 }

@@ -13,6 +13,7 @@ import { encodePlan } from "../plan/encode.ts";
 import type { Op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
+import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
@@ -222,7 +223,12 @@ class Supervised implements Sandbox {
     }
     if (op) {
       const what = describeOp(op);
-      return fail(r, op.op, what, `setup: ${what}: ${text}${this.rootless ? setupBlockedHint(r.errno) : ""}`);
+      return fail(
+        r,
+        op.op,
+        what,
+        `setup: ${what}: ${explainViewErrno(op, r.errno) ?? text}${this.rootless ? setupBlockedHint(r.errno) : ""}`,
+      );
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);

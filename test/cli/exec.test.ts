@@ -1,7 +1,21 @@
 /** `isolate exec` as users run it: the built binary, its exit codes, messages, signals and death. */
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { BIN, IS_ROOT, isolate, marker, needs, pidsWith, probe, sh, sleep, waitFor } from "../helpers.ts";
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  BIN,
+  IS_ROOT,
+  isolate,
+  marker,
+  needs,
+  pidsWith,
+  probe,
+  ROOT,
+  SCRATCH,
+  sh,
+  sleep,
+  waitFor,
+} from "../helpers.ts";
 
 /** CapEff of a default sandbox as this user: capabilities are dropped once it reads zero. */
 const capsInside = async (nobody: boolean) => {
@@ -161,7 +175,8 @@ describe("signals and death", () => {
   /** A copy of sleep whose path carries the marker, so every sandbox process can be found. */
   async function markedSleep(): Promise<{ path: string; tag: string }> {
     const tag = marker();
-    const path = `/tmp/${tag}`;
+    mkdirSync(SCRATCH, { recursive: true });
+    const path = join(SCRATCH, tag);
     await sh(["cp", "/bin/sleep", path]);
     return { path, tag };
   }
@@ -190,7 +205,7 @@ describe("signals and death", () => {
   test("SIGKILL of isolate while its sandbox is being set up leaves no process behind", async () => {
     const { path, tag } = await markedSleep();
     // Freeze the supervisor the moment its init exists (the init then waits for GO), then kill it.
-    const proc = Bun.spawn([BIN, "exec", "--", path, "1000"], { stdout: "ignore" });
+    const proc = Bun.spawn([BIN, "exec", "--", path, "1000"], { stdout: "ignore", cwd: ROOT });
     const owner = `--supervisor=${proc.pid}`;
     const seen = await waitFor(async () => (await pidsWith(owner)).length > 0, 5000, 1);
     process.kill(proc.pid, "SIGSTOP");
@@ -212,7 +227,7 @@ describe("signals and death", () => {
     const { path, tag } = await markedSleep();
     const owners: string[] = [];
     for (let delay = 0; delay <= 40; delay += 2) {
-      const proc = Bun.spawn([BIN, "exec", "--", path, "1000"], { stdout: "ignore", stderr: "ignore" });
+      const proc = Bun.spawn([BIN, "exec", "--", path, "1000"], { stdout: "ignore", stderr: "ignore", cwd: ROOT });
       owners.push(`--supervisor=${proc.pid}`);
       await sleep(delay);
       proc.kill("SIGKILL");
@@ -268,7 +283,7 @@ describe("the binary", () => {
   });
 
   test("the shim and the init come from sealed memfds, not files", async () => {
-    const proc = Bun.spawn([BIN, "exec", "--", "sleep", "5"], { stdout: "ignore" });
+    const proc = Bun.spawn([BIN, "exec", "--", "sleep", "5"], { stdout: "ignore", cwd: ROOT });
     const owner = `--supervisor=${proc.pid}`;
     const init = await waitFor(async () => (await pidsWith(owner))[0]);
     const maps = readFileSync(`/proc/${proc.pid}/maps`, "utf8");

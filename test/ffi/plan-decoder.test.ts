@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SHARED_SOURCES } from "../../scripts/build-ffi.ts";
 import { compilePlan, encodePlan, parseSpec, probeHost } from "../../src/index.ts";
 import { loadShim } from "../../src/shim/load.ts";
 import { ROOT, sh, tempDir } from "../helpers.ts";
@@ -90,8 +91,7 @@ describe("sanitizer build", () => {
       "-o",
       bin,
       join(ROOT, "test/ffi/plan_fuzz.c"),
-      join(ROOT, "ffi/plan.c"),
-      join(ROOT, "ffi/values.c"),
+      ...SHARED_SOURCES.map((f) => join(ROOT, "ffi", f)),
     ]);
     expect(cc.stderr).toBe("");
     expect(cc.code).toBe(0);

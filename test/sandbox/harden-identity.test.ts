@@ -245,8 +245,12 @@ describe("where user namespaces are switched off", () => {
       "echo 0 > /proc/sys/user/max_user_namespaces || exit 3",
       `setpriv --reuid=65534 --regid=65534 --clear-groups ${BIN} exec -- true; echo "rc=$?"`,
     ].join("; ");
+    // --share mount: the default view makes /proc/sys read-only, and this
+    // test writes its own namespace's limit there.
     const r = await isolate([
       "exec",
+      "--share",
+      "mount",
       "--map-uid",
       "0:0:1",
       "--map-uid",
