@@ -34,7 +34,19 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_UNSHARE: return op_unshare(op);
     case OP_HOSTNAME: return op_hostname(op);
     case OP_LOOPBACK_UP: return op_loopback_up();
-    case OP_MOUNT: return op_mount(op);
+    case OP_INIT_CAPS: return op_init_caps(op);
+    case OP_INIT_IDS: return op_set_ids(op);
+    case OP_MOUNT_ROOT: return op_mount_root(op);
+    case OP_BIND: return op_bind(op);
+    case OP_TMPFS: return op_tmpfs(op);
+    case OP_MOUNT_PROC: return op_mount_proc(op);
+    case OP_MOUNT_DEV: return op_mount_dev(op);
+    case OP_MASK: return op_mask(op);
+    case OP_READONLY: return op_readonly(op);
+    case OP_OVERLAY: return op_overlay(op);
+    case OP_SYMLINK: return op_symlink(op);
+    case OP_MKDIR: return op_mkdir(op);
+    case OP_PIVOT_ROOT: return op_pivot_root();
     default: return -ENOSYS;
   }
 }
@@ -45,6 +57,13 @@ static int run_command_op(const struct plan_op *op) {
     case OP_KEYRING: return op_keyring();
     case OP_CHDIR: return op_chdir(op);
     case OP_RLIMIT: return op_rlimit(op);
+    case OP_NO_NEW_PRIVS: return op_no_new_privs();
+    case OP_CAP_BOUNDING: return op_cap_bounding(op);
+    case OP_SECUREBITS: return op_securebits(op);
+    case OP_SET_GROUPS: return op_set_groups(op);
+    case OP_SET_IDS: return op_set_ids(op);
+    case OP_CAPS: return op_caps(op);
+    case OP_SECCOMP: return op_seccomp(op);
     case OP_EXEC: return op_exec(op);
     default: return -ENOSYS;
   }
@@ -134,6 +153,13 @@ void init_main(long *sp) {
 
   /* The command must not be able to read or trace the init. */
   SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  /* From here the init needs no more than to signal the command. */
+  int32_t confine_index;
+  int rc = init_confine(&confine_index);
+  if (rc < 0) {
+    SYS2(SYS_kill, child, SIGKILL);
+    fail(confine_index, OP_INIT_CAPS, rc, 125);
+  }
 
   for (;;) {
     struct signalfd_siginfo si;

@@ -13,6 +13,7 @@
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -27,7 +28,7 @@
 #include "sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 #define CHILD_STACK (64 * 1024)
 
 #ifndef CLONE_CLEAR_SIGHAND
@@ -50,7 +51,7 @@
 struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
-  int cap_last;
+  char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -90,14 +91,16 @@ static int child_main(void *p) {
     data[1].inheritable = data[1].permitted;
     r = SYS2(SYS_capset, &hdr, data);
     if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
-    for (int cap = 0; cap <= c->cap_last; cap++) {
+    /* Every capability the kernel knows: raising one past the last is EINVAL. */
+    for (int cap = 0; cap < 64; cap++) {
       r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+      if (r == -EINVAL && cap > 0) break;
       if (r < 0) child_fail(FD_RECORD, STAGE_CAPS, r);
     }
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, NULL};
+  char *argv[] = {name, c->owner, NULL};
   char *envp[] = {NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
@@ -137,6 +140,48 @@ EXPORT int isolate_memfd(const char *name, const uint8_t *data, uint64_t len, in
     return rc;
   }
   return fd;
+}
+
+/* Small file operations, so the supervisor needs no node:fs on its hot path.
+ * Each returns >= 0 or -errno. */
+EXPORT int isolate_close(int fd) { return close(fd) < 0 ? -errno : 0; }
+
+EXPORT int isolate_fd_ok(int fd) { return fcntl(fd, F_GETFD) < 0 ? -errno : 0; }
+
+EXPORT int isolate_open(const char *path, int flags) {
+  int fd = open(path, flags | O_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+EXPORT int isolate_write(int fd, const uint8_t *data, uint64_t len) { return write_all(fd, data, len); }
+
+EXPORT int64_t isolate_read_file(const char *path, uint8_t *buf, uint64_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  uint64_t got = 0;
+  while (got < cap) {
+    ssize_t n = read(fd, buf + got, cap - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+    if (n == 0) break;
+    got += (uint64_t)n;
+  }
+  close(fd);
+  return (int64_t)got;
+}
+
+/* One write(2) call: what /proc/PID/uid_map and cgroup files require. */
+EXPORT int isolate_write_file(const char *path, const uint8_t *data, uint64_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -errno;
+  ssize_t n = write(fd, data, len);
+  int e = n < 0 ? errno : (uint64_t)n == len ? 0 : EIO;
+  close(fd);
+  return -e;
 }
 
 EXPORT int isolate_pipe(int32_t *fds) {
@@ -180,8 +225,8 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
   struct child_ctx ctx = {
       .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
-      .cap_last = (int)op.arg[1].u,
   };
+  snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;

@@ -1,8 +1,13 @@
 #include "values.h"
 
+#include <linux/audit.h>
+#include <linux/filter.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
 
 #include "plan.h"
+#include "view.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -12,13 +17,48 @@
 #define UNSHARE_IN_INIT (CLONE_NEWCGROUP | CLONE_NEWTIME)
 #define RLIMIT_COUNT 16
 
+/* Hardening ops. */
+#define CAP_MASK_MAX ((1ULL << 41) - 1) /* capabilities 0..40 (CAP_CHECKPOINT_RESTORE) */
+#define SECUREBITS_ALLOWED                                                                                  \
+  (SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |          \
+   SECBIT_KEEP_CAPS | SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED)
+#define NGROUPS_LIMIT 65536
+#define ID_INVALID 0xffffffffULL
+#if defined(__x86_64__)
+#define AUDIT_ARCH_NATIVE AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define AUDIT_ARCH_NATIVE AUDIT_ARCH_AARCH64
+#endif
+
+/* A seccomp program: whole instructions, within the kernel's limit, opening
+ * with the architecture guard (load arch; if native skip; kill). */
+static int seccomp_shape(const struct plan_arg *a) {
+  if (a->len == 0 || a->len % 8 || a->len / 8 > BPF_MAXINSNS) return PLAN_E_VALUE;
+  struct sock_filter f[3];
+  if (a->len < sizeof f) return PLAN_E_VALUE;
+  __builtin_memcpy(f, a->s, sizeof f);
+  if (f[0].code != (BPF_LD | BPF_W | BPF_ABS) || f[0].k != 4) return PLAN_E_VALUE;
+  if (f[1].code != (BPF_JMP | BPF_JEQ | BPF_K) || f[1].k != AUDIT_ARCH_NATIVE || f[1].jt != 1 || f[1].jf != 0)
+    return PLAN_E_VALUE;
+  if (f[2].code != (BPF_RET | BPF_K) || f[2].k != SECCOMP_RET_KILL_PROCESS) return PLAN_E_VALUE;
+  return PLAN_OK;
+}
+
+static int gid_list(const struct plan_arg *a) {
+  if (a->len % 4 || a->len / 4 > NGROUPS_LIMIT) return PLAN_E_VALUE;
+  for (uint32_t i = 0; i < a->len; i += 4) {
+    uint32_t g;
+    __builtin_memcpy(&g, a->s + i, 4);
+    if (g == ID_INVALID) return PLAN_E_VALUE;
+  }
+  return PLAN_OK;
+}
+
 int op_check_values(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
   switch (op->code) {
     case OP_CLONE:
-      if (a[0].u & ~(uint64_t)CLONE_AT_SPAWN) return PLAN_E_VALUE;
-      if (a[1].u < 30 || a[1].u > 63) return PLAN_E_VALUE;
-      return PLAN_OK;
+      return a[0].u & ~(uint64_t)CLONE_AT_SPAWN ? PLAN_E_VALUE : PLAN_OK;
     case OP_UNSHARE:
       if (!a[0].u || (a[0].u & ~(uint64_t)UNSHARE_IN_INIT)) return PLAN_E_VALUE;
       return PLAN_OK;
@@ -28,6 +68,20 @@ int op_check_values(const struct plan_op *op) {
       return a[0].len >= 1 ? PLAN_OK : PLAN_E_VALUE;
     case OP_RLIMIT:
       return a[0].u < RLIMIT_COUNT && a[1].u <= a[2].u ? PLAN_OK : PLAN_E_VALUE;
+    case OP_INIT_CAPS:
+    case OP_CAPS:
+      return a[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE;
+    case OP_CAP_BOUNDING:
+      return a[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE;
+    case OP_SECUREBITS:
+      return (a[0].u & ~(uint64_t)SECUREBITS_ALLOWED) == 0 ? PLAN_OK : PLAN_E_VALUE;
+    case OP_SET_GROUPS:
+      return gid_list(&a[0]);
+    case OP_INIT_IDS:
+    case OP_SET_IDS:
+      return a[0].u < ID_INVALID && a[1].u < ID_INVALID ? PLAN_OK : PLAN_E_VALUE;
+    case OP_SECCOMP:
+      return seccomp_shape(&a[0]);
     case OP_EXEC:
       if (a[1].count < 1) return PLAN_E_VALUE;
       {
@@ -36,6 +90,17 @@ int op_check_values(const struct plan_op *op) {
         if (!argv0[0]) return PLAN_E_VALUE;
       }
       return PLAN_OK;
+    case OP_MOUNT_ROOT:
+    case OP_BIND:
+    case OP_TMPFS:
+    case OP_MOUNT_PROC:
+    case OP_MOUNT_DEV:
+    case OP_MASK:
+    case OP_READONLY:
+    case OP_OVERLAY:
+    case OP_SYMLINK:
+    case OP_MKDIR:
+      return view_check_values(op);
     default:
       return PLAN_OK;
   }

@@ -5,7 +5,7 @@
  * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
  */
 import { test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,7 +21,7 @@ export interface Ran {
   code: number;
   stdout: string;
   stderr: string;
-  signal: string | null;
+  signal: string | number | null;
 }
 
 export interface RunOpts {
@@ -59,20 +59,29 @@ export function isolate(args: string[], opts: RunOpts = {}): Promise<Ran> {
  * A test that needs `ok`. When it is false the test is skipped with the
  * reason in its name, or fails under ISOLATE_TEST_STRICT=1.
  */
+type TestFn = Parameters<typeof test>[1];
+
 export function needs(ok: boolean, why: string) {
   if (ok) return test;
   if (STRICT) {
-    return (name: string, _fn: unknown, _timeout?: number) =>
+    return (name: string, _fn: TestFn, _timeout?: number) =>
       test(name, () => {
         throw new Error(`required on CI but unavailable here: ${why}`);
       });
   }
-  return (name: string, fn: () => unknown, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
+  return (name: string, fn: TestFn, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
 }
 
-/** A fresh temp dir, removed by the returned function. */
+/**
+ * A fresh scratch dir, removed by the returned function. It lives in the
+ * checkout, not in /tmp: a sandbox's /tmp is its own, while the caller's
+ * directory (the checkout, when tests run) is shared with it.
+ */
+export const SCRATCH = join(ROOT, ".test-tmp");
+
 export function tempDir(prefix = "isolate-test-"): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(SCRATCH, { recursive: true });
+  const path = mkdtempSync(join(SCRATCH, prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
@@ -106,4 +115,17 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, ste
     if (Date.now() > end) return v;
     await sleep(stepMs);
   }
+}
+
+/** Compile test/probes/NAME.c once (gcc) and return the binary's path. */
+export async function probe(name: string, flags: string[] = []): Promise<string> {
+  const out = join(ROOT, "build", "probes", name);
+  if (!existsSync(out)) {
+    await Bun.$`mkdir -p ${join(ROOT, "build", "probes")}`.quiet();
+    const r =
+      await Bun.$`gcc -O1 -Wall -Werror ${flags} -o ${out}.tmp ${join(ROOT, "test", "probes", `${name}.c`)}`.nothrow();
+    if (r.exitCode !== 0) throw new Error(`cannot build probe ${name}: ${r.stderr}`);
+    await Bun.$`mv ${out}.tmp ${out}`.quiet();
+  }
+  return out;
 }

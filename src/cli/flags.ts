@@ -6,7 +6,9 @@
 import { SpecError } from "../errors.ts";
 import type { LimitsInput } from "../spec/limits.ts";
 import type { SpecInput } from "../spec/schema.ts";
+import { HARDENING_FLAGS } from "./hardening-flags.ts";
 import { LIMIT_FLAGS } from "./limit-flags.ts";
+import { hostPath, parseMountFlag } from "./mount-flags.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 export type Draft = Partial<Mutable<SpecInput>>;
@@ -94,6 +96,62 @@ export const FLAGS: readonly FlagDef[] = [
     },
   },
   ...LIMIT_FLAGS,
+  ...HARDENING_FLAGS,
+  ...(
+    [
+      [
+        "--ro-bind",
+        "SRC[:DST]",
+        "bind a host path read-only at DST (default: the same path); '\\' escapes ':' and spaces",
+      ],
+      ["--bind", "SRC[:DST]", "bind a host path read-write"],
+      ["--dev-bind", "SRC[:DST]", "bind a host path read-write, device nodes usable"],
+      ["--tmpfs", "DST[:SIZE]", "a private tmpfs at DST"],
+      [
+        "--overlay",
+        "DST[:UPPER[:WORK]]",
+        "a writable view of DST; changes vanish, or go to the host dir UPPER (work dir default: .UPPER.isolate-work beside it)",
+      ],
+      ["--mask", "PATH", "hide PATH (an empty directory, or /dev/null for a file)"],
+      ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (inside isolate's own tmpfs)"],
+      ["--dir", "DST[:MODE]", "create the directory DST (inside isolate's own tmpfs)"],
+    ] as const
+  ).map(
+    ([name, value, description]): FlagDef => ({
+      name,
+      value,
+      field: "mounts",
+      description: `${description} (repeatable, in order)`,
+      apply: (d, _c, v) => {
+        d.mounts = [...(d.mounts ?? []), parseMountFlag(name, v)];
+      },
+    }),
+  ),
+  {
+    name: "--rootfs",
+    value: "DIR",
+    field: "rootfs",
+    description: "use DIR instead of the host's / as the read-only root (still fresh /proc, /dev, /tmp)",
+    apply: (d, _c, v) => {
+      d.rootfs = hostPath(v);
+    },
+  },
+  {
+    name: "--ro-cwd",
+    field: "cwdMount",
+    description: "share the current directory read-only (default: read-write)",
+    apply: (d) => {
+      d.cwdMount = "ro";
+    },
+  },
+  {
+    name: "--no-cwd",
+    field: "cwdMount",
+    description: "do not share the current directory",
+    apply: (d) => {
+      d.cwdMount = "none";
+    },
+  },
   {
     name: "--json",
     description: "write the run report as JSON to stderr when done",

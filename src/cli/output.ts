@@ -1,5 +1,4 @@
 /** How the CLI speaks: one line per error, JSON reports, exit codes. */
-import { writeFileSync } from "node:fs";
 import { IsolateError } from "../errors.ts";
 import type { Result } from "../supervisor/result.ts";
 
@@ -18,11 +17,11 @@ export function reportJson(result: Result): string {
   return `${JSON.stringify(result, null, 2)}\n`;
 }
 
-export function writeReport(result: Result, opts: { json: boolean; report: string | undefined }): void {
+export async function writeReport(result: Result, opts: { json: boolean; report: string | undefined }): Promise<void> {
   if (opts.json) process.stderr.write(reportJson(result));
   if (opts.report !== undefined) {
     try {
-      writeFileSync(opts.report, reportJson(result));
+      await Bun.write(opts.report, reportJson(result));
     } catch (e) {
       throw new IsolateError("host", `--report ${opts.report}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }

@@ -1,5 +1,7 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
 import { CLONE_FLAG } from "../setup/namespaces.ts";
+import { describeViewOp } from "../setup/view-describe.ts";
+import { capList } from "../spec/capabilities.ts";
 import { RLIMIT_NAMES } from "../spec/limits.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
@@ -16,6 +18,13 @@ function nsList(flags: number | bigint): string {
   return names.length ? names.join(", ") : "none";
 }
 
+function gidList(b: Uint8Array): string {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: number[] = [];
+  for (let i = 0; i + 4 <= b.length; i += 4) out.push(v.getUint32(i, true));
+  return out.length ? out.join(", ") : "none";
+}
+
 const lim = (v: number | bigint) => (BigInt(v) === RLIM_INFINITY ? "unlimited" : String(v));
 
 export function describeOp(o: Op): string {
@@ -28,10 +37,18 @@ export function describeOp(o: Op): string {
       return `unshare ${nsList(o.args.flags)}`;
     case "hostname":
       return `hostname ${q(o.args.name)}`;
-    case "mount":
-      return o.args.fstype
-        ? `mount ${o.args.fstype} on ${q(o.args.target)}`
-        : `mount ${q(o.args.source)} on ${q(o.args.target)} (flags 0x${Number(o.args.flags).toString(16)})`;
+    case "mountRoot":
+    case "bind":
+    case "tmpfs":
+    case "mountProc":
+    case "mountDev":
+    case "mask":
+    case "readonly":
+    case "overlay":
+    case "symlink":
+    case "mkdir":
+    case "pivotRoot":
+      return describeViewOp(o);
     case "loopbackUp":
       return "bring loopback up";
     case "setsid":
@@ -42,6 +59,24 @@ export function describeOp(o: Op): string {
       return `chdir ${q(o.args.dir)}`;
     case "rlimit":
       return `rlimit ${RLIMIT_NAMES[Number(o.args.resource)] ?? o.args.resource}=${lim(o.args.soft)}:${lim(o.args.hard)}`;
+    case "initCaps":
+      return `the init keeps capabilities: ${capList(o.args.keep)}`;
+    case "noNewPrivs":
+      return "set no_new_privs";
+    case "capBounding":
+      return `capability bounding set: keep ${capList(o.args.keep)}`;
+    case "securebits":
+      return `lock securebits 0x${Number(o.args.bits).toString(16)} (no root privileges on exec)`;
+    case "setGroups":
+      return `supplementary groups: ${gidList(o.args.gids)}`;
+    case "initIds":
+      return `the init takes uid ${o.args.uid}, gid ${o.args.gid} in its user namespace`;
+    case "setIds":
+      return `uid ${o.args.uid}, gid ${o.args.gid}`;
+    case "caps":
+      return `capabilities: keep ${capList(o.args.keep)}`;
+    case "seccomp":
+      return `seccomp filter (${o.args.filter.length / 8} instructions)`;
     case "exec":
       return `exec ${q(o.args.argv[0] ?? "")}`;
   }

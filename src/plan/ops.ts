@@ -18,30 +18,114 @@ export interface OpDef {
 }
 
 export const OPS = {
-  clone: {
-    code: 1,
-    phase: "spawn",
-    args: [
-      ["flags", "u"],
-      ["capLast", "u"],
-    ],
-  },
+  clone: { code: 1, phase: "spawn", args: [["flags", "u"]] },
 
   mountPrivate: { code: 10, phase: "sandbox", args: [] },
   unshare: { code: 11, phase: "sandbox", args: [["flags", "u"]] },
   hostname: { code: 12, phase: "sandbox", args: [["name", "s"]] },
   loopbackUp: { code: 13, phase: "sandbox", args: [] },
-  mount: {
+  // The filesystem view (src/setup/mounts.ts, ffi/op_mount.c). Paths are
+  // absolute; destinations are resolved inside the new root, never through a symlink.
+  mountRoot: {
     code: 14,
     phase: "sandbox",
     args: [
       ["source", "s"],
-      ["target", "s"],
-      ["fstype", "s"],
-      ["flags", "u"],
-      ["data", "s"],
+      ["attrs", "u"],
     ],
   },
+  // hardening (34-39): the init keeps only these capabilities once the command is started
+  initCaps: { code: 34, phase: "sandbox", args: [["keep", "u"]] },
+  // The init's own ids in its new user namespace, when the caller's are not mapped there.
+  initIds: {
+    code: 35,
+    phase: "sandbox",
+    args: [
+      ["uid", "u"],
+      ["gid", "u"],
+    ],
+  },
+  bind: {
+    code: 15,
+    phase: "sandbox",
+    args: [
+      ["src", "s"],
+      ["dst", "s"],
+      ["flags", "u"],
+    ],
+  },
+  tmpfs: {
+    code: 16,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["size", "u"],
+      ["mode", "u"],
+      ["flags", "u"],
+    ],
+  },
+  mountProc: {
+    code: 17,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["flags", "u"],
+    ],
+  },
+  mountDev: {
+    code: 18,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["nodes", "v"],
+      ["links", "v"],
+      ["ptsOptions", "s"],
+      ["flags", "u"],
+    ],
+  },
+  mask: {
+    code: 19,
+    phase: "sandbox",
+    args: [
+      ["path", "s"],
+      ["flags", "u"],
+    ],
+  },
+  readonly: {
+    code: 20,
+    phase: "sandbox",
+    args: [
+      ["path", "s"],
+      ["flags", "u"],
+    ],
+  },
+  overlay: {
+    code: 21,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["upper", "s"],
+      ["work", "s"],
+      ["flags", "u"],
+    ],
+  },
+  symlink: {
+    code: 22,
+    phase: "sandbox",
+    args: [
+      ["target", "s"],
+      ["dst", "s"],
+    ],
+  },
+  mkdir: {
+    code: 23,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["mode", "u"],
+    ],
+  },
+  pivotRoot: { code: 24, phase: "sandbox", args: [] },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },
@@ -55,6 +139,21 @@ export const OPS = {
       ["hard", "u"],
     ],
   },
+  // hardening (48-62): privileges and identity of the command, then its seccomp filter last
+  noNewPrivs: { code: 48, phase: "command", args: [] },
+  capBounding: { code: 49, phase: "command", args: [["keep", "u"]] },
+  securebits: { code: 50, phase: "command", args: [["bits", "u"]] },
+  setGroups: { code: 51, phase: "command", args: [["gids", "b"]] },
+  setIds: {
+    code: 52,
+    phase: "command",
+    args: [
+      ["uid", "u"],
+      ["gid", "u"],
+    ],
+  },
+  caps: { code: 53, phase: "command", args: [["keep", "u"]] },
+  seccomp: { code: 62, phase: "command", args: [["filter", "b"]] },
   exec: {
     code: 63,
     phase: "command",

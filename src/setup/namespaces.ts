@@ -36,7 +36,7 @@ export function namespaceOps(spec: Spec, host: Host): Op[] {
   }
   const at = (list: readonly Namespace[]) =>
     fresh.filter((ns) => list.includes(ns)).reduce((flags, ns) => flags | CLONE_FLAG[ns], 0);
-  const ops: Op[] = [op("clone", { flags: at(AT_CLONE), capLast: host.capLast })];
+  const ops: Op[] = [op("clone", { flags: at(AT_CLONE) })];
   // Propagation is per mount namespace: only ever touch a new one.
   if (fresh.includes("mount")) ops.push(op("mountPrivate", {}));
   const late = fresh.filter((ns) => !AT_CLONE.includes(ns));

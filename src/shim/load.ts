@@ -1,16 +1,16 @@
 /**
  * The only bun:ffi user. Loads the C shim and the sandbox init from bytes
- * embedded in the binary, through sealed memfds: nothing is written to a
- * path anyone else could replace, and a noexec /tmp does not matter.
+ * embedded in this program (build/embedded.ts), through sealed memfds:
+ * nothing is written to a path anyone else could replace, and a noexec /tmp
+ * does not matter. It also carries the few file operations the supervisor
+ * needs, so the hot path never loads node:fs.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
-import { readFileSync } from "node:fs";
-import initPath from "../../build/isolate-init.elf" with { type: "file" };
-import shimPath from "../../build/libisolate.so" with { type: "file" };
+import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { errnoText } from "../host/errno.ts";
 
-const ABI = 1;
+const ABI = 2;
 const MFD_CLOEXEC = 1;
 
 const symbols = {
@@ -24,6 +24,19 @@ const symbols = {
   },
   isolate_wait: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   isolate_signal: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_close: { args: [FFIType.i32], returns: FFIType.i32 },
+  isolate_fd_ok: { args: [FFIType.i32], returns: FFIType.i32 },
+  isolate_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
+  isolate_write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  isolate_read_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+  isolate_write_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+} as const;
+
+/** Bound only when `isolate check` asks: every symbol bound costs startup time. */
+const probeSymbols = {
+  isolate_probe_ns: { args: [FFIType.u64, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_probe_overlay: { args: [FFIType.cstring, FFIType.ptr], returns: FFIType.i32 },
+  isolate_probe_features: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
 export interface Spawned {
@@ -57,19 +70,48 @@ export interface Shim {
   memfd(name: string, data: Uint8Array, exec: boolean): number;
   /** The init executable, held in a memfd for the life of the process. */
   readonly initFd: number;
+  close(fd: number): void;
+  /** Whether fd is open. */
+  fdOk(fd: number): boolean;
+  /** open(2) with O_CLOEXEC added: the fd or -errno. */
+  open(path: string, flags: number): number;
+  /** Write all of data: 0 or -errno. */
+  write(fd: number, data: Uint8Array): number;
+  /** A small file's text, or -errno. */
+  readFile(path: string, max?: number): string | number;
+  /** The whole text in one write(2), as /proc and cgroup files want: 0 or -errno. */
+  writeFile(path: string, text: string): number;
+  /** Probes for `isolate check` (ffi/probe.c). */
+  readonly probe: ShimProbes;
 }
 
-const cstr = (s: string) => Buffer.from(`${s}\0`);
+export interface ShimProbes {
+  /** Can these CLONE_NEW* flags be unshared (as uid:gid when uid >= 0)? 0 or -errno. */
+  ns(flags: number, uid: number, gid: number): number;
+  /** Does overlayfs mount in a new user namespace (on a tmpfs over dir)? stage 0 = yes. */
+  overlay(dir: string): { stage: number; errno: number };
+  /** Each >= 0 when present, else -errno; landlock is the ABI version; seccompMode is this process's. */
+  features(): { clone3: number; pidfd: number; seccomp: number; landlock: number; seccompMode: number };
+}
 
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const cstr = (s: string) => enc.encode(`${s}\0`);
+
+/** The shim, opened from a memfd that stays open (close-on-exec) so probes can bind later. */
 function loadLibrary() {
   const libc = dlopen("libc.so.6", {
     memfd_create: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
   });
-  const bytes = readFileSync(shimPath);
+  const bytes = Uint8Array.fromBase64(SHIM_BASE64);
   const fd = libc.symbols.memfd_create(cstr("isolate-shim"), MFD_CLOEXEC);
-  if (fd < 0) throw new HostError("load the shim: memfd_create failed", "isolate needs Linux 3.17 or later");
+  if (fd < 0) throw new HostError("load the shim: memfd_create failed", "isolate needs Linux 5.10 or later");
   try {
     let off = 0;
     while (off < bytes.length) {
@@ -77,9 +119,12 @@ function loadLibrary() {
       if (n <= 0) throw new HostError("load the shim: cannot write its memfd");
       off += n;
     }
-    return dlopen(`/proc/self/fd/${fd}`, symbols);
-  } finally {
+    const path = `/proc/self/fd/${fd}`;
+    return { lib: dlopen(path, symbols), path };
+  } catch (e) {
     libc.symbols.close(fd);
+    throw e;
+  } finally {
     libc.close();
   }
 }
@@ -88,8 +133,14 @@ let loaded: Shim | undefined;
 
 export function loadShim(): Shim {
   if (loaded) return loaded;
-  const lib = loadLibrary();
+  const { lib, path } = loadLibrary();
   const s = lib.symbols;
+  let probes: ReturnType<typeof dlopen<typeof probeSymbols>>["symbols"] | undefined;
+  // dlopen of the same file returns the same mapping; only the bindings are new.
+  const p = () => {
+    probes ??= dlopen(path, probeSymbols).symbols;
+    return probes;
+  };
   if (s.isolate_abi() !== ABI) throw new HostError("load the shim: ABI mismatch", "rebuild with npm run build");
 
   const memfd = (name: string, data: Uint8Array, exec: boolean): number => {
@@ -97,13 +148,14 @@ export function loadShim(): Shim {
     if (fd < 0) throw new HostError(`memfd for ${name}: ${errnoText(-fd)}`);
     return fd;
   };
-  const initFd = memfd("isolate-init", readFileSync(initPath), true);
+  const initFd = memfd("isolate-init", Uint8Array.fromBase64(INIT_BASE64), true);
 
   const out32 = new Int32Array(4);
   const out64 = new BigInt64Array(6);
   const where = new Uint32Array(1);
   const fds = new Int32Array(2);
   const stdioBuf = new Int32Array(3);
+  let readBuf = new Uint8Array(4096);
 
   loaded = {
     initFd,
@@ -133,10 +185,50 @@ export function loadShim(): Shim {
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
     },
+    probe: {
+      ns: (flags, uid, gid) => p().isolate_probe_ns(flags, uid, gid),
+      overlay(dir) {
+        const out = new Int32Array(2);
+        p().isolate_probe_overlay(cstr(dir), ptr(out));
+        return { stage: out[0] ?? -1, errno: -(out[1] ?? 0) };
+      },
+      features() {
+        const out = new Int32Array(5);
+        p().isolate_probe_features(ptr(out));
+        return {
+          clone3: out[0] ?? 0,
+          pidfd: out[1] ?? 0,
+          seccomp: out[2] ?? 0,
+          landlock: out[3] ?? 0,
+          seccompMode: out[4] ?? 0,
+        };
+      },
+    },
     pipe() {
       const rc = s.isolate_pipe(ptr(fds));
       if (rc < 0) throw new HostError(`pipe: ${errnoText(-rc)}`);
       return [fds[0] ?? -1, fds[1] ?? -1];
+    },
+    close(fd) {
+      s.isolate_close(fd);
+    },
+    fdOk(fd) {
+      return s.isolate_fd_ok(fd) === 0;
+    },
+    open(path, flags) {
+      return s.isolate_open(cstr(path), flags);
+    },
+    write(fd, data) {
+      return data.length ? s.isolate_write(fd, ptr(data), data.length) : 0;
+    },
+    readFile(path, max = 65536) {
+      if (readBuf.length < max) readBuf = new Uint8Array(max);
+      const n = Number(s.isolate_read_file(cstr(path), ptr(readBuf), max));
+      return n < 0 ? n : dec.decode(readBuf.subarray(0, n));
+    },
+    writeFile(path, text) {
+      const data = enc.encode(text);
+      return s.isolate_write_file(cstr(path), data.length ? ptr(data) : null, data.length);
     },
   };
   return loaded;

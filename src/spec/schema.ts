@@ -4,7 +4,9 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
+import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -80,12 +82,20 @@ export const SpecInputSchema = v.strictObject({
   killAfter: v.optional(Duration, 10_000),
   /** Resource limits, rlimits and time limits (spellings in src/spec/limits.ts). */
   limits: v.optional(LimitsInputSchema),
+  /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
+  ...HARDENING_FIELDS,
+  /** The filesystem view beyond the default one, in order (src/spec/mounts.ts). */
+  mounts: v.optional(v.array(MountInputSchema), []),
+  /** A directory to use instead of the host's / as the read-only base. */
+  rootfs: v.optional(v.string()),
+  /** The caller's directory inside: "rw" (default), "ro" or "none" (default with rootfs). */
+  cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
 type Parsed = v.InferOutput<typeof SpecInputSchema>;
 
-export interface Spec {
+export interface Spec extends Hardening {
   readonly command: readonly string[];
   /** true: new; false: the host's; "auto": new unless running as root. */
   readonly namespaces: Readonly<Record<Namespace, boolean | "auto">>;
@@ -95,6 +105,10 @@ export interface Spec {
   readonly cwd: string | undefined;
   readonly killAfterMs: number;
   readonly limits: Limits;
+  /** Applied in order, after the default view. */
+  readonly mounts: readonly Mount[];
+  readonly rootfs: string | undefined;
+  readonly cwdMount: CwdMount;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -120,14 +134,25 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   }
   const limits = normalizeLimits(p.limits);
   if (Array.isArray(limits)) return limits;
+  const h = normalizeHardening(p, p.share.includes("user"));
+  if (Array.isArray(h)) return h;
+  if (h.needsUserNs) namespaces.user = true;
+  const view = normalizeView(p);
+  if ("error" in view) return view.error;
+  if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined || p.cwdMount !== undefined)) {
+    return ["share", "the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not --share mount)"];
+  }
   return {
+    ...h.hardening,
     command: p.command,
     namespaces,
     hostname: p.hostname,
     env: p.env.map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     inheritEnv: p.inheritEnv,
-    cwd: p.cwd,
+    // Without the caller's directory inside, start at the root.
+    cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
+    ...view,
     limits,
   };
 }

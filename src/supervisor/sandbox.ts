@@ -3,20 +3,21 @@
  * identity maps, releases it, and waits for it without blocking the event
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
-import { closeSync, writeSync } from "node:fs";
 import { HostError, IsolateError } from "../errors.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
+import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import type { Op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
+import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
-import { defaultIdMaps, writeIdMaps } from "./idmap.ts";
+import { idMapsFor, writeIdMaps } from "./idmap.ts";
 import { type LimitTarget, SandboxLimits } from "./limits.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
@@ -53,6 +54,7 @@ export interface Sandbox {
 }
 
 const CLD_EXITED = 1;
+const GO = Uint8Array.of(1);
 
 export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
@@ -76,29 +78,30 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     limits.abort();
     throw e;
   } finally {
-    for (const fd of stdio?.closeAfterSpawn ?? []) closeSync(fd);
+    for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
   }
   if (typeof spawned === "number") {
     limits.abort();
-    for (const fd of stdio.parent) if (fd !== null) closeSync(fd);
+    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
   const child = spawned;
   try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(child.pid, defaultIdMaps(host));
+    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
     limits.attach(child.pid);
-    writeSync(child.syncFd, Uint8Array.of(1));
+    const rc = shim.write(child.syncFd, GO);
+    if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
-    closeSync(child.syncFd);
-    closeSync(child.recordFd);
+    shim.close(child.syncFd);
+    shim.close(child.recordFd);
     shim.wait(child.pidfd, false);
-    closeSync(child.pidfd);
+    shim.close(child.pidfd);
     limits.abort();
-    for (const fd of stdio.parent) if (fd !== null) closeSync(fd);
+    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
-  closeSync(child.syncFd);
+  shim.close(child.syncFd);
   return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits);
 }
 
@@ -112,6 +115,8 @@ class Supervised implements Sandbox, LimitTarget {
   private grace: ReturnType<typeof setTimeout> | undefined;
   private commandPid: number | undefined;
   private readonly sharedPid: boolean;
+  /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
+  private readonly rootless: boolean;
 
   constructor(
     private readonly shim: Shim,
@@ -125,11 +130,12 @@ class Supervised implements Sandbox, LimitTarget {
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
+    this.rootless = !host.root && newNamespaces(spec, host).includes("user");
     const out = parentEnds[1];
     const err = parentEnds[2];
-    this.stdout = out === null || out === undefined ? null : fdStream(out);
-    this.stderr = err === null || err === undefined ? null : fdStream(err);
-    if (parentEnds[0] !== null && parentEnds[0] !== undefined) closeSync(parentEnds[0]);
+    this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
+    this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
+    if (parentEnds[0] !== null && parentEnds[0] !== undefined) shim.close(parentEnds[0]);
     this.exited = this.supervise();
     limits.watch(this);
   }
@@ -172,29 +178,34 @@ class Supervised implements Sandbox, LimitTarget {
   }
 
   private async supervise(): Promise<Result> {
-    const chunks: Uint8Array[] = [];
-    let records: SandboxRecord[] = [];
+    let bytes: Uint8Array;
     try {
-      for await (const chunk of Bun.file(this.child.recordFd).stream()) {
-        chunks.push(chunk);
-        if (this.commandPid === undefined) {
-          records = decodeRecords(Buffer.concat(chunks));
-          const s = records.find((r) => r.type === "started");
-          if (s?.type === "started") this.commandPid = s.pid;
-        }
-      }
+      bytes = this.sharedPid ? await this.readWatchingStart() : await Bun.file(this.child.recordFd).bytes();
     } finally {
-      closeSync(this.child.recordFd);
+      this.shim.close(this.child.recordFd);
     }
-    records = decodeRecords(Buffer.concat(chunks));
+    const records = decodeRecords(bytes);
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
     await this.limits.settled();
     const waited = this.shim.wait(this.child.pidfd, false);
-    closeSync(this.child.pidfd);
+    this.shim.close(this.child.pidfd);
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     return this.limits.complete(this.result(records, waited));
+  }
+
+  /** Read the records as they come, to learn the command's pid early (see killAll). */
+  private async readWatchingStart(): Promise<Uint8Array> {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of Bun.file(this.child.recordFd).stream()) {
+      chunks.push(chunk);
+      if (this.commandPid === undefined) {
+        const s = decodeRecords(Buffer.concat(chunks)).find((r) => r.type === "started");
+        if (s?.type === "started") this.commandPid = s.pid;
+      }
+    }
+    return Buffer.concat(chunks);
   }
 
   private result(records: SandboxRecord[], waited: Waited | null): Result {
@@ -248,7 +259,12 @@ class Supervised implements Sandbox, LimitTarget {
     }
     if (op) {
       const what = describeOp(op);
-      return fail(r, op.op, what, `setup: ${what}: ${text}`);
+      return fail(
+        r,
+        op.op,
+        what,
+        `setup: ${what}: ${explainViewErrno(op, r.errno) ?? text}${this.rootless ? setupBlockedHint(r.errno) : ""}`,
+      );
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
@@ -270,6 +286,8 @@ function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, hos
       );
     }
   }
+  const blocked = errno === 22 ? undefined : spawnBlockedError(errno, fresh.includes("user"));
+  if (blocked) return new HostError(blocked.message, blocked.hint);
   if ((errno === 1 || errno === 13) && fresh.includes("user") && !host.root) {
     return new HostError(
       `spawn: cannot create a user namespace: ${errnoText(errno)}`,

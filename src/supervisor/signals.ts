@@ -1,21 +1,63 @@
-/** Signal names and numbers (Linux, x86_64 and aarch64 share them). */
-import { constants } from "node:os";
+/** Signal names and numbers (Linux; x86_64 and aarch64 share them). */
 
-const byNumber = new Map<number, string>();
-for (const [name, num] of Object.entries(constants.signals)) {
-  if (!byNumber.has(num)) byNumber.set(num, name);
-}
+const NAMES: readonly string[] = [
+  "",
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGILL",
+  "SIGTRAP",
+  "SIGABRT",
+  "SIGBUS",
+  "SIGFPE",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGSEGV",
+  "SIGUSR2",
+  "SIGPIPE",
+  "SIGALRM",
+  "SIGTERM",
+  "SIGSTKFLT",
+  "SIGCHLD",
+  "SIGCONT",
+  "SIGSTOP",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGURG",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGVTALRM",
+  "SIGPROF",
+  "SIGWINCH",
+  "SIGIO",
+  "SIGPWR",
+  "SIGSYS",
+];
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
 
 export function signalName(sig: number): string {
-  return byNumber.get(sig) ?? `SIG${sig}`;
+  if (NAMES[sig]) return NAMES[sig];
+  if (sig >= SIGRTMIN && sig <= SIGRTMAX) return sig === SIGRTMIN ? "SIGRTMIN" : `SIGRTMIN+${sig - SIGRTMIN}`;
+  return `SIG${sig}`;
 }
 
 export function signalNumber(sig: string | number): number {
-  if (typeof sig === "number") return sig;
-  const name = sig.toUpperCase().startsWith("SIG") ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
-  const n = (constants.signals as Record<string, number>)[name];
-  if (n === undefined) throw new RangeError(`unknown signal ${sig}`);
-  return n;
+  if (typeof sig === "number") {
+    if (!Number.isInteger(sig) || sig < 1 || sig > SIGRTMAX) throw new RangeError(`unknown signal ${sig}`);
+    return sig;
+  }
+  const upper = sig.toUpperCase();
+  const name = upper.startsWith("SIG") ? upper : `SIG${upper}`;
+  const n = NAMES.indexOf(name);
+  if (n > 0) return n;
+  const rt = /^SIGRTMIN(?:\+(\d+))?$/.exec(name);
+  if (rt) {
+    const k = SIGRTMIN + Number(rt[1] ?? 0);
+    if (k <= SIGRTMAX) return k;
+  }
+  throw new RangeError(`unknown signal ${sig}`);
 }
 
 export const SIGKILL = 9;

@@ -1,6 +1,7 @@
 /** Where the sandbox's stdin, stdout and stderr go. */
-import { closeSync, fstatSync, openSync } from "node:fs";
-import type { Shim } from "../shim/load.ts";
+import { HostError } from "../errors.ts";
+import { errnoText } from "../host/errno.ts";
+import { O_RDONLY, O_WRONLY, type Shim } from "../shim/load.ts";
 
 /** inherit: the caller's own; null: /dev/null; pipe: a stream on the handle; a number: that fd. */
 export type StdioOption = "inherit" | "null" | "pipe" | number;
@@ -20,10 +21,11 @@ export function planStdio(shim: Shim, opts: readonly [StdioOption, StdioOption, 
   const closeAfterSpawn: number[] = [];
   try {
     opts.forEach((opt, i) => {
-      if (opt === "inherit" && isOpen(i)) child[i] = i;
+      if (opt === "inherit" && shim.fdOk(i)) child[i] = i;
       else if (typeof opt === "number") child[i] = opt;
       else if (opt === "null" || opt === "inherit") {
-        const fd = openSync("/dev/null", i === 0 ? "r" : "w");
+        const fd = shim.open("/dev/null", i === 0 ? O_RDONLY : O_WRONLY);
+        if (fd < 0) throw new HostError(`open /dev/null: ${errnoText(-fd)}`);
         child[i] = fd;
         closeAfterSpawn.push(fd);
       } else {
@@ -34,29 +36,20 @@ export function planStdio(shim: Shim, opts: readonly [StdioOption, StdioOption, 
       }
     });
   } catch (e) {
-    for (const fd of [...closeAfterSpawn, ...parent]) if (fd !== null) closeSync(fd);
+    for (const fd of [...closeAfterSpawn, ...parent]) if (fd !== null) shim.close(fd);
     throw e;
   }
   return { child, parent, closeAfterSpawn };
 }
 
-function isOpen(fd: number): boolean {
-  try {
-    fstatSync(fd);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A stream of an fd we own; the fd is closed when the stream ends or is cancelled. */
-export function fdStream(fd: number): ReadableStream<Uint8Array> {
+export function fdStream(shim: Shim, fd: number): ReadableStream<Uint8Array> {
   const reader = Bun.file(fd).stream().getReader();
   let closed = false;
   const close = () => {
     if (!closed) {
       closed = true;
-      closeSync(fd);
+      shim.close(fd);
     }
   };
   return new ReadableStream<Uint8Array>({

@@ -21,7 +21,7 @@ export const execCommand = defineCommand({
     const result = await sandbox.exited;
     for (const [sig, h] of handlers) process.off(sig, h);
     if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
-    writeReport(result, cli);
+    await writeReport(result, cli);
     return result.exitCode;
   },
 });

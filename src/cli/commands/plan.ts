@@ -8,6 +8,10 @@ import { parseSpec } from "../../spec/parse.ts";
 import { flagOf, scanFlags } from "../flags.ts";
 import { flagArgs, usage } from "../usage.ts";
 
+/** Byte arguments (a seccomp program, a gid list) as base64; u64s beyond 2^53 as strings. */
+const jsonArg = (_key: string, v: unknown) =>
+  v instanceof Uint8Array ? { base64: Buffer.from(v).toString("base64") } : typeof v === "bigint" ? v.toString() : v;
+
 export const planCommand = defineCommand({
   meta: { name: "plan", description: "print the sandbox a command would get, creating nothing" },
   args: flagArgs(),
@@ -23,7 +27,7 @@ export const planCommand = defineCommand({
       args: o.args,
     }));
     if (cli.json) {
-      process.stdout.write(`${JSON.stringify({ spec, ops }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ spec, ops }, jsonArg, 2)}\n`);
       return 0;
     }
     const lines = [`spec: ${JSON.stringify(spec, null, 2)}`, "ops:"];

@@ -1,0 +1,109 @@
+/**
+ * Side-by-side benchmark against peers, in one run: `npm run bench`.
+ *
+ *   one-shot   `isolate exec -- true` vs bwrap (same isolation) vs util-linux unshare
+ *   library    N sequential sandboxes through spawn() in this process vs N bwrap runs
+ *
+ * Prints medians and ratios. Absolute times drift on a shared machine;
+ * the ratios, measured interleaved in the same run, hold.
+ * Needs: npm run build (dist/isolate), Debian packages bubblewrap and util-linux.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { spawn } from "../src/index.ts";
+
+const ROOT = join(import.meta.dir, "..");
+const BIN = join(ROOT, "dist", "isolate");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
+const LIBRARY_N = Number(process.env.BENCH_LIBRARY_N ?? 200);
+
+const BWRAP = [
+  "bwrap",
+  "--unshare-all",
+  "--die-with-parent",
+  "--ro-bind",
+  "/",
+  "/",
+  "--dev",
+  "/dev",
+  "--proc",
+  "/proc",
+  "--tmpfs",
+  "/tmp",
+  "true",
+];
+const UNSHARE = ["unshare", "--fork", "--pid", "--mount-proc", "--mount", "--uts", "--ipc", "--net", "true"];
+const ISOLATE = [BIN, "exec", "--", "true"];
+
+function need(cmd: string, pkg: string): void {
+  if (!Bun.which(cmd)) {
+    console.error(`bench: ${cmd} not found (apt-get install ${pkg})`);
+    process.exit(2);
+  }
+}
+
+function once(argv: string[]): number {
+  const t = performance.now();
+  const r = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe" });
+  const ms = performance.now() - t;
+  if (r.exitCode !== 0) throw new Error(`${argv.join(" ")} failed (${r.exitCode}): ${r.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  if (!existsSync(BIN)) {
+    console.error("bench: dist/isolate missing (npm run build)");
+    process.exit(2);
+  }
+  need("bwrap", "bubblewrap");
+  need("unshare", "util-linux");
+
+  // One-shot: interleave the three so drift hits them alike.
+  const cases = { isolate: ISOLATE, bwrap: BWRAP, unshare: UNSHARE };
+  const times: Record<string, number[]> = { isolate: [], bwrap: [], unshare: [] };
+  for (const argv of Object.values(cases)) once(argv); // warm caches
+  for (let i = 0; i < ROUNDS; i++) for (const [name, argv] of Object.entries(cases)) times[name]?.push(once(argv));
+  const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+
+  // Library: N sandboxes in this process, against N bwrap processes; alternate blocks of 10.
+  const lib: number[] = [];
+  const bw: number[] = [];
+  for (let i = 0; i < 5; i++) await spawn({ command: ["true"] }).exited; // warm
+  for (let done = 0; done < LIBRARY_N; done += 10) {
+    for (let k = 0; k < 10; k++) {
+      const t = performance.now();
+      const r = await spawn({ command: ["true"] }).exited;
+      lib.push(performance.now() - t);
+      if (r.exitCode !== 0) throw new Error(`library sandbox failed: ${JSON.stringify(r.error ?? r.status)}`);
+    }
+    for (let k = 0; k < 10; k++) bw.push(once(BWRAP));
+  }
+  const libM = median(lib);
+  const bwM = median(bw);
+
+  const isoM = m.isolate ?? 0;
+  const bwrapM = m.bwrap ?? 1;
+  const unshareM = m.unshare ?? 1;
+  console.log(`isolate bench: ${ROUNDS} one-shot rounds, ${LIBRARY_N} library sandboxes (medians)`);
+  console.log("");
+  console.log("one-shot `true`                         median      vs bwrap");
+  console.log(`  isolate exec -- true                  ${fmt(isoM).padEnd(11)} ${(isoM / bwrapM).toFixed(2)}x`);
+  console.log(`  bwrap --unshare-all ... true          ${fmt(bwrapM).padEnd(11)} 1.00x`);
+  console.log(`  unshare --fork --pid ... true         ${fmt(unshareM).padEnd(11)} ${(unshareM / bwrapM).toFixed(2)}x`);
+  console.log("");
+  console.log("per sandbox, sequential                 median      vs bwrap");
+  console.log(`  library spawn() x${LIBRARY_N}                 ${fmt(libM).padEnd(11)} ${(libM / bwM).toFixed(2)}x`);
+  console.log(`  bwrap x${LIBRARY_N}                           ${fmt(bwM).padEnd(11)} 1.00x`);
+  console.log("");
+  console.log(`ratio one-shot isolate/bwrap: ${(isoM / bwrapM).toFixed(2)} (target <= 1.30)`);
+  console.log(`ratio library isolate/bwrap:  ${(libM / bwM).toFixed(2)} (target <= 0.25)`);
+}
+
+await main();

@@ -1,0 +1,42 @@
+/** isolate check [--json]: what this host and user can do, each "no" with its remedy. */
+import { type ArgsDef, defineCommand } from "citty";
+import { SpecError } from "../../errors.ts";
+import { checkHost, type HostReport } from "../../host/check.ts";
+import { usage } from "../usage.ts";
+
+export function formatReport(r: HostReport): string {
+  const who = `${r.user.name ?? `uid ${r.user.uid}`} (uid ${r.user.uid}${r.user.root ? ", root" : ""})`;
+  const lines = [`isolate check: ${who}`];
+  const width = Math.max(...r.items.map((i) => i.id.length));
+  for (const i of r.items) {
+    const mark = i.ok ? "yes" : "no ";
+    const tag = !i.ok && !i.required ? "  [optional]" : "";
+    lines.push(`  ${mark}  ${i.id.padEnd(width)}  ${i.value}${tag}`);
+    if (!i.ok && i.remedy) lines.push(`  ${" ".repeat(3)}  ${" ".repeat(width)}  -> ${i.remedy}`);
+  }
+  lines.push(
+    r.ok
+      ? "result: everything the default sandbox needs works here"
+      : `result: the default sandbox cannot run here: ${r.items
+          .filter((i) => i.required && !i.ok)
+          .map((i) => i.id)
+          .join(", ")}`,
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+const args: ArgsDef = { json: { type: "boolean", description: "the report as JSON" } };
+
+export const checkCommand = defineCommand({
+  meta: { name: "check", description: "report what this host and user can do (exit 0: the default sandbox works)" },
+  args,
+  run({ rawArgs, cmd }) {
+    for (const a of rawArgs) {
+      if (a === "--help" || a === "-h") return usage(cmd);
+      if (a !== "--json") throw new SpecError(`check: unknown argument ${a}`, "isolate check [--json]");
+    }
+    const report = checkHost();
+    process.stdout.write(rawArgs.includes("--json") ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+    return report.ok ? 0 : 1;
+  },
+});

@@ -1,0 +1,170 @@
+/**
+ * Who the command runs as, and how a new user namespace is mapped.
+ *
+ *  - Without a user namespace the command keeps the caller's ids, or, with
+ *    `--user UID[:GID]` (root only), becomes that host identity with GID as
+ *    its only group.
+ *  - In a new user namespace the command is `--uid`/`--gid` inside (default:
+ *    the caller's own ids), mapped to the host identity (the caller, or
+ *    --user's) with one line; `--userns auto` adds the caller's /etc/subuid and
+ *    /etc/subgid ranges around it; `--map-uid`/`--map-gid` give the maps whole.
+ *  - The supervisor writes the maps (src/supervisor/idmap.ts) before GO:
+ *    directly when root or when a map is just the caller's own id, else
+ *    through newuidmap/newgidmap.
+ */
+import { HostError } from "../errors.ts";
+import type { Host } from "../host/probe.ts";
+import { readSubIds, SUBGID, SUBUID, type SubRange, userName } from "../host/subid.ts";
+import { type Op, op } from "../plan/op.ts";
+import { type IdRange, MAX_MAP_LINES } from "../spec/hardening.ts";
+import type { Spec } from "../spec/schema.ts";
+import { newNamespaces } from "./namespaces.ts";
+
+export interface IdMapPlan {
+  readonly uid: readonly IdRange[];
+  readonly gid: readonly IdRange[];
+  /** "write": the supervisor writes /proc/PID/uid_map itself; else the setuid helper does. */
+  readonly uidVia: "write" | "newuidmap";
+  readonly gidVia: "write" | "newgidmap";
+  /** Write "deny" to /proc/PID/setgroups first (needed to map a gid without privilege). */
+  readonly denySetgroups: boolean;
+}
+
+export interface IdentityPlan {
+  /** The maps of the new user namespace; undefined when there is none. */
+  readonly maps: IdMapPlan | undefined;
+  /** The command's ids as its own namespace sees them; undefined: keep the init's. */
+  readonly ids: { readonly uid: number; readonly gid: number } | undefined;
+  /** Supplementary groups to set (only where setgroups is allowed); undefined: leave them. */
+  readonly groups: readonly number[] | undefined;
+  /** The host uid the command ends up with (the init keeps the caller's). */
+  readonly hostUid: number;
+}
+
+export interface SubIdSource {
+  subuid(user: { uid: number; name: string | undefined }): SubRange[];
+  subgid(user: { uid: number; name: string | undefined }): SubRange[];
+}
+
+const SYSTEM_SUBIDS: SubIdSource = {
+  subuid: (u) => readSubIds(SUBUID, u),
+  subgid: (u) => readSubIds(SUBGID, u),
+};
+
+/** `self` inside at `id`, the subordinate ranges filling the other inside ids from 0 up. */
+export function autoMap(id: number, self: number, ranges: readonly SubRange[]): IdRange[] {
+  const lines: IdRange[] = [{ inside: id, outside: self, count: 1 }];
+  let next = 0;
+  for (const r of ranges) {
+    let out = r.start;
+    let left = r.count;
+    while (left > 0) {
+      if (next === id) {
+        next++;
+        continue;
+      }
+      const chunk = next < id ? Math.min(left, id - next) : left;
+      lines.push({ inside: next, outside: out, count: chunk });
+      next += chunk;
+      out += chunk;
+      left -= chunk;
+    }
+  }
+  return lines.sort((a, b) => a.inside - b.inside);
+}
+
+/** Where `id` inside lands outside, or undefined when it is not mapped. */
+export function outsideOf(id: number, map: readonly IdRange[]): number | undefined {
+  const r = map.find((l) => id >= l.inside && id < l.inside + l.count);
+  return r === undefined ? undefined : r.outside + (id - r.inside);
+}
+
+const ownOnly = (map: readonly IdRange[], self: number) =>
+  map.length === 1 && map[0]?.outside === self && map[0]?.count === 1;
+
+export function identityPlan(spec: Spec, host: Host, subids: SubIdSource = SYSTEM_SUBIDS): IdentityPlan {
+  if (spec.user && !host.root) {
+    throw new HostError(
+      "--user needs root (it switches to another host identity)",
+      "without root, use --uid/--gid: the identity seen inside a user namespace",
+    );
+  }
+  const target = spec.user ?? { uid: host.uid, gid: host.gid };
+  if (!newNamespaces(spec, host).includes("user")) {
+    if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid };
+    return { maps: undefined, ids: target, groups: [target.gid], hostUid: target.uid };
+  }
+
+  const inside = { uid: spec.uid ?? target.uid, gid: spec.gid ?? target.gid };
+  const auto = (kind: "uid" | "gid"): IdRange[] => {
+    const who = { uid: host.uid, name: userName(host.uid) };
+    const ranges = kind === "uid" ? subids.subuid(who) : subids.subgid(who);
+    const file = kind === "uid" ? SUBUID : SUBGID;
+    const name = who.name ?? String(who.uid);
+    if (ranges.length === 0) {
+      throw new HostError(
+        `--userns auto: ${file} has no range for ${name}`,
+        `add one, e.g. usermod --add-sub${kind}s 100000-165535 ${name}`,
+      );
+    }
+    const map = autoMap(inside[kind], target[kind], ranges);
+    if (map.length > MAX_MAP_LINES)
+      throw new HostError(`--userns auto: ${file} gives more than ${MAX_MAP_LINES} ranges`);
+    return map;
+  };
+  const one = (kind: "uid" | "gid"): IdRange[] => [{ inside: inside[kind], outside: target[kind], count: 1 }];
+  const uidMap = spec.mapUid.length ? spec.mapUid : spec.userns === "auto" ? auto("uid") : one("uid");
+  const gidMap = spec.mapGid.length ? spec.mapGid : spec.userns === "auto" ? auto("gid") : one("gid");
+
+  const hostUid = outsideOf(inside.uid, uidMap);
+  if (hostUid === undefined) throw new HostError(`uid ${inside.uid} is not mapped by --map-uid`);
+  if (outsideOf(inside.gid, gidMap) === undefined) throw new HostError(`gid ${inside.gid} is not mapped by --map-gid`);
+
+  const uidVia = host.root || ownOnly(uidMap, host.uid) ? "write" : "newuidmap";
+  const gidVia = host.root || ownOnly(gidMap, host.gid) ? "write" : "newgidmap";
+  // newgidmap leaves setgroups allowed only when a subordinate range is mapped.
+  const groupsAllowed = host.root || (gidVia === "newgidmap" && !ownOnly(gidMap, host.gid));
+  return {
+    maps: { uid: uidMap, gid: gidMap, uidVia, gidVia, denySetgroups: !host.root && gidVia === "write" },
+    ids: inside,
+    groups: groupsAllowed ? [inside.gid] : undefined,
+    hostUid,
+  };
+}
+
+export function gidBytes(gids: readonly number[]): Uint8Array {
+  const b = new Uint8Array(gids.length * 4);
+  const v = new DataView(b.buffer);
+  gids.forEach((g, i) => {
+    v.setUint32(i * 4, g, true);
+  });
+  return b;
+}
+
+/** Where host `id` lands inside, or undefined when the map leaves it out. */
+export function insideOf(id: number, map: readonly IdRange[]): number | undefined {
+  const r = map.find((l) => id >= l.outside && id < l.outside + l.count);
+  return r === undefined ? undefined : r.inside + (id - r.outside);
+}
+
+/**
+ * Sandbox phase: when the maps leave out the caller's own ids, the init runs
+ * unmapped and the kernel refuses to create files for it (EOVERFLOW); it takes
+ * mapped ids first: root of the namespace when mapped, else the command's.
+ */
+export function initIdentityOps(spec: Spec, host: Host, plan: IdentityPlan = identityPlan(spec, host)): Op[] {
+  const maps = plan.maps;
+  if (!maps || !plan.ids) return [];
+  if (insideOf(host.uid, maps.uid) !== undefined && insideOf(host.gid, maps.gid) !== undefined) return [];
+  const uid = outsideOf(0, maps.uid) !== undefined ? 0 : plan.ids.uid;
+  const gid = outsideOf(0, maps.gid) !== undefined ? 0 : plan.ids.gid;
+  return [op("initIds", { uid, gid })];
+}
+
+/** setGroups and setIds, for the command's process. */
+export function identityOps(plan: IdentityPlan): Op[] {
+  const ops: Op[] = [];
+  if (plan.groups) ops.push(op("setGroups", { gids: gidBytes(plan.groups) }));
+  if (plan.ids) ops.push(op("setIds", { uid: plan.ids.uid, gid: plan.ids.gid }));
+  return ops;
+}

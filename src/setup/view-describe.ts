@@ -1,0 +1,94 @@
+/** The view ops in words (for `isolate plan` and setup errors), and what their failures mean. */
+import type { Op } from "../plan/op.ts";
+import { VIEW } from "./mounts.ts";
+
+const q = (s: string) => JSON.stringify(s);
+
+export type ViewOp = Extract<
+  Op,
+  {
+    op:
+      | "mountRoot"
+      | "bind"
+      | "tmpfs"
+      | "mountProc"
+      | "mountDev"
+      | "mask"
+      | "readonly"
+      | "overlay"
+      | "symlink"
+      | "mkdir"
+      | "pivotRoot";
+  }
+>;
+
+const has = (flags: number | bigint, bit: number) => (Number(flags) & bit) !== 0;
+
+export function describeViewOp(o: ViewOp): string {
+  switch (o.op) {
+    case "mountRoot":
+      return `read-only root from ${q(o.args.source)}`;
+    case "bind": {
+      const f = o.args.flags;
+      const how = has(f, VIEW.RO) ? "read-only" : has(f, VIEW.DEV) ? "read-write, with devices" : "read-write";
+      return `bind ${q(o.args.src)} on ${q(o.args.dst)} (${how})`;
+    }
+    case "tmpfs":
+      return `tmpfs on ${q(o.args.dst)}`;
+    case "mountProc":
+      return `proc on ${q(o.args.dst)}`;
+    case "mountDev":
+      return `minimal dev on ${q(o.args.dst)} (${o.args.nodes.join(", ")})`;
+    case "mask":
+      return `mask ${q(o.args.path)}`;
+    case "readonly":
+      return `read-only ${q(o.args.path)}`;
+    case "overlay":
+      return o.args.upper
+        ? `overlay on ${q(o.args.dst)} (changes in ${q(o.args.upper)}, work dir ${q(o.args.work)})`
+        : `overlay on ${q(o.args.dst)} (changes discarded)`;
+    case "symlink":
+      return `symlink ${q(o.args.dst)} -> ${q(o.args.target)}`;
+    case "mkdir":
+      return `directory ${q(o.args.dst)}`;
+    case "pivotRoot":
+      return "pivot_root into the new root";
+  }
+}
+
+const ENOENT = 2;
+const EROFS = 30;
+const ENOTDIR = 20;
+const EISDIR = 21;
+const ELOOP = 40;
+const ENOSYS = 38;
+
+/** A clearer reason than the errno text, where the op tells more; else undefined. */
+export function explainViewErrno(o: Op, errno: number): string | undefined {
+  const view = o.op as string;
+  if (
+    ![
+      "mountRoot",
+      "bind",
+      "tmpfs",
+      "mountProc",
+      "mountDev",
+      "mask",
+      "readonly",
+      "overlay",
+      "symlink",
+      "mkdir",
+      "pivotRoot",
+    ].includes(view)
+  )
+    return undefined;
+  if (errno === ENOSYS) return "this kernel lacks the new mount API (Linux 5.12 or later is needed)";
+  if (errno === ELOOP) return "a component of the path is a symbolic link (mount paths never follow symlinks)";
+  if (o.op === "bind" && errno === ENOTDIR) return "cannot mount a directory over a file";
+  if (o.op === "bind" && errno === EISDIR) return "cannot mount a file over a directory";
+  if ((o.op === "symlink" || o.op === "mkdir") && errno === EROFS)
+    return "isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, --tmpfs DIR)";
+  if (errno === ENOENT && (o.op === "bind" || o.op === "tmpfs"))
+    return "No such file or directory (mount points are created only inside isolate's own tmpfs)";
+  return undefined;
+}

@@ -1,0 +1,31 @@
+/** One process, many sandboxes: the event loop keeps running and every result is right. */
+import { expect, test } from "bun:test";
+import { run } from "../../src/index.ts";
+
+test("50 sandboxes run concurrently from one process while a timer keeps ticking", async () => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 10);
+  const t0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      run({ command: ["sh", "-c", `sleep 0.5; echo $(hostname) ${i}; exit ${i % 7}`], hostname: `box${i}` }),
+    ),
+  );
+  const elapsed = performance.now() - t0;
+  clearInterval(timer);
+  results.forEach((r, i) => {
+    expect(r.stdout).toBe(`box${i} ${i}\n`);
+    expect(r.exitCode).toBe(i % 7);
+    expect(r.reason).toBe("ok");
+  });
+  // Concurrent, not one after another (50 x 0.5 s), and the loop was never starved.
+  expect(elapsed).toBeLessThan(10_000);
+  expect(ticks).toBeGreaterThan((elapsed / 10) * 0.5);
+});
+
+test("run() keeps output up to its bound and says it truncated", async () => {
+  const r = await run({ command: ["sh", "-c", "head -c 100000 /dev/zero | tr '\\0' x"] }, { maxOutputBytes: 1000 });
+  expect(r.stdout).toHaveLength(1000);
+  expect(r.truncated).toEqual({ stdout: true, stderr: false });
+  expect(r.exitCode).toBe(0);
+});

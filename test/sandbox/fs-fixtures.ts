@@ -1,0 +1,59 @@
+/**
+ * Fixtures for the filesystem-view tests: host directories on the root
+ * filesystem (outside /tmp, which the sandbox covers with its own tmpfs),
+ * a snapshot of a host tree to prove it unchanged, and mountinfo parsing.
+ */
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../helpers.ts";
+
+/** A fresh directory under the repo (on the root filesystem), removed by the returned function. */
+export function hostDir(): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(ROOT, ".fs-test-"));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Every entry under dir with its type, mode, size, mtime and link target: equal snapshots mean untouched. */
+export function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      const link = st.isSymbolicLink() ? readlinkSync(p) : "";
+      out.push(`${p} ${st.mode.toString(8)} ${st.size} ${st.mtimeMs} ${link}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+export interface MountEntry {
+  readonly root: string;
+  readonly point: string;
+  readonly options: readonly string[];
+  readonly fstype: string;
+}
+
+const unoctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+
+export function parseMountinfo(text: string): MountEntry[] {
+  return text
+    .trim()
+    .split("\n")
+    .filter((l) => l)
+    .map((line) => {
+      const [left = "", right = ""] = line.split(" - ");
+      const f = left.split(" ");
+      return {
+        root: unoctal(f[3] ?? ""),
+        point: unoctal(f[4] ?? ""),
+        options: (f[5] ?? "").split(","),
+        fstype: right.split(" ")[0] ?? "",
+      };
+    });
+}
+
+/** The host's own mount table (this test process's). */
+export const hostMountinfo = () => readFileSync("/proc/self/mountinfo", "utf8");
