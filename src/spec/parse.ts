@@ -11,13 +11,14 @@ export function parseSpec(input: unknown, fieldName: (field: string) => string =
   if (!r.success) {
     const issue = r.issues[0];
     const path = v.getDotPath(issue) ?? "";
-    // The whole path (e.g. "limits.memory"); fieldName may map any prefix of it.
-    const field = path;
+    // The path without list positions (e.g. "limits.memory", "env"); fieldName may map any prefix of it.
+    const field = path
+      .split(".")
+      .filter((p) => !/^\d+$/.test(p))
+      .join(".");
     const name = field ? fieldName(field) : "spec";
     const value = issue.input;
-    const quoted = `"${value}"`;
-    const shown =
-      typeof value === "string" && value.length <= 80 && !issue.message.includes(quoted) ? ` ${quoted}` : "";
+    const shown = typeof value === "string" && value.length <= 80 ? ` "${value}"` : "";
     throw new SpecError(`${name}${shown}: ${issue.message}`);
   }
   const spec = normalize(r.output);
