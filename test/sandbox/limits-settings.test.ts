@@ -140,6 +140,7 @@ describe("limits in the cgroup files", () => {
       // 3 MiB of direct reads at 1 MiB/s take about 2-3 s (a first burst may pass at once).
       const r = await run({
         command: ["dd", `if=/dev/${name}`, "of=/dev/null", "bs=64k", "count=48", "iflag=direct"],
+        mounts: [{ type: "dev-bind", src: `/dev/${name}` }],
         limits: { ioReadBps: [`/dev/${name}:1M`] },
       });
       expect(r.stderr).toContain("3145728 bytes");
