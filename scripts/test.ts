@@ -3,7 +3,7 @@
  * "N passed, N failed" for the whole run.
  *
  *   build (C shim, init, dist/isolate), tsc --noEmit, biome check,
- *   bun test (test/), and the pure cgroup v2 VM lane when it can run here.
+ *   bun test (test/), and the pure cgroup v2 VM lane (scripts/vm-lane.sh) when it can run here.
  *
  * Extra arguments go to bun test (e.g. `npm test -- test/unit`), and then only
  * bun test runs after the build.
@@ -61,6 +61,12 @@ if (exitOf(build) === 0) {
     check("biome", exitOf(await step("lint", [join(root, "node_modules/.bin/biome"), "check", "."])) === 0);
   }
   countBunTest(await step("bun test", [bun, "test", "--timeout", "120000", ...only]));
+  // The cgroup suites again on a kernel with cgroup v2 only (QEMU, ~2 min; ISOLATE_VMLANE=0 skips it).
+  const laneCan = process.arch === "x64" && (process.getuid?.() === 0 || Bun.which("qemu-system-x86_64") !== null);
+  if (only.length === 0 && process.env.ISOLATE_VMLANE !== "0") {
+    if (laneCan) countBunTest(await step("cgroup v2 lane", ["bash", "scripts/vm-lane.sh"]));
+    else console.log("\n== cgroup v2 lane: skipped (needs x86_64, and root or qemu-system-x86 installed)");
+  }
 }
 
 console.log(`\n${passed} passed, ${failed} failed`);

@@ -40,3 +40,14 @@ export class HostError extends IsolateError {
     this.name = "HostError";
   }
 }
+
+/**
+ * A cgroup limit that cannot be enforced, or cgroup setup that failed.
+ * Limits fail closed: the sandbox is never run without one it asked for.
+ */
+export class CgroupError extends IsolateError {
+  constructor(message: string, hint?: string) {
+    super("cgroup", message, hint === undefined ? {} : { hint });
+    this.name = "CgroupError";
+  }
+}

@@ -1,15 +1,17 @@
 /** isolate as a library: the same functions the CLI uses. */
-export { HostError, IsolateError, SpecError } from "./errors.ts";
+export { type CleanReport, cleanLeftovers } from "./cgroup/clean.ts";
+export { CgroupError, HostError, IsolateError, SpecError } from "./errors.ts";
 export { type CheckItem, checkHost, type HostReport } from "./host/check.ts";
 export { type Host, probeHost } from "./host/probe.ts";
 export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";
 export { encodePlan } from "./plan/encode.ts";
 export type { Op } from "./plan/op.ts";
+export type { LimitsInput } from "./spec/limits.ts";
 export type { CwdMount, Mount, MountInput } from "./spec/mounts.ts";
 export { parseSpec } from "./spec/parse.ts";
 export { NAMESPACES, type Namespace, type Spec, type SpecInput } from "./spec/schema.ts";
-export type { Reason, Result, SetupFailure, Status } from "./supervisor/result.ts";
+export type { LimitsReport, Reason, Result, SetupFailure, Status } from "./supervisor/result.ts";
 export { type RunOptions, type RunResult, run, runSpec } from "./supervisor/run.ts";
 export { type Sandbox, type SpawnOptions, spawn, spawnSpec } from "./supervisor/sandbox.ts";
 export type { StdioOption } from "./supervisor/stdio.ts";

@@ -4,8 +4,10 @@
  * and the help text is rendered from it.
  */
 import { SpecError } from "../errors.ts";
+import type { LimitsInput } from "../spec/limits.ts";
 import type { SpecInput } from "../spec/schema.ts";
 import { HARDENING_FLAGS } from "./hardening-flags.ts";
+import { LIMIT_FLAGS } from "./limit-flags.ts";
 import { hostPath, parseMountFlag } from "./mount-flags.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -21,8 +23,8 @@ export interface FlagDef {
   readonly name: string;
   readonly value?: string;
   readonly description: string;
-  /** The Spec field it fills, for error messages. */
-  readonly field?: keyof SpecInput;
+  /** The Spec field it fills (a dotted path for nested ones), for error messages. */
+  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}`;
   apply(draft: Draft, cli: CliOptions, value: string): void;
 }
 
@@ -93,6 +95,7 @@ export const FLAGS: readonly FlagDef[] = [
       d.killAfter = v;
     },
   },
+  ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
   ...(
     [
@@ -168,9 +171,15 @@ export const FLAGS: readonly FlagDef[] = [
 
 const byName = new Map(FLAGS.map((f) => [f.name, f]));
 
-/** The flag to name in a message about a Spec field. */
+/** The flag to name in a message about a Spec field (a dotted path: its longest known prefix). */
 export function flagOf(field: string): string {
-  return FLAGS.find((f) => f.field === field)?.name ?? field;
+  const parts = field.split(".");
+  for (let n = parts.length; n > 0; n--) {
+    const key = parts.slice(0, n).join(".");
+    const flag = FLAGS.find((f) => f.field === key);
+    if (flag) return flag.name;
+  }
+  return field;
 }
 
 export interface Scanned {

@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<CommandDef>> = {
   exec: async () => (await import("./commands/exec.ts")).execCommand as CommandDef,
   plan: async () => (await import("./commands/plan.ts")).planCommand as CommandDef,
   check: async () => (await import("./commands/check.ts")).checkCommand as CommandDef,
+  clean: async () => (await import("./commands/clean.ts")).cleanCommand as CommandDef,
 };
 
 const main = defineCommand({

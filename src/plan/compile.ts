@@ -6,6 +6,7 @@ import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
 import { initIdentityOps } from "../setup/identity.ts";
+import { limitOps } from "../setup/limits.ts";
 import { mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
 import { networkOps } from "../setup/network.ts";
@@ -26,6 +27,7 @@ export function compilePlan(spec: Spec, host: Host): Op[] {
     ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
+    ...limitOps(spec),
     ...privilegeOps(spec, host),
     ...seccompOps(spec),
     ...execOps(spec, host),

@@ -2,29 +2,13 @@
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { describeViewOp } from "../setup/view-describe.ts";
 import { capList } from "../spec/capabilities.ts";
+import { RLIMIT_NAMES } from "../spec/limits.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
 const q = (s: string) => JSON.stringify(s);
 
-export const RLIMIT_NAMES = [
-  "cpu",
-  "fsize",
-  "data",
-  "stack",
-  "core",
-  "rss",
-  "nproc",
-  "nofile",
-  "memlock",
-  "as",
-  "locks",
-  "sigpending",
-  "msgqueue",
-  "nice",
-  "rtprio",
-  "rttime",
-] as const;
+export { RLIMIT_NAMES };
 
 const RLIM_INFINITY = 0xffffffffffffffffn;
 

@@ -11,7 +11,11 @@ export function parseSpec(input: unknown, fieldName: (field: string) => string =
   if (!r.success) {
     const issue = r.issues[0];
     const path = v.getDotPath(issue) ?? "";
-    const field = path.split(".")[0] ?? "";
+    // The path without list positions (e.g. "limits.memory", "env"); fieldName may map any prefix of it.
+    const field = path
+      .split(".")
+      .filter((p) => !/^\d+$/.test(p))
+      .join(".");
     const name = field ? fieldName(field) : "spec";
     const value = issue.input;
     const shown = typeof value === "string" && value.length <= 80 ? ` "${value}"` : "";

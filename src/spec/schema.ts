@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
+import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
 import { parseDuration } from "./units.ts";
 
@@ -79,6 +80,8 @@ export const SpecInputSchema = v.strictObject({
   cwd: v.optional(AbsPath),
   /** Grace between a forwarded terminating signal and killing the whole sandbox. */
   killAfter: v.optional(Duration, 10_000),
+  /** Resource limits, rlimits and time limits (spellings in src/spec/limits.ts). */
+  limits: v.optional(LimitsInputSchema),
   /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
   ...HARDENING_FIELDS,
   /** The filesystem view beyond the default one, in order (src/spec/mounts.ts). */
@@ -101,6 +104,7 @@ export interface Spec extends Hardening {
   readonly inheritEnv: boolean;
   readonly cwd: string | undefined;
   readonly killAfterMs: number;
+  readonly limits: Limits;
   /** Applied in order, after the default view. */
   readonly mounts: readonly Mount[];
   readonly rootfs: string | undefined;
@@ -128,6 +132,8 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   if (p.hostname !== undefined && !namespaces.uts) {
     return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
   }
+  const limits = normalizeLimits(p.limits);
+  if (Array.isArray(limits)) return limits;
   const h = normalizeHardening(p, p.share.includes("user"));
   if (Array.isArray(h)) return h;
   if (h.needsUserNs) namespaces.user = true;
@@ -147,5 +153,6 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
     ...view,
+    limits,
   };
 }

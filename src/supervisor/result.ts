@@ -39,9 +39,32 @@ export interface Result {
   /** Peak resident memory: the cgroup's when one is used, else the largest process's. */
   readonly memoryPeakBytes: number | null;
   readonly pidsPeak: number | null;
-  readonly limits: Readonly<Record<string, unknown>>;
+  readonly limits: LimitsReport;
   readonly error?: SetupFailure;
 }
+
+/** Limits in the report: what was applied, where, and what acted. */
+export interface LimitsReport {
+  /** The limits in force, normalized: bytes, milliseconds, CPUs (absent ones are left out). */
+  readonly applied: Readonly<Record<string, unknown>>;
+  /** The sandbox's cgroups (null when no limit needed one): the version serving each controller, and the directories. */
+  readonly cgroup: {
+    readonly versions: Readonly<Record<string, "v1" | "v2">>;
+    readonly paths: readonly string[];
+  } | null;
+  /**
+   * The limits that acted: timeout, cpu-time (they ended the sandbox), memory (the
+   * OOM killer ended a process), pids (a fork or clone was refused).
+   */
+  readonly fired: readonly ("timeout" | "cpu-time" | "memory" | "pids")[];
+  /** Processes ended by the OOM killer, and forks refused at the pids limit. */
+  readonly oomKills: number;
+  readonly pidsRefused: number;
+  /** Cgroup directories that could not be removed (`isolate clean` will). */
+  readonly leftovers?: readonly string[];
+}
+
+export const NO_LIMITS_REPORT: LimitsReport = { applied: {}, cgroup: null, fired: [], oomKills: 0, pidsRefused: 0 };
 
 export function statusFromWait(status: number): Status {
   const sig = status & 0x7f;

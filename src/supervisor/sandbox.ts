@@ -18,9 +18,18 @@ import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts"
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
 import { idMapsFor, writeIdMaps } from "./idmap.ts";
+import { type LimitTarget, SandboxLimits } from "./limits.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
-import { exitCodeOf, type Reason, type Result, type SetupFailure, type Status, statusFromWait } from "./result.ts";
-import { SIGKILL, signalNumber } from "./signals.ts";
+import {
+  exitCodeOf,
+  NO_LIMITS_REPORT,
+  type Reason,
+  type Result,
+  type SetupFailure,
+  type Status,
+  statusFromWait,
+} from "./result.ts";
+import { SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdStream, planStdio, type StdioOption } from "./stdio.ts";
 
 export interface SpawnOptions {
@@ -56,21 +65,30 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   const ops = compilePlan(spec, host);
   const plan = encodePlan(ops);
   const shim = loadShim();
-  const stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
+  // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
+  const limits = SandboxLimits.prepare(spec);
   const started = performance.now();
   let spawned: Spawned | number;
+  let stdio: ReturnType<typeof planStdio> | undefined;
   try {
-    spawned = shim.spawn(plan, stdio.child, -1);
+    stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
+    const child = stdio.child;
+    spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
+  } catch (e) {
+    limits.abort();
+    throw e;
   } finally {
-    for (const fd of stdio.closeAfterSpawn) shim.close(fd);
+    for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
   }
   if (typeof spawned === "number") {
+    limits.abort();
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
   const child = spawned;
   try {
     if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
+    limits.attach(child.pid);
     const rc = shim.write(child.syncFd, GO);
     if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
   } catch (e) {
@@ -79,14 +97,15 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     shim.close(child.recordFd);
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
+    limits.abort();
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
   shim.close(child.syncFd);
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent);
+  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits);
 }
 
-class Supervised implements Sandbox {
+class Supervised implements Sandbox, LimitTarget {
   readonly pid: number;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
@@ -107,6 +126,7 @@ class Supervised implements Sandbox {
     private readonly child: Spawned,
     private readonly started: number,
     parentEnds: readonly (number | null)[],
+    private readonly limits: SandboxLimits,
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
@@ -117,6 +137,19 @@ class Supervised implements Sandbox {
     this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
     if (parentEnds[0] !== null && parentEnds[0] !== undefined) shim.close(parentEnds[0]);
     this.exited = this.supervise();
+    limits.watch(this);
+  }
+
+  /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
+  limitReached(reason: Reason, graceful: boolean): void {
+    if (this.done) return;
+    this.killedFor ??= reason;
+    if (!graceful || this.spec.killAfterMs === 0) {
+      this.killAll(reason);
+      return;
+    }
+    this.shim.signal(this.child.pidfd, SIGTERM);
+    this.grace ??= setTimeout(() => this.killAll(reason), this.spec.killAfterMs);
   }
 
   kill(signal: string | number = "SIGTERM"): void {
@@ -141,6 +174,7 @@ class Supervised implements Sandbox {
       } catch {}
     }
     this.shim.signal(this.child.pidfd, SIGKILL);
+    this.limits.kill();
   }
 
   private async supervise(): Promise<Result> {
@@ -151,12 +185,14 @@ class Supervised implements Sandbox {
       this.shim.close(this.child.recordFd);
     }
     const records = decodeRecords(bytes);
-    // EOF: the init has exited (it alone holds the pipe); reaping is immediate.
+    // EOF: the init has exited (it alone holds the pipe); reaping is immediate
+    // once no cgroup kill holds its last processes frozen.
+    await this.limits.settled();
     const waited = this.shim.wait(this.child.pidfd, false);
     this.shim.close(this.child.pidfd);
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
-    return this.result(records, waited);
+    return this.limits.complete(this.result(records, waited));
   }
 
   /** Read the records as they come, to learn the command's pid early (see killAll). */
@@ -203,7 +239,7 @@ class Supervised implements Sandbox {
       },
       memoryPeakBytes: exit?.type === "exit" ? exit.maxRssKiB * 1024 : null,
       pidsPeak: null,
-      limits: {},
+      limits: NO_LIMITS_REPORT,
     };
     return error ? { ...base, error } : base;
   }

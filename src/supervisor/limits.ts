@@ -1,0 +1,234 @@
+/**
+ * The supervisor's side of limits: the sandbox's cgroups (created before
+ * spawn, entered before GO), the wall-clock and CPU-time watchdogs, and the
+ * limit fields of the report. spawnSpec() and the sandbox handle call into
+ * this module at fixed points; every cgroup is removed before `exited`
+ * resolves, on every path.
+ */
+import { availableParallelism } from "node:os";
+import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
+import type { CgroupUsage } from "../cgroup/stats.ts";
+import { type Limits, needsCgroup } from "../spec/limits.ts";
+import type { Spec } from "../spec/schema.ts";
+import { parseCpuList } from "../spec/units.ts";
+import type { LimitsReport, Reason, Result } from "./result.ts";
+
+const EINVAL = 22;
+const E2BIG = 7;
+
+/** What the watchdogs need from the sandbox handle. */
+export interface LimitTarget {
+  /**
+   * A limit ran out. graceful: SIGTERM the command and kill everything after
+   * the kill-after grace; otherwise kill everything now.
+   */
+  limitReached(reason: Reason, graceful: boolean): void;
+}
+
+/** The limits that were asked for, normalized, without the absent ones. */
+export function appliedLimits(l: Limits): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(l)) {
+    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** How many CPUs the sandbox can use at once (bounds how fast CPU time can grow). */
+export function usableCpus(l: Limits): number {
+  let n = availableParallelism();
+  if (l.cpuset !== undefined) {
+    const set = parseCpuList(l.cpuset);
+    if (typeof set !== "string") n = Math.min(n, set.cpus.length);
+  }
+  if (l.cpus !== undefined) n = Math.min(n, Math.ceil(l.cpus));
+  return Math.max(1, n);
+}
+
+/**
+ * When to look at CPU usage next: the soonest moment the sandbox could
+ * reach its budget if every usable CPU were busy, within [5ms, 1s].
+ */
+export function nextCpuCheckMs(limitMs: number, usedMs: number, cpus: number): number {
+  return Math.min(1000, Math.max(5, (limitMs - usedMs) / cpus));
+}
+
+const ms = (us: number) => Math.round(us) / 1000;
+
+/**
+ * CPU time for the report. The init's rusage is exact but misses processes it
+ * did not reap (e.g. when the sandbox is killed); the cgroup's total is exact
+ * and complete, but its user/system split may be tick-sampled (v1 cpuacct).
+ * So: the rusage when it accounts for the cgroup's total, else the cgroup's
+ * total split in the best-known proportion.
+ */
+export function cpuTime(
+  rusage: { readonly userMs: number; readonly sysMs: number },
+  usage: CgroupUsage | null,
+): { userMs: number; sysMs: number } {
+  if (!usage || usage.cpuUs === null) return rusage;
+  const totalUs = usage.cpuUs;
+  if (totalUs <= (rusage.userMs + rusage.sysMs) * 1000) return rusage;
+  let u = usage.userUs ?? 0;
+  let s = usage.sysUs ?? 0;
+  if (u + s === 0) {
+    u = rusage.userMs;
+    s = rusage.sysMs;
+  }
+  if (u + s === 0) u = 1;
+  return { userMs: ms((totalUs * u) / (u + s)), sysMs: ms((totalUs * s) / (u + s)) };
+}
+
+export class SandboxLimits {
+  private timers: ReturnType<typeof setTimeout>[] = [];
+  private placedAtClone = false;
+  private killing: Promise<void> | undefined;
+  private finished: Promise<{ usage: CgroupUsage | null; leftovers: string[] }> | undefined;
+  private readonly fired = new Set<"timeout" | "cpu-time">();
+
+  private constructor(
+    private readonly limits: Limits,
+    private readonly cgroups: SandboxCgroups | null,
+  ) {}
+
+  /** Create the cgroups the limits need (throws CgroupError when one cannot be enforced). */
+  static prepare(spec: Spec): SandboxLimits {
+    const l = spec.limits;
+    if (needsCgroup(l)) return new SandboxLimits(l, createSandboxCgroups(l));
+    // A timed run gets a cgroup when one can be had, for complete CPU accounting of a
+    // killed sandbox; the timeout itself needs none (it ends the sandbox through its init).
+    if (l.timeoutMs !== undefined) {
+      try {
+        return new SandboxLimits(l, createSandboxCgroups(l));
+      } catch {}
+    }
+    return new SandboxLimits(l, null);
+  }
+
+  /**
+   * Run the spawn with the cgroup v2 fd for CLONE_INTO_CGROUP. A kernel
+   * without it (before 5.7) refuses the flag: spawn again without it, and
+   * attach() places the init by pid before it is released.
+   */
+  spawn<T>(fn: (cgroupFd: number) => T | number): T | number {
+    const fd = this.cgroups?.cloneFd ?? -1;
+    let r = fn(fd);
+    this.placedAtClone = fd >= 0;
+    if (fd >= 0 && (r === -EINVAL || r === -E2BIG)) {
+      r = fn(-1);
+      this.placedAtClone = false;
+    }
+    this.cgroups?.spawned();
+    return r;
+  }
+
+  /** Before GO: the init joins the v1 cgroups (and v2 when clone did not place it). */
+  attach(pid: number): void {
+    this.cgroups?.attach(pid, this.placedAtClone);
+  }
+
+  /** After GO: start the watchdogs. */
+  watch(target: LimitTarget): void {
+    const { timeoutMs, cpuTimeMs } = this.limits;
+    if (timeoutMs !== undefined) {
+      this.timers.push(
+        setTimeout(() => {
+          this.fired.add("timeout");
+          target.limitReached("timeout", true);
+        }, timeoutMs),
+      );
+    }
+    const cg = this.cgroups;
+    if (cpuTimeMs !== undefined && cg) {
+      const cpus = usableCpus(this.limits);
+      const check = () => {
+        const usedMs = (cg.cpuUsageUs() ?? 0) / 1000;
+        if (usedMs >= cpuTimeMs) {
+          this.fired.add("cpu-time");
+          target.limitReached("cpu-time", false);
+          return;
+        }
+        this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs, usedMs, cpus)));
+      };
+      this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs, 0, cpus)));
+    }
+  }
+
+  /** End every process in the sandbox's cgroups (no-op without them). */
+  kill(): void {
+    const cg = this.cgroups;
+    if (!cg) return;
+    const prev = this.killing;
+    this.killing = (async () => {
+      await prev;
+      await cg.kill();
+    })();
+  }
+
+  /**
+   * Resolves once no cgroup kill is in flight. The supervisor awaits it before
+   * reaping the init: a v1 kill freezes the group, and the init cannot finish
+   * dying until the kill thaws it again.
+   */
+  settled(): Promise<void> {
+    return this.killing ?? Promise.resolve();
+  }
+
+  /** The sandbox never started: remove its cgroups now (it was killed and reaped). */
+  abort(): void {
+    this.stop();
+    void this.finish();
+  }
+
+  private stop(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+  }
+
+  /** Once: stop the watchdogs, kill what is left, read the counters, remove the cgroups. */
+  private finish(): Promise<{ usage: CgroupUsage | null; leftovers: string[] }> {
+    this.finished ??= (async () => {
+      this.stop();
+      const cg = this.cgroups;
+      if (!cg) return { usage: null, leftovers: [] };
+      try {
+        await cg.kill();
+        const usage = cg.usage();
+        return { usage, leftovers: await cg.destroy() };
+      } catch (e) {
+        return { usage: null, leftovers: [...cg.paths, String(e)] };
+      }
+    })();
+    return this.finished;
+  }
+
+  /** The result with the cgroups' counters, the limits' report, and an OOM told apart from a bare SIGKILL. */
+  async complete(result: Result): Promise<Result> {
+    const { usage, leftovers } = await this.finish();
+    const fired: LimitsReport["fired"][number][] = [];
+    if (this.fired.has("timeout")) fired.push("timeout");
+    if (this.fired.has("cpu-time")) fired.push("cpu-time");
+    if (usage && usage.oomKills > 0) fired.push("memory");
+    if (usage && usage.pidsRefused > 0) fired.push("pids");
+    const limits: LimitsReport = {
+      applied: appliedLimits(this.limits),
+      cgroup: this.cgroups ? { versions: { ...this.cgroups.backends }, paths: [...this.cgroups.paths] } : null,
+      fired,
+      oomKills: usage?.oomKills ?? 0,
+      pidsRefused: usage?.pidsRefused ?? 0,
+      ...(leftovers.length > 0 ? { leftovers } : {}),
+    };
+    let reason = result.reason;
+    // The OOM killer acted (on the command or any process of it) and nothing else ended the run.
+    if (usage && usage.oomKills > 0 && reason === "ok") reason = "oom";
+    return {
+      ...result,
+      reason,
+      cpu: cpuTime(result.cpu, usage),
+      memoryPeakBytes: usage?.memoryPeakBytes ?? result.memoryPeakBytes,
+      pidsPeak: usage?.pidsPeak ?? result.pidsPeak,
+      limits,
+    };
+  }
+}
