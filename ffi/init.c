@@ -102,6 +102,28 @@ static void send_exit(int status, long child) {
   SYS3(SYS_write, FD_RECORD, &r, sizeof r);
 }
 
+static int exit_code_of(int status);
+
+/* SIG_END: kill the whole sandbox, then reap every process so their resource
+ * use lands in RUSAGE_CHILDREN, and report the command's end. Without a pid
+ * namespace only the command's process group can be reached. */
+static __attribute__((noreturn)) void end_sandbox(long child, int pid1) {
+  SYS2(SYS_kill, pid1 ? -1 : -child, SIGKILL);
+  int status = SIGKILL;
+  for (;;) {
+    int st = 0;
+    long w = SYS4(SYS_wait4, pid1 ? -1 : child, &st, __WALL, 0);
+    if (w == -EINTR) continue;
+    if (w < 0) break;
+    if (w == child) {
+      status = st;
+      if (!pid1) break;
+    }
+  }
+  send_exit(status, child);
+  sys_exit(exit_code_of(status));
+}
+
 static int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -165,6 +187,7 @@ void init_main(long *sp) {
     struct signalfd_siginfo si;
     r = SYS3(SYS_read, sfd, &si, sizeof si);
     if (r != (long)sizeof si) continue;
+    if (si.ssi_signo == SIG_END) end_sandbox(child, pid1);
     if (si.ssi_signo != SIGCHLD) {
       SYS2(SYS_kill, child, si.ssi_signo);
       continue;

@@ -37,6 +37,10 @@ struct record {
   uint64_t reserved[2];
 };
 
+/* Sent by the supervisor to the init: kill every process of the sandbox, reap
+ * them all (so what they used is counted), report, exit. */
+#define SIG_END 64
+
 /* The fds the init is started with (the shim arranges them). */
 #define FD_PLAN 3
 #define FD_SYNC 4

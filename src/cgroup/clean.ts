@@ -4,7 +4,7 @@
  * hierarchy for them; each new sandbox sweeps its own parent directories.
  * Live owners' cgroups, and everything not named by isolate, are never touched.
  */
-import { readdirSync } from "node:fs";
+import { nodeFs } from "../host/files.ts";
 import { type CgroupLayout, detectCgroups } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDir, removeCgroupDirNow, sleep, writeValue } from "./files.ts";
 import { alive, parseName } from "./names.ts";
@@ -18,7 +18,8 @@ export interface Leftover {
 
 function children(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true })
+    return nodeFs()
+      .readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
   } catch {

@@ -9,8 +9,9 @@
  * exit it undoes both when no other cgroup there still uses them. When other
  * processes share its cgroup, it fails with the remedy instead of touching them.
  */
-import { existsSync, readdirSync } from "node:fs";
+
 import { CgroupError } from "../errors.ts";
+import { nodeFs } from "../host/files.ts";
 import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
 import type { Controller, Hierarchy } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDirNow, writeValue } from "./files.ts";
@@ -31,7 +32,7 @@ let state: State | undefined;
 const words = (s: string | null) => (s ?? "").split(/\s+/).filter(Boolean);
 
 /** The real root cgroup has no cgroup.type (a cgroup namespace's root does). */
-const isRoot = (dir: string) => !existsSync(`${dir}/cgroup.type`);
+const isRoot = (dir: string) => !nodeFs().existsSync(`${dir}/cgroup.type`);
 
 const DELEGATE_FIX =
   "start isolate in a cgroup of its own, e.g. `systemd-run --scope -p Delegate=yes isolate ...`, or move the other processes into a child cgroup";
@@ -115,7 +116,8 @@ export function releaseLeaf(): void {
   const { base, leaf } = state;
   let children: string[] = [];
   try {
-    children = readdirSync(base, { withFileTypes: true })
+    children = nodeFs()
+      .readdirSync(base, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
   } catch {}
@@ -124,7 +126,7 @@ export function releaseLeaf(): void {
     // Leftovers of dead supervisors do not count; remove them on the way.
     if (n && !alive(n.owner)) removeCgroupDirNow(`${base}/${name}`);
   }
-  const busy = children.filter((name) => `${base}/${name}` !== leaf && existsSync(`${base}/${name}`));
+  const busy = children.filter((name) => `${base}/${name}` !== leaf && nodeFs().existsSync(`${base}/${name}`));
   if (busy.length > 0) return;
   try {
     if (state.enabled.size > 0) {

@@ -6,7 +6,7 @@
  * The parsers are pure (unit-tested on text); detectCgroups() feeds them
  * /proc/self/mountinfo, /proc/self/cgroup and the v2 root's cgroup.controllers.
  */
-import { readFileSync } from "node:fs";
+import { nodeFs } from "../host/files.ts";
 
 /** The controllers isolate uses. cpuacct and freezer are core features of v2. */
 export type Controller = "memory" | "cpu" | "cpuacct" | "cpuset" | "pids" | "io" | "freezer";
@@ -168,7 +168,7 @@ export function layoutFrom(mountinfo: string, procCgroup: string, v2RootControll
 
 function read(path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return nodeFs().readFileSync(path, "utf8");
   } catch {
     return "";
   }

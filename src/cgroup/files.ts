@@ -3,7 +3,7 @@
  * write whole), missing files told apart from refused values, and removal of
  * a cgroup directory (depth first, retried while its last tasks exit).
  */
-import { closeSync, constants, openSync, readdirSync, readFileSync, rmdirSync, writeSync } from "node:fs";
+import { nodeFs } from "../host/files.ts";
 
 export const errnoCode = (e: unknown): string => (e as NodeJS.ErrnoException).code ?? String(e);
 
@@ -24,7 +24,7 @@ export const errnoWords = (code: string): string => ERRNO_TEXT[code] ?? code;
 
 export function readText(path: string): string | null {
   try {
-    return readFileSync(path, "utf8");
+    return nodeFs().readFileSync(path, "utf8");
   } catch {
     return null;
   }
@@ -32,11 +32,11 @@ export function readText(path: string): string | null {
 
 /** Write `value` to a cgroup file in one write(2); throws the errno error. */
 export function writeValue(path: string, value: string): void {
-  const fd = openSync(path, constants.O_WRONLY);
+  const fd = nodeFs().openSync(path, nodeFs().constants.O_WRONLY);
   try {
-    writeSync(fd, value);
+    nodeFs().writeSync(fd, value);
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }
 
@@ -44,7 +44,8 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 function subdirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true })
+    return nodeFs()
+      .readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => `${dir}/${d.name}`);
   } catch {
@@ -62,7 +63,7 @@ export async function removeCgroupDir(dir: string, patienceMs = 5000): Promise<s
   const end = Date.now() + patienceMs;
   for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
     try {
-      rmdirSync(dir);
+      nodeFs().rmdirSync(dir);
       return null;
     } catch (e) {
       const code = errnoCode(e);
@@ -77,7 +78,7 @@ export async function removeCgroupDir(dir: string, patienceMs = 5000): Promise<s
 export function removeCgroupDirNow(dir: string): string | null {
   for (const sub of subdirs(dir)) removeCgroupDirNow(sub);
   try {
-    rmdirSync(dir);
+    nodeFs().rmdirSync(dir);
     return null;
   } catch (e) {
     const code = errnoCode(e);

@@ -5,8 +5,9 @@
  * whole, removed on every path. Fails closed: a limit that was asked for and
  * cannot be enforced throws CgroupError (exit 125) and leaves nothing behind.
  */
-import { type BigIntStats, statSync } from "node:fs";
+import type { BigIntStats } from "node:fs";
 import { CgroupError } from "../errors.ts";
+import { nodeFs } from "../host/files.ts";
 import { type IoBps, LIMIT_FLAG, type LimitField, type Limits } from "../spec/limits.ts";
 import { sweepOnce } from "./clean.ts";
 import { type CgroupLayout, type Controller, detectCgroups } from "./detect.ts";
@@ -50,7 +51,7 @@ function resolveDevice(r: IoBps, field: LimitField): IoBps {
   if (!r.device.startsWith("/")) return r;
   let st: BigIntStats;
   try {
-    st = statSync(r.device, { bigint: true });
+    st = nodeFs().statSync(r.device, { bigint: true });
   } catch (e) {
     throw new CgroupError(`${LIMIT_FLAG[field]} ${r.device}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }

@@ -5,8 +5,9 @@
  * to run anything; the tree is killed through the freezer when there is one,
  * else by killing every member until the group is empty.
  */
-import { mkdirSync } from "node:fs";
+
 import { CgroupError } from "../errors.ts";
+import { nodeFs } from "../host/files.ts";
 import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { type Controller, type Hierarchy, V1_NAME } from "./detect.ts";
@@ -32,7 +33,7 @@ export function noAccessFix(dir: string): string {
 export function makeCgroupDir(dir: string, limit: LimitField | undefined, what: string): boolean {
   for (let attempt = 0; ; attempt++) {
     try {
-      mkdirSync(dir);
+      nodeFs().mkdirSync(dir);
       return true;
     } catch (e) {
       const code = errnoCode(e);

@@ -3,8 +3,9 @@
  * (see delegate.ts), entered atomically at clone with CLONE_INTO_CGROUP
  * through a directory fd, killed with cgroup.kill.
  */
-import { closeSync, constants, openSync } from "node:fs";
+
 import { CgroupError } from "../errors.ts";
+import { nodeFs } from "../host/files.ts";
 import type { LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { prepareV2Parent } from "./delegate.ts";
@@ -55,9 +56,9 @@ export class V2Group implements CgroupGroup {
     let fd = -1;
     try {
       applyWrites(writes, () => dir);
-      fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      fd = nodeFs().openSync(dir, nodeFs().constants.O_RDONLY | nodeFs().constants.O_DIRECTORY);
     } catch (e) {
-      if (fd >= 0) closeSync(fd);
+      if (fd >= 0) nodeFs().closeSync(fd);
       removeCgroupDirNow(dir);
       throw e;
     }
@@ -65,7 +66,7 @@ export class V2Group implements CgroupGroup {
   }
 
   closeCloneFd(): void {
-    if (this.cloneFd >= 0) closeSync(this.cloneFd);
+    if (this.cloneFd >= 0) nodeFs().closeSync(this.cloneFd);
     this.cloneFd = -1;
   }
 

@@ -5,7 +5,7 @@
  * through a delegated subtree it owns). For `isolate check`; it creates and
  * changes nothing.
  */
-import { accessSync, constants, readFileSync, statSync } from "node:fs";
+import { nodeFs } from "./files.ts";
 
 export interface CgroupMount {
   readonly version: "v1" | "v2";
@@ -103,7 +103,7 @@ function dirOf(mount: CgroupMount, path: string): string {
 
 function canWrite(path: string): boolean {
   try {
-    accessSync(path, constants.W_OK);
+    nodeFs().accessSync(path, nodeFs().constants.W_OK);
     return true;
   } catch {
     return false;
@@ -112,7 +112,7 @@ function canWrite(path: string): boolean {
 
 function ownedBy(path: string, uid: number): boolean {
   try {
-    return statSync(path).uid === uid;
+    return nodeFs().statSync(path).uid === uid;
   } catch {
     return false;
   }
@@ -120,7 +120,7 @@ function ownedBy(path: string, uid: number): boolean {
 
 const read = (path: string): string => {
   try {
-    return readFileSync(path, "utf8");
+    return nodeFs().readFileSync(path, "utf8");
   } catch {
     return "";
   }

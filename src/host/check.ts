@@ -3,13 +3,13 @@
  * each finding with the remedy when it is a "no". `ok` is true when
  * everything the default sandbox needs works.
  */
-import { existsSync } from "node:fs";
+
 import { tmpdir } from "node:os";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
 import { NAMESPACES, type Namespace } from "../spec/schema.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
 import { errnoName, errnoText } from "./errno.ts";
-import { readText } from "./files.ts";
+import { nodeFs, readText } from "./files.ts";
 import { probeHost } from "./probe.ts";
 import { findHelper, readSubIds, SUBGID, SUBUID, type SubRange, userName } from "./subid.ts";
 import { type Blocker, readUsernsKnobs, type UsernsKnobs, usernsBlocker, usernsBlockersNow } from "./userns.ts";
@@ -216,7 +216,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
   });
 
   // Overlayfs inside a user namespace (rootless overlay mounts).
-  const dir = existsSync("/tmp") ? "/tmp" : tmpdir();
+  const dir = nodeFs().existsSync("/tmp") ? "/tmp" : tmpdir();
   const ov = shim.overlay(dir);
   const stages = ["", "write its id maps", "make mounts private", "mount a tmpfs", "make directories", "mount overlay"];
   item({

@@ -5,7 +5,7 @@
  * this module at fixed points; every cgroup is removed before `exited`
  * resolves, on every path.
  */
-import { availableParallelism } from "node:os";
+
 import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
 import type { CgroupUsage } from "../cgroup/stats.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
@@ -37,7 +37,7 @@ export function appliedLimits(l: Limits): Record<string, unknown> {
 
 /** How many CPUs the sandbox can use at once (bounds how fast CPU time can grow). */
 export function usableCpus(l: Limits): number {
-  let n = availableParallelism();
+  let n = navigator.hardwareConcurrency;
   if (l.cpuset !== undefined) {
     const set = parseCpuList(l.cpuset);
     if (typeof set !== "string") n = Math.min(n, set.cpus.length);
@@ -93,12 +93,14 @@ export class SandboxLimits {
   ) {}
 
   /** Create the cgroups the limits need (throws CgroupError when one cannot be enforced). */
-  static prepare(spec: Spec): SandboxLimits {
+  static prepare(spec: Spec, sharedPid: boolean): SandboxLimits {
     const l = spec.limits;
     if (needsCgroup(l)) return new SandboxLimits(l, createSandboxCgroups(l));
-    // A timed run gets a cgroup when one can be had, for complete CPU accounting of a
-    // killed sandbox; the timeout itself needs none (it ends the sandbox through its init).
-    if (l.timeoutMs !== undefined) {
+    // A timeout ends a sandbox with its own pid namespace through its init, and
+    // the init's reaping accounts for the CPU of every process it had. Without
+    // a pid namespace, a cgroup (when one can be had) is what reaches them all.
+    // (Placing a process in a v1 cgroup costs milliseconds: not for nothing.)
+    if (l.timeoutMs !== undefined && sharedPid) {
       try {
         return new SandboxLimits(l, createSandboxCgroups(l));
       } catch {}
@@ -156,6 +158,11 @@ export class SandboxLimits {
   }
 
   /** End every process in the sandbox's cgroups (no-op without them). */
+  /** Whether the sandbox has cgroups (which can end it whole, and count what it used). */
+  get grouped(): boolean {
+    return this.cgroups !== null;
+  }
+
   kill(): void {
     const cg = this.cgroups;
     if (!cg) return;

@@ -29,7 +29,7 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
+import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdStream, planStdio, type StdioOption } from "./stdio.ts";
 
 export interface SpawnOptions {
@@ -55,6 +55,8 @@ export interface Sandbox {
 
 const CLD_EXITED = 1;
 const GO = Uint8Array.of(1);
+/** How long the init may take to end its sandbox before it is killed itself. */
+const END_GRACE_MS = 1000;
 
 export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
@@ -66,7 +68,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   const plan = encodePlan(ops);
   const shim = loadShim();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
-  const limits = SandboxLimits.prepare(spec);
+  const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -113,6 +115,7 @@ class Supervised implements Sandbox, LimitTarget {
   private done = false;
   private killedFor: Reason | undefined;
   private grace: ReturnType<typeof setTimeout> | undefined;
+  private endTimer: ReturnType<typeof setTimeout> | undefined;
   private commandPid: number | undefined;
   private readonly sharedPid: boolean;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
@@ -163,10 +166,25 @@ class Supervised implements Sandbox, LimitTarget {
     this.grace ??= setTimeout(() => this.killAll("killed"), this.spec.killAfterMs);
   }
 
-  /** End every process of the sandbox now. */
+  /**
+   * End every process of the sandbox now. With its own pid namespace and no
+   * cgroup, the init does it: it kills everything in the namespace and reaps
+   * it, so the report still counts what the processes used; if it has not
+   * ended shortly after, it is killed itself.
+   */
   killAll(reason: Reason): void {
     if (this.done) return;
     this.killedFor ??= reason;
+    if (!this.sharedPid && !this.limits.grouped && this.endTimer === undefined) {
+      this.shim.signal(this.child.pidfd, SIG_END);
+      this.endTimer = setTimeout(() => this.forceKill(), END_GRACE_MS);
+      return;
+    }
+    this.forceKill();
+  }
+
+  private forceKill(): void {
+    if (this.done) return;
     // Without a pid namespace the init's death does not end the command: end its group first.
     if (this.sharedPid && this.commandPid !== undefined) {
       try {
@@ -192,6 +210,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.shim.close(this.child.pidfd);
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
+    if (this.endTimer) clearTimeout(this.endTimer);
     return this.limits.complete(this.result(records, waited));
   }
 
