@@ -110,7 +110,7 @@ export const FLAGS: readonly FlagDef[] = [
       [
         "--overlay",
         "DST[:UPPER[:WORK]]",
-        "a writable view of DST; changes vanish, or go to the host dir UPPER (work dir default: .UPPER.isolate-work beside it)",
+        "a writable view of DST; changes vanish, or go to the host dir UPPER (overlayfs work dir: WORK, else one made beside UPPER for the run)",
       ],
       ["--mask", "PATH", "hide PATH (an empty directory, or /dev/null for a file)"],
       ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (inside isolate's own tmpfs)"],

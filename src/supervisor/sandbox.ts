@@ -29,6 +29,7 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
+import { removeScratch, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdStream, planStdio, type StdioOption } from "./stdio.ts";
 
@@ -69,6 +70,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   const shim = loadShim();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  const scratch = scratchDirs(spec);
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -104,7 +106,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     throw e;
   }
   shim.close(child.syncFd);
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits);
+  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
 }
 
 class Supervised implements Sandbox, LimitTarget {
@@ -130,6 +132,7 @@ class Supervised implements Sandbox, LimitTarget {
     private readonly started: number,
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
+    private readonly scratch: readonly string[],
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
@@ -211,6 +214,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
+    removeScratch(this.scratch);
     return this.limits.complete(this.result(records, waited));
   }
 

@@ -134,10 +134,22 @@ describe("--overlay", () => {
     expect(snapshot(data)).toEqual(before);
     expect(readFileSync(join(upper, "f"), "utf8")).toBe("new\n");
     expect(readFileSync(join(upper, "g"), "utf8")).toBe("add\n");
-    // overlayfs's work dir sits beside the upper one
-    expect(existsSync(join(fix.path, ".upper.isolate-work"))).toBe(true);
+    // overlayfs's work dir, made beside the upper one for the run, is gone after it
+    expect(existsSync(join(fix.path, ".upper.isolate-work"))).toBe(false);
     const next = await sh(`cat '${data}/g'`, { mounts: [{ type: "overlay", dst: data, upper }] });
     expect(next.stdout).toBe("add\n");
+    expect(existsSync(join(fix.path, ".upper.isolate-work"))).toBe(false);
+  });
+
+  test("a work dir the caller made stays", async () => {
+    const upper = join(fix.path, "upper2");
+    const work = join(fix.path, "work2");
+    mkdirSync(upper);
+    mkdirSync(work);
+    const r = await sh(`echo x > '${data}/h'`, { mounts: [{ type: "overlay", dst: data, upper, work }] });
+    expect(r.exitCode).toBe(0);
+    expect(readFileSync(join(upper, "h"), "utf8")).toBe("x\n");
+    expect(existsSync(work)).toBe(true);
   });
 });
 
