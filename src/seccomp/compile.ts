@@ -145,15 +145,18 @@ export function assembleFilter(
   return a.assemble();
 }
 
-let defaultProgram: Uint8Array | undefined;
+/** The default profile untouched by --seccomp-allow/--seccomp-deny. */
+export function isPlainDefault(s: SeccompSetting): boolean {
+  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0;
+}
 
-/** The program's bytes, or null for no filter at all (`--seccomp none`). */
+/**
+ * The program's bytes, or null for no filter at all (`--seccomp none`). The
+ * plain default's bytes are also made at build time (build/seccomp-default.ts),
+ * so a default run builds none.
+ */
 export function compileSeccomp(s: SeccompSetting): Uint8Array | null {
-  const plain = s.profile === "default" && s.allow.length === 0 && s.deny.length === 0;
-  if (plain && defaultProgram) return defaultProgram;
   const r = resolveSetting(s);
   if (!r) return null;
-  const program = encodeProgram(assembleFilter(r.rules, r.unknown, r.fallback));
-  if (plain) defaultProgram = program;
-  return program;
+  return encodeProgram(assembleFilter(r.rules, r.unknown, r.fallback));
 }

@@ -1,5 +1,6 @@
 /** The seccomp programs isolate builds, run on the test's own BPF interpreter. */
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_SECCOMP_BASE64 } from "../../build/seccomp-default.ts";
 import { Assembler, decodeProgram, RET } from "../../src/seccomp/bpf.ts";
 import { compileSeccomp, DEFAULT_SECCOMP, type SeccompSetting } from "../../src/seccomp/compile.ts";
 import { AF_ALG, AF_VSOCK, CLONE_NS, DENIED } from "../../src/seccomp/profiles.ts";
@@ -200,4 +201,10 @@ describe("the assembler", () => {
     expect(() => new Assembler().ret(2 ** 32)).toThrow(/u32/);
     expect(() => new Assembler().ret(-1)).toThrow(/u32/);
   });
+});
+
+test("the default program made at build time is the one the profile assembles now", () => {
+  const fresh = compileSeccomp(DEFAULT_SECCOMP);
+  expect(fresh).not.toBeNull();
+  expect(Buffer.from(fresh ?? []).toString("base64")).toBe(DEFAULT_SECCOMP_BASE64);
 });
