@@ -1,38 +1,56 @@
 #!/usr/bin/env bun
 /** The isolate CLI: parse -> Spec -> library -> print. */
-import { type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
+import type { CommandDef, ParsedArgs } from "citty";
 import { SpecError } from "../errors.ts";
 import { printError } from "./output.ts";
 
 const VERSION = "0.1.0";
 
+interface Entry {
+  load(): Promise<CommandDef>;
+  /** Scans its own argv; else citty parses the arguments first. */
+  raw: boolean;
+}
+
 // Each command is loaded only when it runs: a module graph evaluated for
 // nothing is startup time every `isolate exec` pays.
-const commands: Record<string, () => Promise<CommandDef>> = {
-  exec: async () => (await import("./commands/exec.ts")).execCommand as CommandDef,
-  plan: async () => (await import("./commands/plan.ts")).planCommand as CommandDef,
-  check: async () => (await import("./commands/check.ts")).checkCommand as CommandDef,
-  clean: async () => (await import("./commands/clean.ts")).cleanCommand as CommandDef,
+const commands: Record<string, Entry> = {
+  exec: { load: async () => (await import("./commands/exec.ts")).execCommand, raw: true },
+  plan: { load: async () => (await import("./commands/plan.ts")).planCommand, raw: true },
+  check: { load: async () => (await import("./commands/check.ts")).checkCommand as CommandDef, raw: false },
+  clean: { load: async () => (await import("./commands/clean.ts")).cleanCommand as CommandDef, raw: false },
 };
 
-const main = defineCommand({
-  meta: { name: "isolate", version: VERSION, description: "run host processes in fresh Linux namespaces, with limits" },
-  subCommands: commands,
-});
+async function mainUsage(): Promise<string> {
+  const { renderUsage } = await import("citty");
+  const subCommands = Object.fromEntries(Object.entries(commands).map(([name, e]) => [name, e.load]));
+  return renderUsage({
+    meta: {
+      name: "isolate",
+      version: VERSION,
+      description: "run host processes in fresh Linux namespaces, with limits",
+    },
+    subCommands,
+  });
+}
 
 async function cli(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write(`${await renderUsage(main)}\n`);
+    process.stdout.write(`${await mainUsage()}\n`);
     return first === undefined ? 125 : 0;
   }
   if (first === "--version" || first === "-v") {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const load = Object.hasOwn(commands, first) ? commands[first] : undefined;
-  if (!load) throw new SpecError(`unknown command ${first}`, "try isolate --help");
-  const { result } = await runCommand(await load(), { rawArgs: argv.slice(1) });
+  const entry = Object.hasOwn(commands, first) ? commands[first] : undefined;
+  if (!entry) throw new SpecError(`unknown command ${first}`, "try isolate --help");
+  const cmd = await entry.load();
+  const rawArgs = argv.slice(1);
+  let result: unknown;
+  if (entry.raw) result = await cmd.run?.({ rawArgs, args: { _: [] } as unknown as ParsedArgs, cmd });
+  else result = (await (await import("citty")).runCommand(cmd, { rawArgs })).result;
   return typeof result === "number" ? result : 0;
 }
 

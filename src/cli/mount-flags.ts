@@ -5,8 +5,9 @@
  * dirs, --rootfs) may be relative to the current directory; destinations
  * inside the sandbox may not.
  */
-import { resolve } from "node:path";
+
 import { SpecError } from "../errors.ts";
+import { resolveAbs } from "../host/paths.ts";
 import type { MountInput } from "../spec/mounts.ts";
 
 /** Split on unescaped ':' and drop the escapes. */
@@ -37,7 +38,7 @@ function fields(flag: string, value: string, min: number, max: number, shape: st
 }
 
 /** A host path: relative ones are taken from the current directory. */
-export const hostPath = (p: string) => (p.startsWith("/") ? p : resolve(process.cwd(), p));
+export const hostPath = (p: string) => (p.startsWith("/") ? p : resolveAbs(process.cwd(), p));
 
 const opt = (s: string | undefined) => (s === undefined || s === "" ? undefined : s);
 

@@ -1,5 +1,9 @@
-/** Help text, rendered by citty from the flag table. */
-import { type ArgsDef, type CommandDef, renderUsage } from "citty";
+/**
+ * Help text, rendered by citty from the flag table. citty is loaded only
+ * here and for the commands that let it parse their arguments: it loads
+ * node:util, milliseconds every `isolate exec` would pay for nothing.
+ */
+import type { ArgsDef, CommandDef } from "citty";
 import { FLAGS } from "./flags.ts";
 
 export function flagArgs(): ArgsDef {
@@ -16,6 +20,7 @@ export function flagArgs(): ArgsDef {
 }
 
 export async function usage(cmd: CommandDef<ArgsDef>): Promise<number> {
+  const { renderUsage } = await import("citty");
   process.stdout.write(`${await renderUsage(cmd)}\n`);
   return 0;
 }

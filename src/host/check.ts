@@ -4,7 +4,6 @@
  * everything the default sandbox needs works.
  */
 
-import { tmpdir } from "node:os";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
 import { NAMESPACES, type Namespace } from "../spec/schema.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
@@ -216,7 +215,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
   });
 
   // Overlayfs inside a user namespace (rootless overlay mounts).
-  const dir = nodeFs().existsSync("/tmp") ? "/tmp" : tmpdir();
+  const dir = nodeFs().existsSync("/tmp") ? "/tmp" : (process.env.TMPDIR ?? "/var/tmp");
   const ov = shim.overlay(dir);
   const stages = ["", "write its id maps", "make mounts private", "mount a tmpfs", "make directories", "mount overlay"];
   item({

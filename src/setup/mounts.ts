@@ -14,8 +14,9 @@
  *
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
-import { dirname } from "node:path";
+
 import { nodeFs } from "../host/files.ts";
+import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
 import { type Op, op } from "../plan/op.ts";
 import { type Mount, within } from "../spec/mounts.ts";

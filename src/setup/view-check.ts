@@ -9,9 +9,9 @@
  * What a path shows is the last layer that covers it.
  */
 import type { Stats } from "node:fs";
-import { basename, dirname } from "node:path";
 import { SpecError } from "../errors.ts";
 import { nodeFs } from "../host/files.ts";
+import { basename, dirname } from "../host/paths.ts";
 import { type Mount, mountFlag, within } from "../spec/mounts.ts";
 
 export interface Layer {

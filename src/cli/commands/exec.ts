@@ -1,5 +1,5 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
-import { defineCommand } from "citty";
+import type { CommandDef } from "citty";
 import { parseSpec } from "../../spec/parse.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
@@ -7,9 +7,10 @@ import { flagOf, scanFlags } from "../flags.ts";
 import { writeReport } from "../output.ts";
 import { flagArgs, usage } from "../usage.ts";
 
-export const execCommand = defineCommand({
+/** Scans its own argv (ordered, repeated flags): citty only renders its help. */
+export const execCommand: CommandDef = {
   meta: { name: "exec", description: "run a command in a sandbox" },
-  args: flagArgs(),
+  args: flagArgs,
   async run({ rawArgs, cmd }) {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
@@ -24,4 +25,4 @@ export const execCommand = defineCommand({
     await writeReport(result, cli);
     return result.exitCode;
   },
-});
+};

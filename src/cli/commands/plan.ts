@@ -1,5 +1,5 @@
 /** isolate plan [flags] [--] CMD: the normalized Spec and its ops; creates nothing. */
-import { defineCommand } from "citty";
+import type { CommandDef } from "citty";
 import { probeHost } from "../../host/probe.ts";
 import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
@@ -12,9 +12,10 @@ import { flagArgs, usage } from "../usage.ts";
 const jsonArg = (_key: string, v: unknown) =>
   v instanceof Uint8Array ? { base64: Buffer.from(v).toString("base64") } : typeof v === "bigint" ? v.toString() : v;
 
-export const planCommand = defineCommand({
+/** Scans its own argv (ordered, repeated flags): citty only renders its help. */
+export const planCommand: CommandDef = {
   meta: { name: "plan", description: "print the sandbox a command would get, creating nothing" },
-  args: flagArgs(),
+  args: flagArgs,
   run({ rawArgs, cmd }) {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
@@ -35,4 +36,4 @@ export const planCommand = defineCommand({
     process.stdout.write(`${lines.join("\n")}\n`);
     return 0;
   },
-});
+};
