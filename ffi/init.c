@@ -76,10 +76,17 @@ static __attribute__((noreturn)) void command(const uint8_t *plan, uint32_t len,
   /* If the init dies (it dies with the supervisor), so does the command,
    * also when there is no pid namespace to end it. */
   SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  long parent = SYS0(SYS_getppid);
   /* Nothing of the init's reaches the command; the record pipe closes on exec,
    * which is how the supervisor learns the exec happened. */
   SYS3(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
   do {
+    if (op->code == OP_EXEC) {
+      /* A change of ids (setIds) clears the parent-death signal: set it again,
+       * and leave if the init already went in between. */
+      SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      if (SYS0(SYS_getppid) != parent) sys_exit(125);
+    }
     int rc = run_command_op(op);
     if (rc < 0) {
       int code = 125;

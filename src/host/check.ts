@@ -58,8 +58,8 @@ export interface HostReport {
   readonly items: readonly CheckItem[];
 }
 
-/** Linux 5.9: close_range; clone3 with CLONE_CLEAR_SIGHAND and CLONE_INTO_CGROUP came before it. */
-export const MIN_KERNEL: readonly [number, number] = [5, 9];
+/** Linux 5.12: mount_setattr (the read-only view); close_range (5.9) and clone3 with CLONE_INTO_CGROUP (5.7) came before it. */
+export const MIN_KERNEL: readonly [number, number] = [5, 12];
 
 const CLONE: Record<Namespace, number> = {
   mount: 0x00020000,

@@ -111,7 +111,7 @@ function loadLibrary() {
   });
   const bytes = Uint8Array.fromBase64(SHIM_BASE64);
   const fd = libc.symbols.memfd_create(cstr("isolate-shim"), MFD_CLOEXEC);
-  if (fd < 0) throw new HostError("load the shim: memfd_create failed", "isolate needs Linux 5.10 or later");
+  if (fd < 0) throw new HostError("load the shim: memfd_create failed", "isolate needs Linux 5.12 or later");
   try {
     let off = 0;
     while (off < bytes.length) {

@@ -202,6 +202,27 @@ describe("signals and death", () => {
     expect(left).toBe(true);
   });
 
+  needs(IS_ROOT, "root (--user)")(
+    "without a pid namespace, and as another uid, the command still dies with isolate",
+    async () => {
+      // A change of ids clears the parent-death signal; the command must set it again.
+      const { path, tag } = await markedSleep();
+      const proc = Bun.spawn([BIN, "exec", "--share", "pid", "--user", "65534", "--", path, "1000"], {
+        stdout: "ignore",
+        cwd: ROOT,
+      });
+      try {
+        expect(await waitFor(async () => (await pidsWith(tag)).length === 2)).toBe(true);
+      } finally {
+        proc.kill("SIGKILL");
+        await proc.exited;
+      }
+      const gone = await waitFor(async () => (await pidsWith(tag)).length === 0, 3000);
+      await sh(["rm", "-f", path]);
+      expect(gone).toBe(true);
+    },
+  );
+
   test("SIGKILL of isolate while its sandbox is being set up leaves no process behind", async () => {
     const { path, tag } = await markedSleep();
     // Freeze the supervisor the moment its init exists (the init then waits for GO), then kill it.
