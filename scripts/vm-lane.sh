@@ -78,7 +78,6 @@ mount -t proc proc $N/proc && mount -t sysfs sysfs $N/sys && mount -t devtmpfs d
 mkdir -p $N/dev/pts $N/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts $N/dev/pts && ln -sf pts/ptmx $N/dev/ptmx
 mount -t tmpfs -o mode=1777 tmpfs $N/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs $N/tmp
 mount -t tmpfs -o mode=0755 tmpfs $N/run
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 $N/sys/fs/cgroup || bail "cgroup2"
 for c in $(cat $N/sys/fs/cgroup/cgroup.controllers); do echo "+$c" > $N/sys/fs/cgroup/cgroup.subtree_control; done

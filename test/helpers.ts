@@ -5,17 +5,40 @@
  * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
  */
 import { test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const ROOT = join(import.meta.dir, "..");
-export const BIN = join(ROOT, "dist", "isolate");
 export const STRICT = process.env.ISOLATE_TEST_STRICT === "1";
 export const IS_ROOT = process.geteuid?.() === 0;
 export const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
 
-if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build (npm test does)`);
+const BUILT = join(ROOT, "dist", "isolate");
+if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run npm run build (npm test does)`);
+
+/** Where a sandbox has private dirs of its own: a host path under one is not seen inside. */
+const PRIVATE_INSIDE = ["/tmp", "/var/tmp", "/run", "/var/run", "/dev", "/proc", "/sys"];
+export const underPrivate = (p: string) => PRIVATE_INSIDE.some((d) => p === d || p.startsWith(`${d}/`));
+
+/**
+ * Scratch space the tests share with their sandboxes (fixtures, probes, marked
+ * binaries): in the checkout, unless the checkout itself lives where sandboxes
+ * have private dirs (a clone in /tmp, say); then in /var/lib/isolate-test.
+ */
+export const SCRATCH = underPrivate(ROOT) ? "/var/lib/isolate-test" : join(ROOT, ".test-tmp");
+mkdirSync(SCRATCH, { recursive: true });
+
+/** The built binary, at a path sandboxes see too (nested runs). */
+export const BIN = underPrivate(ROOT) ? join(SCRATCH, "isolate") : BUILT;
+if (BIN !== BUILT) {
+  const a = statSync(BUILT);
+  const b = existsSync(BIN) ? statSync(BIN) : undefined;
+  if (!b || b.size !== a.size || b.mtimeMs < a.mtimeMs) copyFileSync(BUILT, BIN);
+}
+
+// The library runs sandboxes in the caller's directory: keep it one they can see.
+if (underPrivate(process.cwd())) process.chdir(SCRATCH);
 
 export interface Ran {
   code: number;
@@ -72,13 +95,7 @@ export function needs(ok: boolean, why: string) {
   return (name: string, fn: TestFn, timeout?: number) => test.skip(`${name} [skipped: ${why}]`, fn, timeout);
 }
 
-/**
- * A fresh scratch dir, removed by the returned function. It lives in the
- * checkout, not in /tmp: a sandbox's /tmp is its own, while the caller's
- * directory (the checkout, when tests run) is shared with it.
- */
-export const SCRATCH = join(ROOT, ".test-tmp");
-
+/** A fresh scratch dir (see SCRATCH), removed by the returned function. */
 export function tempDir(prefix = "isolate-test-"): { path: string; remove: () => void } {
   mkdirSync(SCRATCH, { recursive: true });
   const path = mkdtempSync(join(SCRATCH, prefix));
@@ -119,11 +136,11 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, ste
 
 /** Compile test/probes/NAME.c once (gcc) and return the binary's path. */
 export async function probe(name: string, flags: string[] = []): Promise<string> {
-  const out = join(ROOT, "build", "probes", name);
-  if (!existsSync(out)) {
-    await Bun.$`mkdir -p ${join(ROOT, "build", "probes")}`.quiet();
-    const r =
-      await Bun.$`gcc -O1 -Wall -Werror ${flags} -o ${out}.tmp ${join(ROOT, "test", "probes", `${name}.c`)}`.nothrow();
+  const out = join(SCRATCH, "probes", name);
+  const src = join(ROOT, "test", "probes", `${name}.c`);
+  if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+    await Bun.$`mkdir -p ${join(SCRATCH, "probes")}`.quiet();
+    const r = await Bun.$`gcc -O1 -Wall -Werror ${flags} -o ${out}.tmp ${src}`.nothrow();
     if (r.exitCode !== 0) throw new Error(`cannot build probe ${name}: ${r.stderr}`);
     await Bun.$`mv ${out}.tmp ${out}`.quiet();
   }

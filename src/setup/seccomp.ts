@@ -7,8 +7,10 @@ import type { Spec } from "../spec/schema.ts";
 let defaultFilter: Uint8Array | undefined;
 
 export function seccompOps(spec: Spec): Op[] {
-  const filter = isPlainDefault(spec.seccomp)
-    ? (defaultFilter ??= Uint8Array.fromBase64(DEFAULT_SECCOMP_BASE64))
-    : compileSeccomp(spec.seccomp);
+  if (isPlainDefault(spec.seccomp)) {
+    defaultFilter ??= Uint8Array.fromBase64(DEFAULT_SECCOMP_BASE64);
+    return [op("seccomp", { filter: defaultFilter })];
+  }
+  const filter = compileSeccomp(spec.seccomp);
   return filter ? [op("seccomp", { filter })] : [];
 }

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { scanFlags } from "../../src/cli/flags.ts";
 import { splitFields } from "../../src/cli/mount-flags.ts";
-import { HostError, SpecError } from "../../src/errors.ts";
+import { SpecError } from "../../src/errors.ts";
 import { type Host, probeHost } from "../../src/host/probe.ts";
 import { compilePlan } from "../../src/plan/compile.ts";
 import { describeOp } from "../../src/plan/describe.ts";
