@@ -152,7 +152,7 @@ for (const who of ["root", "nobody"] as const) {
       expect(r.code).toBe(0);
       const lines = r.stdout.trim().split("\n");
       expect(lines[0]).toBe(nobody ? "isolate check: nobody (uid 65534)" : "isolate check: root (uid 0, root)");
-      expect(lines).toContainEqual(expect.stringMatching(/^ {2}yes {2}kernel +\S+ \(5\.9 or later needed\)$/));
+      expect(lines).toContainEqual(expect.stringMatching(/^ {2}yes {2}kernel +\S+ \(5\.12 or later needed\)$/));
       expect(lines).toContainEqual(expect.stringMatching(/^ {2}yes {2}namespace\.user +can be created$/));
       expect(lines).toContainEqual(expect.stringMatching(/^ {2}yes {2}seccomp +filters with kill-process available$/));
       expect(lines).toContainEqual(expect.stringMatching(/^ {2}yes {2}cgroup\.layout +(hybrid|v2|v1)/));

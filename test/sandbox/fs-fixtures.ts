@@ -1,15 +1,15 @@
 /**
- * Fixtures for the filesystem-view tests: host directories on the root
- * filesystem (outside /tmp, which the sandbox covers with its own tmpfs),
+ * Fixtures for the filesystem-view tests: host directories the sandbox sees
+ * as the host's (in SCRATCH, never under /tmp, which it covers with its own),
  * a snapshot of a host tree to prove it unchanged, and mountinfo parsing.
  */
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../helpers.ts";
+import { SCRATCH } from "../helpers.ts";
 
-/** A fresh directory under the repo (on the root filesystem), removed by the returned function. */
+/** A fresh host directory (in SCRATCH), removed by the returned function. */
 export function hostDir(): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(ROOT, ".fs-test-"));
+  const path = mkdtempSync(join(SCRATCH, "fs-test-"));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
