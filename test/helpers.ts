@@ -134,10 +134,10 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, ste
   }
 }
 
-/** Compile test/probes/NAME.c once (gcc) and return the binary's path. */
+/** Compile test/sandbox/fixtures/NAME.c once (gcc) and return the binary's path. */
 export async function probe(name: string, flags: string[] = []): Promise<string> {
   const out = join(SCRATCH, "probes", name);
-  const src = join(ROOT, "test", "probes", `${name}.c`);
+  const src = join(ROOT, "test", "sandbox", "fixtures", `${name}.c`);
   if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
     await Bun.$`mkdir -p ${join(SCRATCH, "probes")}`.quiet();
     const r = await Bun.$`gcc -O1 -Wall -Werror ${flags} -o ${out}.tmp ${src}`.nothrow();

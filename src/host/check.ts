@@ -4,6 +4,7 @@
  * everything the default sandbox needs works.
  */
 
+import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
 import { NAMESPACES, type Namespace } from "../spec/schema.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
@@ -60,17 +61,6 @@ export interface HostReport {
 
 /** Linux 5.12: mount_setattr (the read-only view); close_range (5.9) and clone3 with CLONE_INTO_CGROUP (5.7) came before it. */
 export const MIN_KERNEL: readonly [number, number] = [5, 12];
-
-const CLONE: Record<Namespace, number> = {
-  mount: 0x00020000,
-  uts: 0x04000000,
-  ipc: 0x08000000,
-  user: 0x10000000,
-  pid: 0x20000000,
-  net: 0x40000000,
-  cgroup: 0x02000000,
-  time: 0x00000080,
-};
 
 /** The kernel config option and the per-user limit of each namespace. */
 const NS_CONFIG: Record<Namespace, [config: string, limit: string]> = {
@@ -183,7 +173,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
   const namespaces = {} as Record<Namespace, NamespaceProbe>;
   for (const ns of NAMESPACES) {
     const viaUserNs = !host.root && ns !== "user";
-    const flags = CLONE[ns] | (host.root ? 0 : CLONE.user);
+    const flags = CLONE_FLAG[ns] | (host.root ? 0 : CLONE_FLAG.user);
     const r = shim.ns(flags, -1, -1);
     namespaces[ns] = r === 0 ? { ok: true, viaUserNs } : { ok: false, viaUserNs, errno: errnoName(-r) };
     const required = DEFAULT_NS.includes(ns) || (ns === "user" && !host.root);
@@ -200,7 +190,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
   }
 
   // Unprivileged user namespaces: as root, ask as nobody.
-  const unprivErr = host.root ? shim.ns(CLONE.user, NOBODY, NOBODY) : shim.ns(CLONE.user, -1, -1);
+  const unprivErr = host.root ? shim.ns(CLONE_FLAG.user, NOBODY, NOBODY) : shim.ns(CLONE_FLAG.user, -1, -1);
   const blockers = usernsBlockersNow(knobs);
   const blocker = unprivErr === 0 ? undefined : (usernsBlocker(-unprivErr, knobs) ?? blockers[0]);
   item({
