@@ -3,6 +3,8 @@
  *
  *   one-shot   `isolate exec -- true` vs bwrap (same isolation) vs util-linux unshare
  *   library    N sequential sandboxes through spawn() in this process vs N bwrap runs
+ *   breakdown  what parts of the default sandbox cost, in library mode, and
+ *              `isolate --version`: the runtime's own start, the one-shot floor
  *
  * Prints medians and ratios. Absolute times drift on a shared machine;
  * the ratios, measured interleaved in the same run, hold.
@@ -66,8 +68,8 @@ async function main(): Promise<void> {
   need("unshare", "util-linux");
 
   // One-shot: interleave the three so drift hits them alike.
-  const cases = { isolate: ISOLATE, bwrap: BWRAP, unshare: UNSHARE };
-  const times: Record<string, number[]> = { isolate: [], bwrap: [], unshare: [] };
+  const cases = { isolate: ISOLATE, bwrap: BWRAP, unshare: UNSHARE, version: [BIN, "--version"] };
+  const times: Record<string, number[]> = { isolate: [], bwrap: [], unshare: [], version: [] };
   for (const argv of Object.values(cases)) once(argv); // warm caches
   for (let i = 0; i < ROUNDS; i++) for (const [name, argv] of Object.entries(cases)) times[name]?.push(once(argv));
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
@@ -88,6 +90,23 @@ async function main(): Promise<void> {
   const libM = median(lib);
   const bwM = median(bw);
 
+  // Breakdown, interleaved: the default sandbox without one part at a time.
+  const variants: [string, Record<string, unknown>][] = [
+    ["default", {}],
+    ["no filesystem view (--share mount)", { share: ["mount"] }],
+    ["no network namespace (--share net)", { share: ["net"] }],
+    ["no seccomp filter (--seccomp none)", { seccomp: "none" }],
+    ["none of them", { share: ["mount", "net"], seccomp: "none" }],
+  ];
+  const parts: number[][] = variants.map(() => []);
+  for (let i = 0; i < LIBRARY_N / 4; i++) {
+    for (const [k, [, extra]] of variants.entries()) {
+      const t = performance.now();
+      await spawn({ command: ["true"], ...extra }).exited;
+      parts[k]?.push(performance.now() - t);
+    }
+  }
+
   const isoM = m.isolate ?? 0;
   const bwrapM = m.bwrap ?? 1;
   const unshareM = m.unshare ?? 1;
@@ -97,10 +116,15 @@ async function main(): Promise<void> {
   console.log(`  isolate exec -- true                  ${fmt(isoM).padEnd(11)} ${(isoM / bwrapM).toFixed(2)}x`);
   console.log(`  bwrap --unshare-all ... true          ${fmt(bwrapM).padEnd(11)} 1.00x`);
   console.log(`  unshare --fork --pid ... true         ${fmt(unshareM).padEnd(11)} ${(unshareM / bwrapM).toFixed(2)}x`);
+  const verM = m.version ?? 0;
+  console.log(`  isolate --version (runtime start)     ${fmt(verM).padEnd(11)} ${(verM / bwrapM).toFixed(2)}x`);
   console.log("");
   console.log("per sandbox, sequential                 median      vs bwrap");
   console.log(`  library spawn() x${LIBRARY_N}                 ${fmt(libM).padEnd(11)} ${(libM / bwM).toFixed(2)}x`);
   console.log(`  bwrap x${LIBRARY_N}                           ${fmt(bwM).padEnd(11)} 1.00x`);
+  console.log("");
+  console.log("library, per sandbox, by part (medians)");
+  for (const [k, [label]] of variants.entries()) console.log(`  ${label.padEnd(38)} ${fmt(median(parts[k] ?? []))}`);
   console.log("");
   console.log(`ratio one-shot isolate/bwrap: ${(isoM / bwrapM).toFixed(2)} (target <= 1.30)`);
   console.log(`ratio library isolate/bwrap:  ${(libM / bwM).toFixed(2)} (target <= 0.25)`);
