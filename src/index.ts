@@ -14,4 +14,4 @@ export { NAMESPACES, type Namespace, type Spec, type SpecInput } from "./spec/sc
 export type { LimitsReport, Reason, Result, SetupFailure, Status } from "./supervisor/result.ts";
 export { type RunOptions, type RunResult, run, runSpec } from "./supervisor/run.ts";
 export { type Sandbox, type SpawnOptions, spawn, spawnSpec } from "./supervisor/sandbox.ts";
-export type { StdioOption } from "./supervisor/stdio.ts";
+export type { StdinSink, StdioOption } from "./supervisor/stdio.ts";

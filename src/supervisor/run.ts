@@ -5,7 +5,10 @@ import type { Result } from "./result.ts";
 import { type SpawnOptions, spawnSpec } from "./sandbox.ts";
 
 export interface RunOptions {
+  /** Where stdin comes from (default /dev/null); ignored when `input` is given. */
   readonly stdin?: SpawnOptions["stdin"];
+  /** Bytes fed to the command's stdin, then EOF. */
+  readonly input?: string | Uint8Array;
   /** Bytes kept per stream; the rest is read and dropped. Default 16 MiB. */
   readonly maxOutputBytes?: number;
 }
@@ -43,7 +46,12 @@ export function run(input: SpecInput, opts: RunOptions = {}): Promise<RunResult>
 
 export async function runSpec(spec: Spec, opts: RunOptions = {}): Promise<RunResult> {
   const max = opts.maxOutputBytes ?? DEFAULT_MAX;
-  const sb = spawnSpec(spec, { stdin: opts.stdin ?? "null", stdout: "pipe", stderr: "pipe" });
+  const stdin = opts.input !== undefined ? "pipe" : (opts.stdin ?? "null");
+  const sb = spawnSpec(spec, { stdin, stdout: "pipe", stderr: "pipe" });
+  if (opts.input !== undefined && sb.stdin) {
+    sb.stdin.write(opts.input);
+    void sb.stdin.end();
+  }
   const [out, err, result] = await Promise.all([collect(sb.stdout, max), collect(sb.stderr, max), sb.exited]);
   return { ...result, stdout: out.text, stderr: err.text, truncated: { stdout: out.truncated, stderr: err.truncated } };
 }

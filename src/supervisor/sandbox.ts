@@ -31,7 +31,7 @@ import {
 } from "./result.ts";
 import { removeScratch, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
-import { fdStream, planStdio, type StdioOption } from "./stdio.ts";
+import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
 
 export interface SpawnOptions {
   readonly stdin?: StdioOption;
@@ -42,6 +42,8 @@ export interface SpawnOptions {
 export interface Sandbox {
   /** Host pid of the sandbox's init (its pid 1). */
   readonly pid: number;
+  /** With stdin: "pipe", the command's stdin: write to it, then end() it. */
+  readonly stdin: StdinSink | null;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
   /** Resolves once the sandbox is gone (every process of it), with the result. */
@@ -111,9 +113,11 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
 
 class Supervised implements Sandbox, LimitTarget {
   readonly pid: number;
+  readonly stdin: StdinSink | null;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly exited: Promise<Result>;
+  private readonly stdinSink: (StdinSink & { close(): void }) | null;
   private done = false;
   private killedFor: Reason | undefined;
   private grace: ReturnType<typeof setTimeout> | undefined;
@@ -139,9 +143,11 @@ class Supervised implements Sandbox, LimitTarget {
     this.rootless = !host.root && newNamespaces(spec, host).includes("user");
     const out = parentEnds[1];
     const err = parentEnds[2];
+    const inp = parentEnds[0];
     this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
     this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
-    if (parentEnds[0] !== null && parentEnds[0] !== undefined) shim.close(parentEnds[0]);
+    this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
+    this.stdin = this.stdinSink;
     this.exited = this.supervise();
     limits.watch(this);
   }
@@ -215,6 +221,7 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
     removeScratch(this.scratch);
+    this.stdinSink?.close();
     return this.limits.complete(this.result(records, waited));
   }
 

@@ -66,3 +66,36 @@ export function fdStream(shim: Shim, fd: number): ReadableStream<Uint8Array> {
     },
   });
 }
+
+/** The writing end of the sandbox's stdin ("pipe"): write, then end() to close it. */
+export interface StdinSink {
+  write(data: string | Uint8Array): void;
+  /** Flush and close: the command reads EOF. */
+  end(): Promise<void>;
+}
+
+export function fdSink(shim: Shim, fd: number): StdinSink & { close(): void } {
+  const sink = Bun.file(fd).writer();
+  let closed = false;
+  const close = () => {
+    if (!closed) {
+      closed = true;
+      shim.close(fd);
+    }
+  };
+  return {
+    write(data) {
+      if (!closed) sink.write(data);
+    },
+    async end() {
+      if (closed) return;
+      try {
+        await sink.end();
+      } catch {
+        // the command may have exited without reading: EPIPE is its business
+      }
+      close();
+    },
+    close,
+  };
+}

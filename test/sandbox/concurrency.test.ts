@@ -1,6 +1,6 @@
 /** One process, many sandboxes: the event loop keeps running and every result is right. */
 import { expect, test } from "bun:test";
-import { run } from "../../src/index.ts";
+import { run, spawn } from "../../src/index.ts";
 
 test("50 sandboxes run concurrently from one process while a timer keeps ticking", async () => {
   let ticks = 0;
@@ -28,4 +28,19 @@ test("run() keeps output up to its bound and says it truncated", async () => {
   expect(r.stdout).toHaveLength(1000);
   expect(r.truncated).toEqual({ stdout: true, stderr: false });
   expect(r.exitCode).toBe(0);
+});
+
+test("run() feeds input to stdin and the command reads EOF after it", async () => {
+  const r = await run({ command: ["sh", "-c", "wc -c; cat"] }, { input: "hello\n" });
+  expect(r.stdout).toBe("6\n");
+  expect(r.exitCode).toBe(0);
+});
+
+test("spawn() with stdin: pipe gives a writable stdin", async () => {
+  const sb = spawn({ command: ["tr", "a-z", "A-Z"] }, { stdin: "pipe", stdout: "pipe" });
+  sb.stdin?.write("shout\n");
+  await sb.stdin?.end();
+  const out = await new Response(sb.stdout).text();
+  expect(out).toBe("SHOUT\n");
+  expect((await sb.exited).exitCode).toBe(0);
 });
