@@ -82,7 +82,23 @@ export function outsideOf(id: number, map: readonly IdRange[]): number | undefin
 const ownOnly = (map: readonly IdRange[], self: number) =>
   map.length === 1 && map[0]?.outside === self && map[0]?.count === 1;
 
+const planned = new WeakMap<Spec, { uid: number; gid: number; plan: IdentityPlan }>();
+
+/**
+ * The identity plan of a Spec for this caller. Several facilities ask for it
+ * on every spawn (and --userns auto reads /etc/subuid for it): it is made once
+ * per Spec and caller.
+ */
 export function identityPlan(spec: Spec, host: Host, subids: SubIdSource = SYSTEM_SUBIDS): IdentityPlan {
+  if (subids !== SYSTEM_SUBIDS) return makeIdentityPlan(spec, host, subids);
+  const hit = planned.get(spec);
+  if (hit && hit.uid === host.uid && hit.gid === host.gid) return hit.plan;
+  const plan = makeIdentityPlan(spec, host, subids);
+  planned.set(spec, { uid: host.uid, gid: host.gid, plan });
+  return plan;
+}
+
+function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): IdentityPlan {
   if (spec.user && !host.root) {
     throw new HostError(
       "--user needs root (it switches to another host identity)",
