@@ -8,6 +8,7 @@
  * Extra arguments go to bun test (e.g. `npm test -- test/unit`), and then only
  * bun test runs after the build.
  */
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -61,6 +62,8 @@ if (exitOf(build) === 0) {
     check("biome", exitOf(await step("lint", [join(root, "node_modules/.bin/biome"), "check", "."])) === 0);
   }
   countBunTest(await step("bun test", [bun, "test", "--timeout", "120000", ...only]));
+  // The tests' scratch space (test/helpers.ts SCRATCH): fixtures, probes, a copy of the binary.
+  for (const dir of [join(root, ".test-tmp"), "/var/lib/isolate-test"]) rmSync(dir, { recursive: true, force: true });
   // The cgroup suites again on a kernel with cgroup v2 only (QEMU, ~2 min; ISOLATE_VMLANE=0 skips it).
   const laneCan = process.arch === "x64" && (process.getuid?.() === 0 || Bun.which("qemu-system-x86_64") !== null);
   if (only.length === 0 && process.env.ISOLATE_VMLANE !== "0") {
