@@ -14,6 +14,7 @@ import {
   SCRATCH,
   sh,
   sleep,
+  tempDir,
   waitFor,
 } from "../helpers.ts";
 
@@ -23,6 +24,18 @@ const capsInside = async (nobody: boolean) => {
   return r.stdout.trim().split(/\s+/)[1] ?? "";
 };
 const ROOT_CAPS_DROPPED = IS_ROOT && /^0+$/.test(await capsInside(false));
+
+/** The syscalls of `argv` that match `filter`, traced with strace (the trace file never outlives the call). */
+async function traced(filter: string, argv: string[]): Promise<{ ran: Awaited<ReturnType<typeof sh>>; calls: string }> {
+  const t = tempDir("isolate-strace-");
+  try {
+    const trace = join(t.path, "trace");
+    const ran = await sh(["strace", "-f", "-qq", "-e", `trace=${filter}`, "-o", trace, ...argv]);
+    return { ran, calls: readFileSync(trace, "utf8") };
+  } finally {
+    t.remove();
+  }
+}
 
 describe("exit codes and one-line errors", () => {
   test("an unknown flag is 125, named, one line", async () => {
@@ -54,34 +67,18 @@ describe("exit codes and one-line errors", () => {
   });
 
   test("bad flags are rejected before any namespace exists (no clone3 at all)", async () => {
-    const trace = `/tmp/isolate-strace-${process.pid}`;
     for (const args of [
       ["--hostname", "bad name"],
       ["--share", "nope"],
       ["--kill-after", "12abc"],
       ["--env", "=x"],
     ]) {
-      const r = await sh([
-        "strace",
-        "-f",
-        "-qq",
-        "-e",
-        "trace=clone,clone3,unshare",
-        "-o",
-        trace,
-        BIN,
-        "exec",
-        ...args,
-        "--",
-        "true",
-      ]);
-      expect(r.code).toBe(125);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-      expect(r.stderr).toStartWith(`isolate: ${args[0]}`);
-      const calls = readFileSync(trace, "utf8");
+      const { ran, calls } = await traced("clone,clone3,unshare", [BIN, "exec", ...args, "--", "true"]);
+      expect(ran.code).toBe(125);
+      expect(ran.stderr.trim().split("\n")).toHaveLength(1);
+      expect(ran.stderr).toStartWith(`isolate: ${args[0]}`);
       expect(calls).not.toMatch(/CLONE_NEW|unshare\(/);
     }
-    await sh(["rm", "-f", trace]);
   });
 
   test("the command's exit code and 128+N for a signal", async () => {
@@ -101,15 +98,7 @@ describe("exit codes and one-line errors", () => {
 
 describe("plan", () => {
   test("prints the normalized spec and the ops, creating nothing", async () => {
-    const trace = `/tmp/isolate-strace-plan-${process.pid}`;
-    const r = await sh([
-      "strace",
-      "-f",
-      "-qq",
-      "-e",
-      "trace=clone,clone3,unshare,mount,memfd_create",
-      "-o",
-      trace,
+    const { ran: r, calls } = await traced("clone,clone3,unshare,mount,memfd_create", [
       BIN,
       "plan",
       "--json",
@@ -120,8 +109,6 @@ describe("plan", () => {
       "-l",
     ]);
     expect(r.code).toBe(0);
-    const calls = readFileSync(trace, "utf8");
-    await sh(["rm", "-f", trace]);
     expect(calls).not.toMatch(/CLONE_NEW|unshare\(|mount\(|memfd_create\(/);
     const plan = JSON.parse(r.stdout);
     expect(plan.spec.command).toEqual(["ls", "-l"]);
