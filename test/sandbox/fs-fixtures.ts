@@ -57,3 +57,13 @@ export function parseMountinfo(text: string): MountEntry[] {
 
 /** The host's own mount table (this test process's). */
 export const hostMountinfo = () => readFileSync("/proc/self/mountinfo", "utf8");
+
+/** Every way to undo the view from inside; a sandbox that holds prints only "done". */
+export const UNDO_VIEW = [
+  "mount -o remount,rw / 2>/dev/null && echo REMOUNTED",
+  "mount -o remount,bind,rw / 2>/dev/null && echo REMOUNTED-BIND",
+  "umount /sys/firmware 2>/dev/null && echo UNMASKED",
+  "umount -l /dev 2>/dev/null && echo UNMOUNTED-DEV",
+  "mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED",
+  "echo done",
+].join("\n");
