@@ -11,8 +11,29 @@ const outfile = join(root, "dist", "isolate");
 
 buildFfi();
 mkdirSync(join(root, "dist"), { recursive: true });
+/**
+ * A compiled Bun executable reads bunfig.toml (preloads: code) and .env from
+ * its working directory unless told not to; isolate's working directory is
+ * often one a sandbox could write. Every runtime autoload is off.
+ */
+export const NO_AUTOLOAD = [
+  "--no-compile-autoload-bunfig",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-tsconfig",
+  "--no-compile-autoload-package-json",
+];
 const r = Bun.spawnSync(
-  [process.execPath, "build", "--compile", "--minify", "--bytecode", "src/cli/main.ts", "--outfile", outfile],
+  [
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify",
+    "--bytecode",
+    ...NO_AUTOLOAD,
+    "src/cli/main.ts",
+    "--outfile",
+    outfile,
+  ],
   { cwd: root, stdout: "inherit", stderr: "inherit" },
 );
 if (r.exitCode !== 0) {
