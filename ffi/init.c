@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "ops_run.h"
+#include "passed.h"
 #include "plan.h"
 #include "record.h"
 #include "sys.h"
@@ -142,12 +143,11 @@ void init_main(long *sp) {
   unsigned long all = ALL_SIGNALS;
   SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
 
-  /* GO, or EOF when the supervisor gave up (or died): then just leave. */
-  char go = 0;
-  long r;
-  do r = SYS3(SYS_read, FD_SYNC, &go, 1);
-  while (r == -EINTR);
-  if (r != 1) sys_exit(125);
+  /* GO (with any mount fds for the view: passed.h), or EOF when the
+   * supervisor gave up (or died): then just leave. */
+  long r = passed_wait_go(FD_SYNC);
+  if (r == 0) sys_exit(125);
+  if (r < 0) fail(-1, STAGE_READ_PLAN, r, 125);
   SYS1(SYS_close, FD_SYNC);
 
   long size = SYS3(SYS_lseek, FD_PLAN, 0, 2 /* SEEK_END */);

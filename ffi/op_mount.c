@@ -17,6 +17,7 @@
 #include <linux/stat.h>
 
 #include "ops_run.h"
+#include "passed.h"
 #include "sys.h"
 #include "view.h"
 
@@ -93,7 +94,10 @@ static long same_kind(long src_type, long dst_type) {
 
 int op_bind(const struct plan_op *op) {
   uint64_t flags = op->arg[2].u;
-  long tree = SYS3(SYS_open_tree, AT_FDCWD, op->arg[0].s, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  /* An idmapped source comes ready from the supervisor (passed.h): only it can make one. */
+  long tree = flags & VIEW_IDMAP
+                  ? passed_take()
+                  : SYS3(SYS_open_tree, AT_FDCWD, op->arg[0].s, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0) return tree == -ENOENT && (flags & VIEW_OPTIONAL) ? 0 : (int)tree;
   uint64_t attrs = MOUNT_ATTR_NOSUID | (flags & VIEW_DEV ? 0 : MOUNT_ATTR_NODEV) | (flags & VIEW_RO ? MOUNT_ATTR_RDONLY : 0);
   long type = view_type((int)tree);

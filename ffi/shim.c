@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -18,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +31,7 @@
 #include "sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 #define CHILD_STACK (64 * 1024)
 
 #ifndef CLONE_CLEAR_SIGHAND
@@ -196,8 +199,8 @@ EXPORT int isolate_pipe(int32_t *fds) {
  *   stdio[3]   fds to become the sandbox's 0, 1, 2
  *   cgroup_fd  a cgroup v2 directory to start in (CLONE_INTO_CGROUP), or -1
  *   out[4]     gets pid, pidfd, sync write end, record read end
- * Returns 0 or -errno. The init waits for one byte on the sync fd before
- * running the plan; closing it unwritten makes the init exit. */
+ * Returns 0 or -errno. The init waits for one byte on the sync fd (GO,
+ * isolate_go) before running the plan; closing it unwritten makes the init exit. */
 EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
                          int32_t *out) {
   uint32_t where;
@@ -212,7 +215,8 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
 
   plan_fd = isolate_memfd("isolate-plan", plan, len, 0);
   if (plan_fd < 0) return plan_fd;
-  if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
+  /* The sync channel is a socket so that GO can carry mount fds (isolate_go). */
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
     rc = -errno;
     goto out;
   }
@@ -293,4 +297,81 @@ EXPORT int isolate_wait(int pidfd, int nohang, int64_t *out) {
 EXPORT int isolate_signal(int pidfd, int sig) {
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) return -errno;
   return 0;
+}
+
+/* GO: release the init, passing it n fds (the idmapped mounts of its view,
+ * in the order its bind ops take them). 0 or -errno. */
+EXPORT int isolate_go(int sync_fd, const int32_t *fds, uint32_t n) {
+  char go = 1;
+  struct iovec iov = {&go, 1};
+  struct msghdr msg;
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int) * 64)];
+  } ctl;
+  if (n > 64) return -E2BIG;
+  memset(&msg, 0, sizeof msg);
+  memset(&ctl, 0, sizeof ctl);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (n) {
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  }
+  for (;;) {
+    if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) == 1) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* A detached clone of the tree at path (every submount), idmapped through the
+ * user namespace userns_fd, with attrs (MOUNT_ATTR_*) set too. The path is
+ * resolved without following any symlink. Returns the mount fd
+ * (close-on-exec), or -errno with *stage: 1 open, 2 clone, 3 idmap. */
+EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int32_t *stage) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  *stage = 1;
+  int at = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (at < 0) return -errno;
+  *stage = 2;
+  int tree = (int)syscall(SYS_open_tree, at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  int e = errno;
+  close(at);
+  if (tree < 0) return -e;
+  *stage = 3;
+  struct mount_attr a;
+  memset(&a, 0, sizeof a);
+  a.attr_set = attrs | MOUNT_ATTR_IDMAP;
+  a.userns_fd = (uint64_t)userns_fd;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+    e = errno;
+    close(tree);
+    return -e;
+  }
+  *stage = 0;
+  return tree;
 }

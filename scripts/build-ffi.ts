@@ -30,6 +30,7 @@ const INIT_SOURCES = [
   "op_seccomp.c",
   "op_mount.c",
   "op_path.c",
+  "passed.c",
   ...SHARED_SOURCES,
 ];
 

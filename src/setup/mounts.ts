@@ -12,15 +12,24 @@
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
+ * When root runs mapped to an unprivileged range (src/setup/identity.ts),
+ * every writable bind (the cwd, --bind, --dev-bind) is idmapped with the
+ * sandbox's own maps (VIEW.IDMAP): files keep their host owners, and what the
+ * command creates belongs to root on the host. Only the supervisor can make
+ * such a mount (it needs CAP_SYS_ADMIN over the filesystem's user namespace,
+ * the initial one); it passes them to the init with GO.
+ *
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
 
+import { HostError } from "../errors.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
 import { type Op, op } from "../plan/op.ts";
 import { type Mount, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
+import { identityPlan } from "./identity.ts";
 import { newNamespaces } from "./namespaces.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
 
@@ -34,7 +43,12 @@ export const VIEW = {
   SHM: 0x20,
   USERXATTR: 0x40,
   MKWORK: 0x80,
+  /** bind: the source is an idmapped mount the supervisor passes (src/supervisor/idmap.ts). */
+  IDMAP: 0x1000,
 } as const;
+
+/** At most this many idmapped mounts travel with GO (ffi/passed.h). */
+export const MAX_IDMAPPED = 64;
 
 /** The kernel's MOUNT_ATTR_* bits. */
 export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
@@ -88,7 +102,7 @@ interface Built {
   readonly layers: Layer[];
 }
 
-function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
+function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: number): Built {
   const base = spec.rootfs ?? "/";
   const ops: Op[] = [];
   const layers: Layer[] = [{ dst: "/", kind: "host", src: base }];
@@ -158,18 +172,19 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
 
   const cwd = host.cwd;
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
-    ops.push(op("bind", { src: cwd, dst: cwd, flags: spec.cwdMount === "ro" ? VIEW.RO : 0 }));
+    const flags = spec.cwdMount === "ro" ? VIEW.RO : idmap;
+    ops.push(op("bind", { src: cwd, dst: cwd, flags }));
     layers.push({ dst: cwd, kind: "host", src: cwd });
   }
   return { ops, layers };
 }
 
-function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
+function entryOps(m: Mount, fresh: readonly string[], layers: Layer[], idmap: number): Op[] {
   switch (m.type) {
     case "bind":
     case "ro-bind":
     case "dev-bind": {
-      const flags = m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0;
+      const flags = m.type === "ro-bind" ? VIEW.RO : (m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
       layers.push({ dst: m.dst, kind: "host", src: m.src });
       return [op("bind", { src: m.src, dst: m.dst, flags })];
     }
@@ -180,6 +195,13 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
       layers.push({ dst: m.dst, kind: m.upper === undefined ? "own" : "opaque" });
       const userxattr = fresh.includes("user") ? VIEW.USERXATTR : 0;
       if (m.upper === undefined) return [op("overlay", { dst: m.dst, upper: "", work: "", flags: userxattr })];
+      if (idmap) {
+        // TODO: an idmapped upper (overlayfs takes idmapped layers since 5.19).
+        throw new HostError(
+          `--overlay ${m.dst} with an upper dir: root runs mapped to an unprivileged range, and an idmapped upper is not supported yet`,
+          "run with --userns host (host root, without capabilities) or --user UID, or use --overlay without an upper dir",
+        );
+      }
       return [
         op("overlay", {
           dst: m.dst,
@@ -211,11 +233,25 @@ export function mountOps(spec: Spec, host: Host): Op[] {
   // Kernels before 5.12 lack mount_setattr: the mountRoot op fails with ENOSYS,
   // which view-describe.ts turns into "Linux 5.12 or later is needed".
   if (spec.rootfs !== undefined) checkRootfs(spec.rootfs);
-  const { ops, layers } = defaultView(spec, host, fresh);
+  const idmap = identityPlan(spec, host).mappedRoot ? VIEW.IDMAP : 0;
+  const { ops, layers } = defaultView(spec, host, fresh, idmap);
   for (const m of spec.mounts) {
     checkMount(m, layers);
-    ops.push(...entryOps(m, fresh, layers));
+    ops.push(...entryOps(m, fresh, layers, idmap));
   }
   ops.push(op("pivotRoot", {}));
+  if (idmappedBinds(ops).length > MAX_IDMAPPED) {
+    throw new HostError(
+      `more than ${MAX_IDMAPPED} writable binds: root runs mapped, and each one is an idmapped mount passed to the sandbox`,
+      "bind a common parent directory instead",
+    );
+  }
   return ops;
+}
+
+/** The bind ops whose source the supervisor idmaps, in plan order (the order the init takes them). */
+export function idmappedBinds(ops: readonly Op[]): Extract<Op, { op: "bind" }>[] {
+  return ops.filter(
+    (o): o is Extract<Op, { op: "bind" }> => o.op === "bind" && (Number(o.args.flags) & VIEW.IDMAP) !== 0,
+  );
 }

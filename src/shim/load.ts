@@ -9,9 +9,11 @@ import { dlopen, FFIType, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { errnoText } from "../host/errno.ts";
+import { setFastReader } from "../host/files.ts";
 
-const ABI = 2;
+const ABI = 3;
 const MFD_CLOEXEC = 1;
+const GO = Uint8Array.of(1);
 
 const symbols = {
   isolate_abi: { args: [], returns: FFIType.i32 },
@@ -30,6 +32,8 @@ const symbols = {
   isolate_write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   isolate_read_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   isolate_write_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  isolate_go: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  isolate_idmap_tree: { args: [FFIType.cstring, FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 /** Bound only when `isolate check` asks: every symbol bound costs startup time. */
@@ -81,6 +85,18 @@ export interface Shim {
   readFile(path: string, max?: number): string | number;
   /** The whole text in one write(2), as /proc and cgroup files want: 0 or -errno. */
   writeFile(path: string, text: string): number;
+  /** Release the init (GO), passing it these fds: 0 or -errno. */
+  go(syncFd: number, fds: readonly number[]): number;
+  /**
+   * A detached clone of the tree at path (no symlink followed), idmapped
+   * through the user namespace of usernsFd, with these MOUNT_ATTR_* bits set:
+   * the mount fd, or the errno and the step that failed.
+   */
+  idmapTree(
+    path: string,
+    usernsFd: number,
+    attrs: number,
+  ): number | { errno: number; stage: "open" | "clone" | "idmap" };
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
 }
@@ -155,6 +171,7 @@ export function loadShim(): Shim {
   const where = new Uint32Array(1);
   const fds = new Int32Array(2);
   const stdioBuf = new Int32Array(3);
+  const stageBuf = new Int32Array(1);
   let readBuf = new Uint8Array(4096);
 
   loaded = {
@@ -184,6 +201,16 @@ export function loadShim(): Shim {
     },
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
+    },
+    go(syncFd, fds) {
+      if (fds.length === 0) return s.isolate_write(syncFd, ptr(GO), 1);
+      const a = Int32Array.from(fds);
+      return s.isolate_go(syncFd, ptr(a), a.length);
+    },
+    idmapTree(path, usernsFd, attrs) {
+      const rc = s.isolate_idmap_tree(cstr(path), usernsFd, attrs, ptr(stageBuf));
+      if (rc >= 0) return rc;
+      return { errno: -rc, stage: stageBuf[0] === 1 ? "open" : stageBuf[0] === 2 ? "clone" : "idmap" };
     },
     probe: {
       ns: (flags, uid, gid) => p().isolate_probe_ns(flags, uid, gid),
@@ -231,5 +258,8 @@ export function loadShim(): Shim {
       return s.isolate_write_file(cstr(path), data.length ? ptr(data) : null, data.length);
     },
   };
+  // Host facts read on demand (probe.ts) take this cheaper path than node:fs.
+  const shim = loaded;
+  setFastReader((path, max) => shim.readFile(path, max));
   return loaded;
 }

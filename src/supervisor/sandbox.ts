@@ -17,7 +17,7 @@ import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
-import { idMapsFor, writeIdMaps } from "./idmap.ts";
+import { idMapsFor, idmappedMounts, writeIdMaps } from "./idmap.ts";
 import { type LimitTarget, SandboxLimits } from "./limits.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
@@ -57,7 +57,6 @@ export interface Sandbox {
 }
 
 const CLD_EXITED = 1;
-const GO = Uint8Array.of(1);
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
 
@@ -66,10 +65,11 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 }
 
 export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
+  // The shim first: host facts read on demand go through it, not node:fs.
+  const shim = loadShim();
   const host = probeHost();
   const ops = compilePlan(spec, host);
   const plan = encodePlan(ops);
-  const shim = loadShim();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
   const scratch = scratchDirs(spec);
@@ -92,10 +92,14 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     throw spawnError(shim, plan, -spawned, spec, host);
   }
   const child = spawned;
+  let mounts: number[] = [];
   try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
+    if (newNamespaces(spec, host).includes("user")) {
+      writeIdMaps(shim, child.pid, idMapsFor(spec, host));
+      mounts = idmappedMounts(shim, child.pid, ops);
+    }
     limits.attach(child.pid);
-    const rc = shim.write(child.syncFd, GO);
+    const rc = shim.go(child.syncFd, mounts);
     if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
@@ -106,6 +110,8 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     limits.abort();
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
+  } finally {
+    for (const fd of mounts) shim.close(fd);
   }
   shim.close(child.syncFd);
   return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);

@@ -1,5 +1,7 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
 import type { CommandDef } from "citty";
+import { probeHost } from "../../host/probe.ts";
+import { hostRootWarning } from "../../setup/identity.ts";
 import { parseSpec } from "../../spec/parse.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
@@ -15,6 +17,8 @@ export const execCommand: CommandDef = {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
     const spec = parseSpec(draft, flagOf);
+    const warning = hostRootWarning(spec, probeHost());
+    if (warning) process.stderr.write(`isolate: ${warning}\n`);
     const sandbox = spawnSpec(spec);
     const forward = (sig: string) => () => sandbox.kill(sig);
     const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);

@@ -4,6 +4,7 @@ import { probeHost } from "../../host/probe.ts";
 import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
+import { describeIdentity } from "../../setup/identity-describe.ts";
 import { parseSpec } from "../../spec/parse.ts";
 import { flagOf, scanFlags } from "../flags.ts";
 import { flagArgs, usage } from "../usage.ts";
@@ -20,7 +21,9 @@ export const planCommand: CommandDef = {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
     const spec = parseSpec(draft, flagOf);
-    const ops = compilePlan(spec, probeHost()).map((o, index) => ({
+    const host = probeHost();
+    const identity = describeIdentity(spec, host);
+    const ops = compilePlan(spec, host).map((o, index) => ({
       index,
       phase: OPS[o.op].phase,
       op: o.op,
@@ -28,10 +31,16 @@ export const planCommand: CommandDef = {
       args: o.args,
     }));
     if (cli.json) {
-      process.stdout.write(`${JSON.stringify({ spec, ops }, jsonArg, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ spec, identity, ops }, jsonArg, 2)}\n`);
       return 0;
     }
-    const lines = [`spec: ${JSON.stringify(spec, null, 2)}`, "ops:"];
+    const lines = [`spec: ${JSON.stringify(spec, null, 2)}`, `identity: ${identity.summary}`];
+    for (const kind of ["uid", "gid"] as const) {
+      const map = identity.maps?.[kind];
+      if (map) lines.push(`  ${kind} map: ${map.map((r) => `${r.inside} ${r.outside} ${r.count}`).join("; ")}`);
+    }
+    if (identity.idmapped.length > 0) lines.push(`  idmapped: ${identity.idmapped.join(", ")}`);
+    lines.push("ops:");
     for (const o of ops) lines.push(`  ${String(o.index).padStart(2)}  ${o.phase.padEnd(7)}  ${o.what}`);
     process.stdout.write(`${lines.join("\n")}\n`);
     return 0;
