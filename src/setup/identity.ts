@@ -259,6 +259,13 @@ export function initIdentityOps(spec: Spec, host: Host, plan: IdentityPlan = ide
   return [op("initIds", { uid, gid })];
 }
 
+/** The init's host uid once it has its ids: the caller's, or what initIdentityOps gives it. */
+export function initHostUid(spec: Spec, host: Host, plan: IdentityPlan = identityPlan(spec, host)): number {
+  const o = initIdentityOps(spec, host, plan)[0];
+  if (o?.op !== "initIds" || !plan.maps) return host.uid;
+  return outsideOf(Number(o.args.uid), plan.maps.uid) ?? host.uid;
+}
+
 /** setGroups and setIds, for the command's process. */
 export function identityOps(plan: IdentityPlan): Op[] {
   const ops: Op[] = [];

@@ -25,7 +25,7 @@ import { type Op, op } from "../plan/op.ts";
 import { CAP, capName } from "../spec/capabilities.ts";
 import { ALL_CAPABILITIES } from "../spec/hardening.ts";
 import type { Spec } from "../spec/schema.ts";
-import { identityOps, identityPlan } from "./identity.ts";
+import { identityOps, identityPlan, initHostUid } from "./identity.ts";
 import { newNamespaces } from "./namespaces.ts";
 
 /** linux/securebits.h */
@@ -96,7 +96,7 @@ export function keptCaps(spec: Spec, host: Host, ownBounding?: bigint): bigint {
 /** Sandbox phase: what the init keeps once the command is started. */
 export function initPrivilegeOps(spec: Spec, host: Host): Op[] {
   const id = identityPlan(spec, host);
-  return [op("initCaps", { keep: id.hostUid !== host.uid ? Number(bit(CAP.KILL)) : 0 })];
+  return [op("initCaps", { keep: id.hostUid !== initHostUid(spec, host, id) ? Number(bit(CAP.KILL)) : 0 })];
 }
 
 /** Command phase: no_new_privs, capabilities, identity. */
