@@ -10,6 +10,8 @@
  * matching code, which ends the rest of the pid namespace. */
 #include <errno.h>
 #include <linux/signalfd.h>
+#include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -29,6 +31,19 @@ static __attribute__((noreturn)) void fail(int32_t index, int32_t code, long err
   sys_exit(exit_code);
 }
 
+/* The init's own ids. A change of credentials clears the parent-death
+ * signal: arm it again, then leave if the supervisor went in between (the
+ * record pipe's read end is gone: POLLERR). */
+static int init_ids(const struct plan_op *op) {
+  int rc = op_set_ids(op);
+  if (rc < 0) return rc;
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  struct pollfd p = {FD_RECORD, 0, 0};
+  struct timespec now = {0, 0};
+  if (SYS5(SYS_ppoll, &p, 1, &now, 0, 8) > 0 && (p.revents & POLLERR)) sys_exit(125);
+  return 0;
+}
+
 static int run_sandbox_op(const struct plan_op *op) {
   switch (op->code) {
     case OP_MOUNT_PRIVATE: return op_mount_private();
@@ -36,7 +51,7 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_HOSTNAME: return op_hostname(op);
     case OP_LOOPBACK_UP: return op_loopback_up();
     case OP_INIT_CAPS: return op_init_caps(op);
-    case OP_INIT_IDS: return op_set_ids(op);
+    case OP_INIT_IDS: return init_ids(op);
     case OP_MOUNT_ROOT: return op_mount_root(op);
     case OP_BIND: return op_bind(op);
     case OP_TMPFS: return op_tmpfs(op);
