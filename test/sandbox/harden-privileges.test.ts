@@ -5,9 +5,11 @@
  * elevate; --cap-add keeps what it names; the init keeps only CAP_KILL, and
  * only when the command runs as another uid.
  */
+
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ROOT_RANGE_BASE } from "../../src/setup/identity.ts";
 import { BIN, IS_ROOT, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";
 import { LOCKED_DOWN, securityStatus } from "./harden-fixtures.ts";
 
@@ -82,7 +84,18 @@ describe("--cap-add", () => {
   });
 
   needs(IS_ROOT, "root")("refused clearly when isolate itself lacks the capability", async () => {
-    const r = await sh(["setpriv", "--bounding-set=-net_raw", BIN, "exec", "--cap-add", "NET_RAW", "--", "true"]);
+    const r = await sh([
+      "setpriv",
+      "--bounding-set=-net_raw",
+      BIN,
+      "exec",
+      "--userns",
+      "host",
+      "--cap-add",
+      "NET_RAW",
+      "--",
+      "true",
+    ]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^isolate: --cap-add CAP_NET_RAW: .*not in its bounding set/);
     // Without it the same context runs fine, and nothing is kept.
@@ -163,9 +176,11 @@ async function initOf(pid: number): Promise<number | undefined> {
 
 describe("the init", () => {
   needs(IS_ROOT, "root")("keeps nothing, or only CAP_KILL when the command runs as another uid", async () => {
-    for (const [args, eff] of [
-      [[], "0000000000000000"],
-      [["--user", "65534"], "0000000000000020"],
+    // Root runs mapped by default: the init takes root of its namespace, the range's first uid on the host.
+    for (const [args, eff, uid] of [
+      [[], "0000000000000000", ROOT_RANGE_BASE],
+      [["--userns", "host"], "0000000000000000", 0],
+      [["--user", "65534"], "0000000000000020", 0],
     ] as const) {
       const p = Bun.spawn([BIN, "exec", ...args, "--", "sleep", "30"], { stdout: "ignore", stderr: "pipe" });
       try {
@@ -177,7 +192,7 @@ describe("the init", () => {
           return s.NoNewPrivs === "1" ? s : undefined;
         });
         expect(status).toMatchObject({ CapEff: eff, CapPrm: eff, CapBnd: eff, CapInh: eff, NoNewPrivs: "1" });
-        expect(readFileSync(`/proc/${init}/status`, "utf8")).toMatch(/^Uid:\s+0\s/m);
+        expect(readFileSync(`/proc/${init}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\s+${uid}\\s`, "m"));
       } finally {
         p.kill("SIGKILL");
         await p.exited;
