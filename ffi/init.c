@@ -20,6 +20,7 @@
 
 #include "ops_run.h"
 #include "passed.h"
+#include "traverse.h"
 #include "plan.h"
 #include "record.h"
 #include "sys.h"
@@ -35,7 +36,9 @@ static __attribute__((noreturn)) void fail(int32_t index, int32_t code, long err
  * signal: arm it again, then leave if the supervisor went in between (the
  * record pipe's read end is gone: POLLERR). */
 static int init_ids(const struct plan_op *op) {
-  int rc = op_set_ids(op);
+  /* Lookups the new ids may not make (traverse.h); it ends with the sandbox phase. */
+  int rc = traverse_start();
+  if (rc >= 0) rc = op_set_ids(op);
   if (rc < 0) return rc;
   SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   struct pollfd p = {FD_RECORD, 0, 0};
@@ -178,9 +181,11 @@ void init_main(long *sp) {
   uint32_t off = 0;
   int have = plan_next(plan, len, &off, &op); /* clone: done by the shim */
   while ((have = plan_next(plan, len, &off, &op)) && op_table[op.code].phase == PHASE_SANDBOX) {
+    if (op.code == OP_PIVOT_ROOT) traverse_keep_cwd(plan, len, off);
     int rc = run_sandbox_op(&op);
     if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
   }
+  traverse_stop();
   if (!have) fail(-1, STAGE_READ_PLAN, -EINVAL, 125);
 
   /* Outside a new pid namespace, still collect orphans of the command. */

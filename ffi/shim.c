@@ -344,12 +344,16 @@ EXPORT int isolate_go(int sync_fd, const int32_t *fds, uint32_t n) {
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
 #endif
+#ifndef MS_PRIVATE
+#define MS_PRIVATE (1 << 18)
+#endif
 
 /* A detached clone of the tree at path (every submount), idmapped through the
- * user namespace userns_fd, with attrs (MOUNT_ATTR_*) set too. The path is
- * resolved without following any symlink. Returns the mount fd
+ * user namespace userns_fd, with attrs (MOUNT_ATTR_*) set too, and private. The path is
+ * resolved without following any symlink. With plain_ok, a filesystem that
+ * cannot be idmapped gets the attrs alone (*stage 4). Returns the mount fd
  * (close-on-exec), or -errno with *stage: 1 open, 2 clone, 3 idmap. */
-EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int32_t *stage) {
+EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int plain_ok, int32_t *stage) {
   struct open_how how;
   memset(&how, 0, sizeof how);
   how.flags = O_PATH | O_CLOEXEC;
@@ -367,7 +371,21 @@ EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, i
   memset(&a, 0, sizeof a);
   a.attr_set = attrs | MOUNT_ATTR_IDMAP;
   a.userns_fd = (uint64_t)userns_fd;
-  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+  /* A clone joins its source's peer group: nothing may propagate to or from the host. */
+  a.propagation = MS_PRIVATE;
+  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+  if (r < 0 && errno == EINVAL && plain_ok) {
+    /* A filesystem without idmapped mounts, where that is allowed (a
+     * read-only bind: its files then show as nobody's, which gives less). */
+    a.attr_set = attrs;
+    a.userns_fd = 0;
+    r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+    if (r == 0) {
+      *stage = 4;
+      return tree;
+    }
+  }
+  if (r < 0) {
     e = errno;
     close(tree);
     return -e;

@@ -31,6 +31,7 @@ const INIT_SOURCES = [
   "op_mount.c",
   "op_path.c",
   "passed.c",
+  "traverse.c",
   ...SHARED_SOURCES,
 ];
 

@@ -15,7 +15,7 @@ export interface IdentityReport {
   readonly hostUid: number;
   /** Root mapped to an unprivileged range (src/setup/identity.ts). */
   readonly mappedRoot: boolean;
-  /** Sources of the idmapped writable binds. */
+  /** Sources of the idmapped binds. */
   readonly idmapped: readonly string[];
 }
 
@@ -25,7 +25,7 @@ function summary(plan: IdentityPlan, host: Host): string {
     if (plan.hostUid === 0 && host.initialUserNs) return "uid 0 gid 0: host root (without capabilities)";
     return `host uid ${plan.hostUid}, gid ${ids.gid} (no new user namespace)`;
   }
-  const how = plan.mappedRoot ? "root mapped to an unprivileged range; writable binds idmapped" : "new user namespace";
+  const how = plan.mappedRoot ? "root mapped to an unprivileged range; binds idmapped" : "new user namespace";
   return `uid ${ids.uid} gid ${ids.gid} inside, host uid ${plan.hostUid} (${how})`;
 }
 

@@ -13,9 +13,13 @@
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
  * When root runs mapped to an unprivileged range (src/setup/identity.ts),
- * every writable bind (the cwd, --bind, --dev-bind) is idmapped with the
- * sandbox's own maps (VIEW.IDMAP): files keep their host owners, and what the
- * command creates belongs to root on the host. Only the supervisor can make
+ * every bind the caller asks for (the cwd, --bind, --dev-bind, --ro-bind) is
+ * idmapped with the sandbox's own maps (VIEW.IDMAP): files keep their host
+ * owners, and what the command creates belongs to root on the host. A
+ * writable one fails closed where the filesystem cannot be idmapped; a
+ * read-only one is then bound plainly (its files show as nobody's: less, not
+ * more). The rest of the view (the root, /sys, /dev nodes) is not idmapped:
+ * root's files there are nobody's, so /etc/shadow stays unreadable. Only the supervisor can make
  * such a mount (it needs CAP_SYS_ADMIN over the filesystem's user namespace,
  * the initial one); it passes them to the init with GO.
  *
@@ -172,7 +176,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
 
   const cwd = host.cwd;
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
-    const flags = spec.cwdMount === "ro" ? VIEW.RO : idmap;
+    const flags = (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap;
     ops.push(op("bind", { src: cwd, dst: cwd, flags }));
     layers.push({ dst: cwd, kind: "host", src: cwd });
   }
@@ -184,7 +188,7 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[], idmap: nu
     case "bind":
     case "ro-bind":
     case "dev-bind": {
-      const flags = m.type === "ro-bind" ? VIEW.RO : (m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
+      const flags = (m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
       layers.push({ dst: m.dst, kind: "host", src: m.src });
       return [op("bind", { src: m.src, dst: m.dst, flags })];
     }
@@ -242,7 +246,7 @@ export function mountOps(spec: Spec, host: Host): Op[] {
   ops.push(op("pivotRoot", {}));
   if (idmappedBinds(ops).length > MAX_IDMAPPED) {
     throw new HostError(
-      `more than ${MAX_IDMAPPED} writable binds: root runs mapped, and each one is an idmapped mount passed to the sandbox`,
+      `more than ${MAX_IDMAPPED} binds: root runs mapped, and each one is an idmapped mount passed to the sandbox`,
       "bind a common parent directory instead",
     );
   }

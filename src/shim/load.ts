@@ -33,7 +33,10 @@ const symbols = {
   isolate_read_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   isolate_write_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   isolate_go: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-  isolate_idmap_tree: { args: [FFIType.cstring, FFIType.i32, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  isolate_idmap_tree: {
+    args: [FFIType.cstring, FFIType.i32, FFIType.u64, FFIType.i32, FFIType.ptr],
+    returns: FFIType.i32,
+  },
 } as const;
 
 /** Bound only when `isolate check` asks: every symbol bound costs startup time. */
@@ -89,13 +92,15 @@ export interface Shim {
   go(syncFd: number, fds: readonly number[]): number;
   /**
    * A detached clone of the tree at path (no symlink followed), idmapped
-   * through the user namespace of usernsFd, with these MOUNT_ATTR_* bits set:
-   * the mount fd, or the errno and the step that failed.
+   * through the user namespace of usernsFd, with these MOUNT_ATTR_* bits set,
+   * private: the mount fd, or the errno and the step that failed. With
+   * plainOk, a filesystem without idmapped mounts gets a plain clone.
    */
   idmapTree(
     path: string,
     usernsFd: number,
     attrs: number,
+    plainOk: boolean,
   ): number | { errno: number; stage: "open" | "clone" | "idmap" };
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
@@ -207,8 +212,8 @@ export function loadShim(): Shim {
       const a = Int32Array.from(fds);
       return s.isolate_go(syncFd, ptr(a), a.length);
     },
-    idmapTree(path, usernsFd, attrs) {
-      const rc = s.isolate_idmap_tree(cstr(path), usernsFd, attrs, ptr(stageBuf));
+    idmapTree(path, usernsFd, attrs, plainOk) {
+      const rc = s.isolate_idmap_tree(cstr(path), usernsFd, attrs, plainOk ? 1 : 0, ptr(stageBuf));
       if (rc >= 0) return rc;
       return { errno: -rc, stage: stageBuf[0] === 1 ? "open" : stageBuf[0] === 2 ? "clone" : "idmap" };
     },

@@ -1,7 +1,7 @@
 /**
  * Identity maps of a new user namespace, written by the supervisor while the
  * init waits for GO (the plan of them: src/setup/identity.ts), and the
- * idmapped mounts of a mapped root's writable binds, made once the maps are
+ * idmapped mounts of a mapped root's binds, made once the maps are
  * in place and passed to the init with GO. Root writes
  * any map itself; without privileges a process may map exactly its own uid
  * and gid, once, after denying setgroups; anything more goes through the
@@ -72,7 +72,7 @@ export const IDMAP_REMEDY =
   "idmapped mounts need Linux 5.12 (ext4, xfs, btrfs), 5.19 (overlayfs) or 6.3 (tmpfs), and some filesystems (9p, NFS) have none; run with --userns host to keep host root (without capabilities), or --user UID, or bind it read-only";
 
 function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap"): HostError {
-  const what = `writable bind of ${JSON.stringify(src)}`;
+  const what = `bind of ${JSON.stringify(src)}`;
   if (stage === "open") {
     if (errno === 40) {
       return new HostError(
@@ -89,7 +89,7 @@ function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap
 }
 
 /**
- * The idmapped mounts of the plan's writable binds, in the order the init
+ * The idmapped mounts of the plan's binds, in the order the init
  * takes them: each a detached clone of its source (resolved with no symlink
  * followed), idmapped through the sandbox's own user namespace, so inside
  * ids meet the files' host owners one to one. On failure, closes what it made.
@@ -103,8 +103,10 @@ export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): num
   try {
     for (const b of binds) {
       const flags = Number(b.args.flags);
-      const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV);
-      const r = shim.idmapTree(b.args.src, ns, attrs);
+      const ro = (flags & VIEW.RO) !== 0;
+      const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
+      // Read-only, a filesystem without idmapped mounts may show its files as nobody's instead.
+      const r = shim.idmapTree(b.args.src, ns, attrs, ro);
       if (typeof r !== "number") throw idmapError(b.args.src, r.errno, r.stage);
       fds.push(r);
     }

@@ -161,6 +161,8 @@ describe("--rootfs", () => {
     async () => {
       const root = tempDir("isolate-rootfs-");
       try {
+        // Reachable by a mapped root (the rootfs is not idmapped): not a 0700 dir of root's.
+        chmodSync(root.path, 0o755);
         for (const d of ["bin", "proc", "dev", "tmp", "etc", "sys"]) mkdirSync(join(root.path, d));
         copyFileSync(busybox, join(root.path, "bin", "busybox"));
         chmodSync(join(root.path, "bin", "busybox"), 0o755);

@@ -185,7 +185,16 @@ describe("the plan", () => {
   test("--ro-cwd binds read-only; --no-cwd and a cwd of / or in /proc bind nothing", () => {
     const cwdBind = (input: Record<string, unknown>, cwd = "/work/project") =>
       compilePlan(spec(input), { ...host, cwd }).find((o) => o.op === "bind" && o.args.src === cwd)?.args;
-    expect(cwdBind({ cwdMount: "ro" })).toEqual({ src: "/work/project", dst: "/work/project", flags: VIEW.RO });
+    expect(cwdBind({ cwdMount: "ro" })).toEqual({
+      src: "/work/project",
+      dst: "/work/project",
+      flags: VIEW.RO | VIEW.IDMAP,
+    });
+    expect(cwdBind({ cwdMount: "ro", userns: "host" })).toEqual({
+      src: "/work/project",
+      dst: "/work/project",
+      flags: VIEW.RO,
+    });
     expect(cwdBind({ cwdMount: "none" })).toBeUndefined();
     expect(cwdBind({}, "/")).toBeUndefined();
     expect(cwdBind({}, "/proc/self")).toBeUndefined();
@@ -205,7 +214,7 @@ describe("the plan", () => {
     );
     const tail = ops.slice(ops.findIndex((o) => o.op === "tmpfs" && o.args.dst === "/tmp/a"));
     expect(tail.slice(0, 4).map((o) => o.op)).toEqual(["tmpfs", "bind", "mkdir", "pivotRoot"]);
-    expect(tail[1]?.args).toEqual({ src: "/etc", dst: "/tmp/a/etc", flags: VIEW.RO });
+    expect(tail[1]?.args).toEqual({ src: "/etc", dst: "/tmp/a/etc", flags: VIEW.RO | VIEW.IDMAP });
     expect(tail[2]?.args).toEqual({ dst: "/tmp/a/d", mode: 0o700 });
   });
 

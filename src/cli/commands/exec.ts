@@ -17,9 +17,10 @@ export const execCommand: CommandDef = {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
     const spec = parseSpec(draft, flagOf);
+    const sandbox = spawnSpec(spec);
+    // Once it runs (bad input gets its error alone).
     const warning = hostRootWarning(spec, probeHost());
     if (warning) process.stderr.write(`isolate: ${warning}\n`);
-    const sandbox = spawnSpec(spec);
     const forward = (sig: string) => () => sandbox.kill(sig);
     const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);

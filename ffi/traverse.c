@@ -1,0 +1,105 @@
+/* The lookup helper of a mapped init (traverse.h). */
+#define _GNU_SOURCE
+#include "traverse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "clone3.h"
+#include "plan.h"
+#include "sys.h"
+#include "view.h"
+
+#define HELPER_STACK (64 * 1024)
+
+struct request {
+  traverse_fn fn;
+  int dir;
+  const char *rel;
+};
+
+static int req_w = -1, resp_r = -1;
+static int req_r = -1, resp_w = -1;
+
+static int helper_main(void *unused) {
+  (void)unused;
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  for (;;) {
+    struct request q;
+    long n = SYS3(SYS_read, req_r, &q, sizeof q);
+    if (n == -EINTR) continue;
+    if (n != (long)sizeof q) return 0;
+    long r = q.fn(q.dir, q.rel);
+    SYS3(SYS_write, resp_w, &r, sizeof r);
+  }
+}
+
+int traverse_start(void) {
+  if (req_w >= 0) return 0;
+  int a[2], b[2];
+  long r = SYS2(SYS_pipe2, a, O_CLOEXEC);
+  if (r < 0) return (int)r;
+  r = SYS2(SYS_pipe2, b, O_CLOEXEC);
+  if (r < 0) {
+    SYS1(SYS_close, a[0]);
+    SYS1(SYS_close, a[1]);
+    return (int)r;
+  }
+  long stack = sys6(SYS_mmap, 0, HELPER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack < 0 && stack > -4096) r = stack;
+  req_r = a[0];
+  req_w = a[1];
+  resp_r = b[0];
+  resp_w = b[1];
+  if (r >= 0) {
+    struct clone_args ca;
+    __builtin_memset(&ca, 0, sizeof ca);
+    ca.flags = CLONE_VM | CLONE_FILES;
+    ca.exit_signal = SIGCHLD;
+    ca.stack = (uint64_t)stack;
+    ca.stack_size = HELPER_STACK;
+    r = clone3_run(&ca, sizeof ca, helper_main, 0);
+  }
+  if (r < 0) {
+    traverse_stop();
+    return (int)r;
+  }
+  return 0;
+}
+
+long traverse_call(traverse_fn fn, int dir, const char *rel) {
+  if (req_w < 0) return -EACCES;
+  struct request q = {fn, dir, rel};
+  if (SYS3(SYS_write, req_w, &q, sizeof q) != (long)sizeof q) return -EACCES;
+  long r = -EACCES, n;
+  do n = SYS3(SYS_read, resp_r, &r, sizeof r);
+  while (n == -EINTR);
+  return n == (long)sizeof r ? r : -EACCES;
+}
+
+void traverse_stop(void) {
+  /* The fd table is shared: closing the request pipe here ends the helper's read. */
+  int fds[4] = {req_w, resp_r, req_r, resp_w};
+  for (int i = 0; i < 4; i++)
+    if (fds[i] >= 0) SYS1(SYS_close, fds[i]);
+  req_w = resp_r = req_r = resp_w = -1;
+}
+
+static int cwd_fd = -1;
+
+void traverse_keep_cwd(const unsigned char *plan, unsigned len, unsigned off) {
+  if (req_w < 0) return;
+  struct plan_op op;
+  while (plan_next(plan, len, &off, &op))
+    if (op.code == OP_CHDIR) {
+      long fd = view_open(op.arg[0].s, 0);
+      if (fd >= 0) cwd_fd = (int)fd;
+      return;
+    }
+}
+
+int traverse_cwd_fd(void) { return cwd_fd; }
