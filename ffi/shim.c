@@ -21,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,8 +351,9 @@ EXPORT int isolate_go(int sync_fd, const int32_t *fds, uint32_t n) {
 
 /* A detached clone of the tree at path (every submount), idmapped through the
  * user namespace userns_fd, with attrs (MOUNT_ATTR_*) set too, and private. The path is
- * resolved without following any symlink. With plain_ok, a filesystem that
- * cannot be idmapped gets the attrs alone (*stage 4). Returns the mount fd
+ * resolved without following any symlink. With plain_ok (1: always, 2: when
+ * it is not a directory), a filesystem that cannot be idmapped gets the
+ * attrs alone (*stage 4). Returns the mount fd
  * (close-on-exec), or -errno with *stage: 1 open, 2 clone, 3 idmap. */
 EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int plain_ok, int32_t *stage) {
   struct open_how how;
@@ -361,6 +363,11 @@ EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, i
   *stage = 1;
   int at = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
   if (at < 0) return -errno;
+  if (plain_ok == 2) {
+    /* Only for what is not a directory: nothing can be created in it. */
+    struct stat st;
+    plain_ok = fstatat(at, "", &st, AT_EMPTY_PATH) == 0 && !S_ISDIR(st.st_mode);
+  }
   *stage = 2;
   int tree = (int)syscall(SYS_open_tree, at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
   int e = errno;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 
 #include "clone3.h"
 #include "plan.h"
@@ -23,6 +24,7 @@ struct request {
 };
 
 static int req_w = -1, resp_r = -1;
+static long helper = -1;
 static int req_r = -1, resp_w = -1;
 
 static int helper_main(void *unused) {
@@ -62,7 +64,7 @@ int traverse_start(void) {
     ca.exit_signal = SIGCHLD;
     ca.stack = (uint64_t)stack;
     ca.stack_size = HELPER_STACK;
-    r = clone3_run(&ca, sizeof ca, helper_main, 0);
+    r = helper = clone3_run(&ca, sizeof ca, helper_main, 0);
   }
   if (r < 0) {
     traverse_stop();
@@ -87,6 +89,13 @@ void traverse_stop(void) {
   for (int i = 0; i < 4; i++)
     if (fds[i] >= 0) SYS1(SYS_close, fds[i]);
   req_w = resp_r = req_r = resp_w = -1;
+  /* Reap it now: it must be gone before the command exists. */
+  if (helper > 0) {
+    long w;
+    do w = SYS4(SYS_wait4, helper, 0, __WALL, 0);
+    while (w == -EINTR);
+  }
+  helper = -1;
 }
 
 static int cwd_fd = -1;

@@ -25,7 +25,7 @@ void traverse_keep_cwd(const unsigned char *plan, unsigned len, unsigned off);
 /* That directory's fd, or -1. */
 int traverse_cwd_fd(void);
 
-/* End the helper; it is reaped with the init's other children. */
+/* End the helper and reap it. */
 void traverse_stop(void);
 
 #endif

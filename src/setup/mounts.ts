@@ -16,9 +16,9 @@
  * every bind the caller asks for (the cwd, --bind, --dev-bind, --ro-bind) is
  * idmapped with the sandbox's own maps (VIEW.IDMAP): files keep their host
  * owners, and what the command creates belongs to root on the host. A
- * writable one fails closed where the filesystem cannot be idmapped; a
- * read-only one is then bound plainly (its files show as nobody's: less, not
- * more). The rest of the view (the root, /sys, /dev nodes) is not idmapped:
+ * writable directory fails closed where the filesystem cannot be idmapped; a
+ * read-only bind, or one of a file (a device node: nothing can be created in
+ * it), is then bound plainly (its files show as nobody's: less, not more). The rest of the view (the root, /sys, /dev nodes) is not idmapped:
  * root's files there are nobody's, so /etc/shadow stays unreadable. Only the supervisor can make
  * such a mount (it needs CAP_SYS_ADMIN over the filesystem's user namespace,
  * the initial one); it passes them to the init with GO.

@@ -93,14 +93,15 @@ export interface Shim {
   /**
    * A detached clone of the tree at path (no symlink followed), idmapped
    * through the user namespace of usernsFd, with these MOUNT_ATTR_* bits set,
-   * private: the mount fd, or the errno and the step that failed. With
-   * plainOk, a filesystem without idmapped mounts gets a plain clone.
+   * private: the mount fd, or the errno and the step that failed. Where the
+   * filesystem has no idmapped mounts, plainOk allows a plain clone: "always",
+   * or "file" (only when the source is not a directory).
    */
   idmapTree(
     path: string,
     usernsFd: number,
     attrs: number,
-    plainOk: boolean,
+    plainOk: "never" | "always" | "file",
   ): number | { errno: number; stage: "open" | "clone" | "idmap" };
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
@@ -213,7 +214,13 @@ export function loadShim(): Shim {
       return s.isolate_go(syncFd, ptr(a), a.length);
     },
     idmapTree(path, usernsFd, attrs, plainOk) {
-      const rc = s.isolate_idmap_tree(cstr(path), usernsFd, attrs, plainOk ? 1 : 0, ptr(stageBuf));
+      const rc = s.isolate_idmap_tree(
+        cstr(path),
+        usernsFd,
+        attrs,
+        plainOk === "always" ? 1 : plainOk === "file" ? 2 : 0,
+        ptr(stageBuf),
+      );
       if (rc >= 0) return rc;
       return { errno: -rc, stage: stageBuf[0] === 1 ? "open" : stageBuf[0] === 2 ? "clone" : "idmap" };
     },

@@ -105,8 +105,10 @@ export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): num
       const flags = Number(b.args.flags);
       const ro = (flags & VIEW.RO) !== 0;
       const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
-      // Read-only, a filesystem without idmapped mounts may show its files as nobody's instead.
-      const r = shim.idmapTree(b.args.src, ns, attrs, ro);
+      // Where the filesystem has no idmapped mounts, a read-only bind, or one of a
+      // file (a device node, say: nothing can be created in it), may show its
+      // files as nobody's instead: that gives less. A writable directory may not.
+      const r = shim.idmapTree(b.args.src, ns, attrs, ro ? "always" : "file");
       if (typeof r !== "number") throw idmapError(b.args.src, r.errno, r.stage);
       fds.push(r);
     }

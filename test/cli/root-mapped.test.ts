@@ -21,6 +21,8 @@ const mappedUid = () => identityPlan(parseSpec({ command: ["true"] }), probeHost
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => {
   dir = tempDir("root-mapped-");
+  // Searchable by the sandbox's root, which is not host root.
+  chmodSync(dir.path, 0o755);
 });
 afterAll(() => dir?.remove());
 
@@ -130,13 +132,13 @@ describe("root runs mapped by default", () => {
     });
     try {
       chmodSync(path, 0o600);
-      const mapped = await isolate(["exec", "--ro-bind", `${sockDir}:/srv/sock`, "--", client, "/srv/sock/s"], {
+      const mapped = await isolate(["exec", "--ro-bind", `${sockDir}:/tmp/sock`, "--", client, "/tmp/sock/s"], {
         cwd: dir.path,
       });
       expect([mapped.code, mapped.stdout]).toEqual([0, "EACCES 13\n"]);
       // As host root the same connect goes through: the refusal is the identity's doing.
       const host = await isolate(
-        ["exec", "--userns", "host", "--ro-bind", `${sockDir}:/srv/sock`, "--", client, "/srv/sock/s"],
+        ["exec", "--userns", "host", "--ro-bind", `${sockDir}:/tmp/sock`, "--", client, "/tmp/sock/s"],
         { cwd: dir.path },
       );
       expect([host.code, host.stdout]).toEqual([0, "connected\n"]);

@@ -35,7 +35,8 @@ describe("namespaces", () => {
       .map((l) => l.trim());
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatch(/^1 isolate-init/);
-    expect(rows[1]).toMatch(/^2 ps -e/);
+    // pid 2 may have gone to a mapped init's lookup helper (ffi/traverse.h), ended by then.
+    expect(rows[1]).toMatch(/^[23] ps -e/);
   });
 
   test("the hostname is the sandbox's own", async () => {
