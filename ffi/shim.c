@@ -353,7 +353,7 @@ EXPORT int isolate_go(int sync_fd, const int32_t *fds, uint32_t n) {
  * user namespace userns_fd, with attrs (MOUNT_ATTR_*) set too, and private. The path is
  * resolved without following any symlink. With plain_ok (1: always, 2: when
  * it is not a directory), a filesystem that cannot be idmapped gets the
- * attrs alone (*stage 4). Returns the mount fd
+ * attrs alone (*stage 4); 3: never idmapped, a plain private clone. Returns the mount fd
  * (close-on-exec), or -errno with *stage: 1 open, 2 clone, 3 idmap. */
 EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int plain_ok, int32_t *stage) {
   struct open_how how;
@@ -380,7 +380,8 @@ EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, i
   a.userns_fd = (uint64_t)userns_fd;
   /* A clone joins its source's peer group: nothing may propagate to or from the host. */
   a.propagation = MS_PRIVATE;
-  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+  long r = plain_ok == 3 ? -1 : syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+  if (plain_ok == 3) errno = EINVAL;
   if (r < 0 && errno == EINVAL && plain_ok) {
     /* A filesystem without idmapped mounts, where that is allowed (a
      * read-only bind: its files then show as nobody's, which gives less). */

@@ -4,7 +4,7 @@ import { compilePlan } from "../plan/compile.ts";
 import type { IdRange } from "../spec/hardening.ts";
 import type { Spec } from "../spec/schema.ts";
 import { type IdentityPlan, identityPlan } from "./identity.ts";
-import { idmappedBinds } from "./mounts.ts";
+import { idmappedBinds, VIEW } from "./mounts.ts";
 
 export interface IdentityReport {
   /** One line: who the command is, inside and on the host. */
@@ -15,7 +15,7 @@ export interface IdentityReport {
   readonly hostUid: number;
   /** Root mapped to an unprivileged range (src/setup/identity.ts). */
   readonly mappedRoot: boolean;
-  /** Sources of the idmapped binds. */
+  /** Sources of the idmapped (writable) binds. */
   readonly idmapped: readonly string[];
 }
 
@@ -25,7 +25,7 @@ function summary(plan: IdentityPlan, host: Host): string {
     if (plan.hostUid === 0 && host.initialUserNs) return "uid 0 gid 0: host root (without capabilities)";
     return `host uid ${plan.hostUid}, gid ${ids.gid} (no new user namespace)`;
   }
-  const how = plan.mappedRoot ? "root mapped to an unprivileged range; binds idmapped" : "new user namespace";
+  const how = plan.mappedRoot ? "root mapped to an unprivileged range; writable binds idmapped" : "new user namespace";
   return `uid ${ids.uid} gid ${ids.gid} inside, host uid ${plan.hostUid} (${how})`;
 }
 
@@ -36,6 +36,8 @@ export function describeIdentity(spec: Spec, host: Host): IdentityReport {
     maps: plan.maps ? { uid: plan.maps.uid, gid: plan.maps.gid } : undefined,
     hostUid: plan.hostUid,
     mappedRoot: plan.mappedRoot,
-    idmapped: idmappedBinds(compilePlan(spec, host)).map((b) => b.args.src),
+    idmapped: idmappedBinds(compilePlan(spec, host))
+      .filter((b) => (Number(b.args.flags) & VIEW.RO) === 0)
+      .map((b) => b.args.src),
   };
 }

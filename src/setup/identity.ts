@@ -12,7 +12,7 @@
  *    --uid/--gid), gets a new user namespace mapping ids 0-65535 to an
  *    unprivileged host range that no account uses: root's first range in
  *    /etc/subuid and /etc/subgid if it has one, else ROOT_RANGE_BASE. Root
- *    inside is then nobody to the host's files; the binds it asks for are idmapped
+ *    inside is then nobody to the host's files; writable binds are idmapped
  *    (src/setup/mounts.ts, src/supervisor/idmap.ts) so that what the command
  *    makes there still belongs to root. Every such sandbox shares the range:
  *    see docs/hardening.md ("Root is not host root") for why.

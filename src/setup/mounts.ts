@@ -13,15 +13,17 @@
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
  * When root runs mapped to an unprivileged range (src/setup/identity.ts),
- * every bind the caller asks for (the cwd, --bind, --dev-bind, --ro-bind) is
- * idmapped with the sandbox's own maps (VIEW.IDMAP): files keep their host
- * owners, and what the command creates belongs to root on the host. A
- * writable directory fails closed where the filesystem cannot be idmapped; a
- * read-only bind, or one of a file (a device node: nothing can be created in
- * it), is then bound plainly (its files show as nobody's: less, not more). The rest of the view (the root, /sys, /dev nodes) is not idmapped:
- * root's files there are nobody's, so /etc/shadow stays unreadable. Only the supervisor can make
- * such a mount (it needs CAP_SYS_ADMIN over the filesystem's user namespace,
- * the initial one); it passes them to the init with GO.
+ * the supervisor makes the mounts of the binds the caller asks for (VIEW.IDMAP:
+ * the init takes a passed mount fd). The writable ones (the cwd, --bind,
+ * --dev-bind) are idmapped with the sandbox's own maps: files keep their host
+ * owners, and what the command creates belongs to root on the host; a
+ * writable directory fails closed where its filesystem cannot be idmapped (a
+ * file, such as a device node, is then bound plainly). Read-only binds
+ * (--ro-bind, --ro-cwd) are not idmapped, only resolved as the caller: root's
+ * files there stay nobody's, as in the rest of the view, so /etc/shadow,
+ * 0600 files and root-only sockets stay out of reach. Only the supervisor can
+ * make an idmapped mount (it needs CAP_SYS_ADMIN over the filesystem's user
+ * namespace, the initial one); it passes them to the init with GO.
  *
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
@@ -47,7 +49,7 @@ export const VIEW = {
   SHM: 0x20,
   USERXATTR: 0x40,
   MKWORK: 0x80,
-  /** bind: the source is an idmapped mount the supervisor passes (src/supervisor/idmap.ts). */
+  /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
   IDMAP: 0x1000,
 } as const;
 
@@ -253,7 +255,7 @@ export function mountOps(spec: Spec, host: Host): Op[] {
   return ops;
 }
 
-/** The bind ops whose source the supervisor idmaps, in plan order (the order the init takes them). */
+/** The bind ops whose mount the supervisor makes, in plan order (the order the init takes them). */
 export function idmappedBinds(ops: readonly Op[]): Extract<Op, { op: "bind" }>[] {
   return ops.filter(
     (o): o is Extract<Op, { op: "bind" }> => o.op === "bind" && (Number(o.args.flags) & VIEW.IDMAP) !== 0,

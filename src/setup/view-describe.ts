@@ -31,7 +31,7 @@ export function describeViewOp(o: ViewOp): string {
     case "bind": {
       const f = o.args.flags;
       const how = has(f, VIEW.RO) ? "read-only" : has(f, VIEW.DEV) ? "read-write, with devices" : "read-write";
-      const idmapped = has(f, VIEW.IDMAP) ? ", idmapped: files keep their host owners" : "";
+      const idmapped = has(f, VIEW.IDMAP) && !has(f, VIEW.RO) ? ", idmapped: files keep their host owners" : "";
       return `bind ${q(o.args.src)} on ${q(o.args.dst)} (${how}${idmapped})`;
     }
     case "tmpfs":

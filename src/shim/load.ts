@@ -95,13 +95,13 @@ export interface Shim {
    * through the user namespace of usernsFd, with these MOUNT_ATTR_* bits set,
    * private: the mount fd, or the errno and the step that failed. Where the
    * filesystem has no idmapped mounts, plainOk allows a plain clone: "always",
-   * or "file" (only when the source is not a directory).
+   * or "file" (only when the source is not a directory); "only": never idmapped.
    */
   idmapTree(
     path: string,
     usernsFd: number,
     attrs: number,
-    plainOk: "never" | "always" | "file",
+    plainOk: "never" | "always" | "file" | "only",
   ): number | { errno: number; stage: "open" | "clone" | "idmap" };
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
@@ -218,7 +218,7 @@ export function loadShim(): Shim {
         cstr(path),
         usernsFd,
         attrs,
-        plainOk === "always" ? 1 : plainOk === "file" ? 2 : 0,
+        plainOk === "always" ? 1 : plainOk === "file" ? 2 : plainOk === "only" ? 3 : 0,
         ptr(stageBuf),
       );
       if (rc >= 0) return rc;

@@ -89,10 +89,11 @@ function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap
 }
 
 /**
- * The idmapped mounts of the plan's binds, in the order the init
- * takes them: each a detached clone of its source (resolved with no symlink
- * followed), idmapped through the sandbox's own user namespace, so inside
- * ids meet the files' host owners one to one. On failure, closes what it made.
+ * The mounts of the plan's binds that a mapped root's init cannot make
+ * itself, in the order it takes them: each a detached, private clone of its
+ * source (resolved as the caller, with no symlink followed); the writable ones
+ * idmapped through the sandbox's own user namespace, so inside ids meet the
+ * files' host owners one to one. On failure, closes what it made.
  */
 export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): number[] {
   const binds = idmappedBinds(ops);
@@ -105,10 +106,12 @@ export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): num
       const flags = Number(b.args.flags);
       const ro = (flags & VIEW.RO) !== 0;
       const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
-      // Where the filesystem has no idmapped mounts, a read-only bind, or one of a
-      // file (a device node, say: nothing can be created in it), may show its
-      // files as nobody's instead: that gives less. A writable directory may not.
-      const r = shim.idmapTree(b.args.src, ns, attrs, ro ? "always" : "file");
+      // A read-only bind is never idmapped: root's files there stay nobody's (its
+      // 0600 files and root-only sockets with them); the supervisor only resolves
+      // its source, as the caller. Where the filesystem has no idmapped mounts, a
+      // writable bind of a file (a device node: nothing can be created in it) is
+      // made plainly too; a writable directory fails closed.
+      const r = shim.idmapTree(b.args.src, ns, attrs, ro ? "only" : "file");
       if (typeof r !== "number") throw idmapError(b.args.src, r.errno, r.stage);
       fds.push(r);
     }

@@ -1,7 +1,7 @@
 /**
  * Root is not host root: run as root with no identity flag, the command is
  * uid 0 of its own user namespace, mapped to an unprivileged host range, and
- * its binds are idmapped so that what it makes still belongs to root.
+ * its writable binds are idmapped so that what it makes still belongs to root.
  * `--userns host` keeps the old behaviour, with a warning.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
@@ -111,6 +111,21 @@ describe("root runs mapped by default", () => {
     const r = await isolate(["exec", "--", "sh", "-c", "cat s && echo two >> s && stat -c '%u %g %a' s"], { cwd });
     expect([r.code, r.stdout, r.stderr]).toEqual([0, "one\n0 0 600\n", ""]);
     expect(readFileSync(join(cwd, "s"), "utf8")).toBe("one\ntwo\n");
+    // A read-only bind is not idmapped: root's 0600 file there stays out of reach,
+    // though its source lies under a 0700 dir of root's (the supervisor resolves it).
+    const hidden = join(dir.path, "hidden");
+    mkdirSync(join(hidden, "in"), { recursive: true });
+    chmodSync(hidden, 0o700);
+    writeFileSync(join(hidden, "in", "s"), "x\n");
+    chmodSync(join(hidden, "in", "s"), 0o600);
+    const ro = await isolate(
+      ["exec", "--ro-bind", `${hidden}/in:/tmp/in`, "--", "sh", "-c", "ls /tmp/in; cat /tmp/in/s"],
+      {
+        cwd,
+      },
+    );
+    expect([ro.code, ro.stdout]).toEqual([1, "s\n"]);
+    expect(ro.stderr).toContain("Permission denied");
     // Root's files outside the binds are nobody's inside.
     const o = await isolate(["exec", "--", "stat", "-c", "%u %g", "/etc/shadow"], { cwd });
     expect(o.stdout).toBe("65534 65534\n");
