@@ -34,8 +34,20 @@ export const OPS = {
       ["attrs", "u"],
     ],
   },
-  // hardening (34-39): the init keeps only these capabilities once the command is started
-  initCaps: { code: 34, phase: "sandbox", args: [["keep", "u"]] },
+  // hardening (34-39): once the command is started, the init keeps only these
+  // capabilities (bounding set included) and, with flags bit 1, takes the
+  // command's ids (and, with bit 2, its supplementary groups).
+  initCaps: {
+    code: 34,
+    phase: "sandbox",
+    args: [
+      ["keep", "u"],
+      ["uid", "u"],
+      ["gid", "u"],
+      ["gids", "b"],
+      ["flags", "u"],
+    ],
+  },
   // The init's own ids in its new user namespace, when the caller's are not mapped there.
   initIds: {
     code: 35,
