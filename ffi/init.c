@@ -49,6 +49,7 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_SYMLINK: return op_symlink(op);
     case OP_MKDIR: return op_mkdir(op);
     case OP_PIVOT_ROOT: return op_pivot_root();
+    case OP_MOUNT_CGROUP: return op_mount_cgroup(op);
     default: return -ENOSYS;
   }
 }

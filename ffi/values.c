@@ -103,6 +103,7 @@ int op_check_values(const struct plan_op *op) {
     case OP_OVERLAY:
     case OP_SYMLINK:
     case OP_MKDIR:
+    case OP_MOUNT_CGROUP:
       return view_check_values(op);
     default:
       return PLAN_OK;

@@ -47,6 +47,7 @@ export function describeOp(o: Op): string {
     case "overlay":
     case "symlink":
     case "mkdir":
+    case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);
     case "loopbackUp":

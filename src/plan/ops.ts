@@ -138,6 +138,17 @@ export const OPS = {
     ],
   },
   pivotRoot: { code: 24, phase: "sandbox", args: [] },
+  // A fresh cgroup file system (read-only), rooted at the sandbox's cgroup
+  // namespace: options "" is cgroup2, else the v1 hierarchy's controllers.
+  mountCgroup: {
+    code: 25,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["options", "s"],
+      ["flags", "u"],
+    ],
+  },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },

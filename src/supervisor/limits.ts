@@ -10,6 +10,7 @@ import { detectCgroups } from "../cgroup/detect.ts";
 import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
 import type { CgroupUsage } from "../cgroup/stats.ts";
 import { CgroupError } from "../errors.ts";
+import type { CgroupMount } from "../setup/mounts.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
 import type { Spec } from "../spec/schema.ts";
 import { parseCpuList } from "../spec/units.ts";
@@ -184,7 +185,18 @@ export class SandboxLimits {
     }
   }
 
-  /** End every process in the sandbox's cgroups (no-op without them). */
+  /** The hierarchies the sandbox has a cgroup of its own in, as the host mounts them. */
+  hierarchies(): CgroupMount[] {
+    const paths = this.cgroups?.paths ?? [];
+    if (paths.length === 0) return [];
+    const layout = detectCgroups();
+    const has = (mount: string) => paths.some((p) => p.startsWith(`${mount}/`));
+    const out: CgroupMount[] = [];
+    if (layout.v2 && has(layout.v2.mount)) out.push({ mount: layout.v2.mount, options: "" });
+    for (const h of layout.v1) if (has(h.mount)) out.push({ mount: h.mount, options: h.controllers.join(",") });
+    return out;
+  }
+
   /** Whether the sandbox has cgroups (which can end it whole, and count what it used). */
   get grouped(): boolean {
     return this.cgroups !== null;
