@@ -1,10 +1,12 @@
 /** How the CLI speaks: one line per error, JSON reports, exit codes. */
 import { IsolateError } from "../errors.ts";
+import { osBytes } from "../host/bytes.ts";
 import type { Result } from "../supervisor/result.ts";
 
 export function printError(e: unknown): number {
   if (e instanceof IsolateError) {
-    process.stderr.write(`isolate: ${e.text()}\n`);
+    // A path that is not UTF-8 is printed as its bytes, as other tools do.
+    process.stderr.write(osBytes(`isolate: ${e.text()}\n`));
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);

@@ -8,6 +8,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
+import { osBytes } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
 
 const ABI = 2;
@@ -100,7 +101,8 @@ export const O_RDWR = 2;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const cstr = (s: string) => enc.encode(`${s}\0`);
+/** A C string from an OS string (src/host/bytes.ts): paths that are not UTF-8 keep their bytes. */
+const cstr = (s: string) => osBytes(`${s}\0`);
 
 /** The shim, opened from a memfd that stays open (close-on-exec) so probes can bind later. */
 function loadLibrary() {

@@ -4,6 +4,7 @@
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
 import { HostError, IsolateError } from "../errors.ts";
+import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
@@ -285,7 +286,7 @@ class Supervised implements Sandbox, LimitTarget {
           : r.errno === 13
             ? "Permission denied (a directory, or a file without execute permission)"
             : text;
-      return fail(r, "exec", `exec ${JSON.stringify(name)}`, `exec ${JSON.stringify(name)}: ${why}`);
+      return fail(r, "exec", `exec ${quoteOs(name)}`, `exec ${quoteOs(name)}: ${why}`);
     }
     if (op) {
       const what = describeOp(op);
