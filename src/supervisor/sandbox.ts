@@ -66,11 +66,17 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
+/** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
+export interface SpawnHooks {
+  readonly beforeStart?: () => void;
+}
+
+export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   const host = probeHost();
   const ops = compilePlan(spec, host);
   const plan = encodePlan(ops);
   const shim = loadShim();
+  hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
   const scratch = scratchDirs(spec);
