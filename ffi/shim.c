@@ -215,7 +215,7 @@ EXPORT int isolate_open_report(const char *path) {
   else if (!S_ISREG(st.st_mode)) rc = -EFTYPE_REPORT;
   else if (st.st_nlink > 1) rc = -ENLINK_REPORT;
   else if (ftruncate((int)fd, 0) < 0) rc = -errno;
-  else if (fcntl((int)fd, F_SETFL, O_WRONLY) < 0) rc = -errno;
+  else if (fcntl((int)fd, F_SETFL, 0) < 0) rc = -errno; /* blocking writes again */
   if (rc) {
     close((int)fd);
     return rc;

@@ -2,7 +2,7 @@
  * Where the run report goes: `--report FILE` and `--report-fd N`. Both are
  * settled before the sandbox starts, so nothing the command writes can steer
  * them: the file is opened then (never following a symlink in any component,
- * creating no directory; src/shim ffi/shim.c isolate_open_report), and the
+ * creating no directory: isolate_open_report in ffi/shim.c), and the
  * inherited descriptor is checked then and made close-on-exec (the sandbox
  * closes every fd but stdio anyway: the command never sees it). The report
  * is written to the descriptor when the run is done. `--json` is different:
@@ -18,6 +18,7 @@ const ENOENT = 2;
 const EBADF = 9;
 const EACCES = 13;
 const ELOOP = 40;
+const ENXIO = 6;
 
 export interface ReportTarget {
   /** `--report FILE` or `--report-fd N`, for messages. */
@@ -54,7 +55,7 @@ export function openReportFile(path: string): ReportTarget {
     const what = l ? `${l.link} is a symbolic link (to ${l.target})` : "a component is a symbolic link";
     throw new HostError(`${flag}: ${what}: refusing to follow it`, "pass the real path");
   }
-  if (errno === REPORT_NOT_REGULAR || errno === 6 /* ENXIO: a FIFO or socket */) {
+  if (errno === REPORT_NOT_REGULAR || errno === ENXIO /* a FIFO without a reader, a socket */) {
     throw new HostError(`${flag}: not a regular file`, "use --report-fd N to write the report to a pipe");
   }
   if (errno === REPORT_HARD_LINKED) {
