@@ -337,6 +337,22 @@ int op_mkdir(const struct plan_op *op) {
   return r < 0 ? (int)r : 0;
 }
 
+/* A fresh cgroup file system, read-only: inside a new cgroup namespace its
+ * root is the sandbox's own cgroup. With VIEW_OPTIONAL a refused mount leaves
+ * the (empty) directory as it is. */
+int op_mount_cgroup(const struct plan_op *op) {
+  long dst = view_open(op->arg[0].s, 0);
+  if (dst < 0) return dst == -ENOENT && (op->arg[2].u & VIEW_OPTIONAL) ? 0 : (int)dst;
+  long r = same_kind(S_IFDIR, view_type((int)dst));
+  int v2 = op->arg[1].len == 0;
+  if (r >= 0)
+    r = mount_on("cgroup", (int)dst, 0, v2 ? "cgroup2" : "cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 v2 ? 0 : op->arg[1].s);
+  close_fd(dst);
+  if (r < 0 && (op->arg[2].u & VIEW_OPTIONAL) && r != -ENOTDIR) return 0;
+  return r < 0 ? (int)r : 0;
+}
+
 int op_pivot_root(void) {
   if (view_root < 0) return -EBADF;
   long r = view_seal_all();

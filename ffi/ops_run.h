@@ -20,6 +20,7 @@ int op_overlay(const struct plan_op *op);
 int op_symlink(const struct plan_op *op);
 int op_mkdir(const struct plan_op *op);
 int op_pivot_root(void);
+int op_mount_cgroup(const struct plan_op *op);
 /* op_net.c */
 int op_loopback_up(void);
 /* op_process.c */

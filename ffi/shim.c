@@ -53,7 +53,11 @@
 struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
-  char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
+  /* "ISOLATE_SUPERVISOR=PID": tells the host whose sandbox an init is. In its
+   * environment, which only the host can read (the init is not dumpable
+   * before the command exists), never in its argv: /proc/1/cmdline inside
+   * shows no host pid. */
+  char owner[32];
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -102,8 +106,8 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, c->owner, NULL};
-  char *envp[] = {NULL};
+  char *argv[] = {name, NULL};
+  char *envp[] = {c->owner, NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
 }
@@ -280,7 +284,7 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
       .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
   };
-  snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
+  snprintf(ctx.owner, sizeof ctx.owner, "ISOLATE_SUPERVISOR=%d", (int)getpid());
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;

@@ -69,6 +69,9 @@ int op_check_values(const struct plan_op *op) {
     case OP_RLIMIT:
       return a[0].u < RLIMIT_COUNT && a[1].u <= a[2].u ? PLAN_OK : PLAN_E_VALUE;
     case OP_INIT_CAPS:
+      if (a[0].u > CAP_MASK_MAX || (a[4].u & ~3ULL)) return PLAN_E_VALUE;
+      if ((a[4].u & 1) && (a[1].u >= ID_INVALID || a[2].u >= ID_INVALID)) return PLAN_E_VALUE;
+      return (a[4].u & 2) ? gid_list(&a[3]) : PLAN_OK;
     case OP_CAPS:
       return a[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE;
     case OP_CAP_BOUNDING:
@@ -100,6 +103,7 @@ int op_check_values(const struct plan_op *op) {
     case OP_OVERLAY:
     case OP_SYMLINK:
     case OP_MKDIR:
+    case OP_MOUNT_CGROUP:
       return view_check_values(op);
     default:
       return PLAN_OK;

@@ -73,6 +73,14 @@ int view_check_values(const struct plan_op *op) {
     case OP_MKDIR:
       ok = path_ok(&a[0], 0) && a[1].u <= 07777;
       break;
+    case OP_MOUNT_CGROUP:
+      /* Options: a v1 hierarchy's comma-separated controller names, or "" for cgroup2. */
+      ok = path_ok(&a[0], 0) && a[1].len < 256 && flags_ok(a[2].u, VIEW_OPTIONAL);
+      for (uint32_t i = 0; ok && i < a[1].len; i++) {
+        char c = a[1].s[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ',' || c == '=';
+      }
+      break;
     default:
       ok = 1;
   }

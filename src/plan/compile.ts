@@ -7,7 +7,7 @@ import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
 import { initIdentityOps } from "../setup/identity.ts";
 import { limitOps } from "../setup/limits.ts";
-import { mountOps } from "../setup/mounts.ts";
+import { type CgroupMount, mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
@@ -16,12 +16,13 @@ import { seccompOps } from "../setup/seccomp.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
-export function compilePlan(spec: Spec, host: Host): Op[] {
+/** `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them). */
+export function compilePlan(spec: Spec, host: Host, cgroups: readonly CgroupMount[] = []): Op[] {
   return [
     // spawn, then sandbox-wide (pid 1)
     ...namespaceOps(spec, host),
     ...initIdentityOps(spec, host),
-    ...mountOps(spec, host),
+    ...mountOps(spec, host, cgroups),
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),

@@ -48,6 +48,7 @@ export function describeOp(o: Op): string {
     case "overlay":
     case "symlink":
     case "mkdir":
+    case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);
     case "loopbackUp":
@@ -61,7 +62,9 @@ export function describeOp(o: Op): string {
     case "rlimit":
       return `rlimit ${RLIMIT_NAMES[Number(o.args.resource)] ?? o.args.resource}=${lim(o.args.soft)}:${lim(o.args.hard)}`;
     case "initCaps":
-      return `the init keeps capabilities: ${capList(o.args.keep)}`;
+      return `the init keeps capabilities: ${capList(o.args.keep)}${
+        Number(o.args.flags) & 1 ? `, takes uid ${o.args.uid}, gid ${o.args.gid}` : ""
+      }${Number(o.args.flags) & 2 ? `, groups ${gidList(o.args.gids)}` : ""}`;
     case "noNewPrivs":
       return "set no_new_privs";
     case "capBounding":

@@ -9,6 +9,11 @@
  *   /tmp, /var/tmp  private tmpfs
  *   /run, /var/run  an empty sealed tmpfs: host daemons' sockets are out of reach
  *   /sys         read-only (from the host), firmware and powercap hidden
+ *   /sys/fs/cgroup  with a new cgroup namespace, never the host's tree: an
+ *                empty read-only tmpfs, holding (at the host's mount points)
+ *                a fresh read-only cgroup mount of each hierarchy where the
+ *                sandbox has a cgroup of its own, so it shows only that
+ *                subtree; see cgroupViewOps()
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
@@ -206,13 +211,49 @@ export function overlayWork(upper: string): string {
   return `${upper.slice(0, slash)}/.${upper.slice(slash + 1)}.isolate-work`;
 }
 
-export function mountOps(spec: Spec, host: Host): Op[] {
+/** A cgroup hierarchy the sandbox has a cgroup of its own in: where the host mounts it, and how. */
+export interface CgroupMount {
+  /** The host's mount point (under /sys/fs/cgroup). */
+  readonly mount: string;
+  /** v1: the hierarchy's controllers ("cpu,cpuacct"); "" for cgroup2. */
+  readonly options: string;
+}
+
+const CGROUP_FS = "/sys/fs/cgroup";
+
+/**
+ * /sys/fs/cgroup inside a new cgroup namespace. A cgroup mount made there is
+ * rooted at the namespace's root, which is the init's cgroup in each
+ * hierarchy: the sandbox's own where it has one, else the supervisor's (often
+ * the host's root). So the host's tree is hidden by a read-only tmpfs, and
+ * only the hierarchies in `own` get a fresh (read-only) mount at the host's
+ * mount point. Where the host mounts cgroup2 at /sys/fs/cgroup itself, that
+ * mount is made there directly. A mount the kernel refuses leaves its
+ * directory empty.
+ */
+export function cgroupViewOps(fresh: readonly string[], own: readonly CgroupMount[]): Op[] {
+  if (!fresh.includes("cgroup")) return [];
+  const whole = own.find((m) => m.mount === CGROUP_FS);
+  if (whole) return [op("mountCgroup", { dst: CGROUP_FS, options: whole.options, flags: VIEW.OPTIONAL })];
+  const ops: Op[] = [
+    op("tmpfs", { dst: CGROUP_FS, size: 0, mode: 0o755, flags: VIEW.SEAL | VIEW.NOEXEC | VIEW.OPTIONAL }),
+  ];
+  for (const m of own) {
+    if (!within(m.mount, CGROUP_FS) || m.mount === CGROUP_FS) continue;
+    ops.push(op("mkdir", { dst: m.mount, mode: 0o555 }));
+    ops.push(op("mountCgroup", { dst: m.mount, options: m.options, flags: VIEW.OPTIONAL }));
+  }
+  return ops;
+}
+
+export function mountOps(spec: Spec, host: Host, cgroups: readonly CgroupMount[] = []): Op[] {
   const fresh = newNamespaces(spec, host);
   if (!fresh.includes("mount")) return [];
   // Kernels before 5.12 lack mount_setattr: the mountRoot op fails with ENOSYS,
   // which view-describe.ts turns into "Linux 5.12 or later is needed".
   if (spec.rootfs !== undefined) checkRootfs(spec.rootfs);
   const { ops, layers } = defaultView(spec, host, fresh);
+  ops.push(...cgroupViewOps(fresh, cgroups));
   for (const m of spec.mounts) {
     checkMount(m, layers);
     ops.push(...entryOps(m, fresh, layers));

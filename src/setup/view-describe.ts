@@ -19,6 +19,7 @@ export type ViewOp = Extract<
       | "overlay"
       | "symlink"
       | "mkdir"
+      | "mountCgroup"
       | "pivotRoot";
   }
 >;
@@ -52,6 +53,8 @@ export function describeViewOp(o: ViewOp): string {
       return `symlink ${q(o.args.dst)} -> ${q(o.args.target)}`;
     case "mkdir":
       return `directory ${q(o.args.dst)}`;
+    case "mountCgroup":
+      return `fresh ${o.args.options ? `cgroup (${o.args.options})` : "cgroup2"} on ${q(o.args.dst)} (read-only, the sandbox's own)`;
     case "pivotRoot":
       return "pivot_root into the new root";
   }
@@ -79,6 +82,7 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
       "overlay",
       "symlink",
       "mkdir",
+      "mountCgroup",
       "pivotRoot",
     ].includes(view)
   )

@@ -13,6 +13,10 @@ import { errnoText } from "../host/errno.ts";
 
 const ABI = 2;
 const MFD_CLOEXEC = 1;
+const MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033;
+/** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: the same seals isolate_memfd() sets. */
+const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
 
 const symbols = {
   isolate_abi: { args: [], returns: FFIType.i32 },
@@ -129,9 +133,10 @@ function loadLibrary() {
     memfd_create: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   });
   const bytes = Uint8Array.fromBase64(SHIM_BASE64);
-  const fd = libc.symbols.memfd_create(cstr("isolate-shim"), MFD_CLOEXEC);
+  const fd = libc.symbols.memfd_create(cstr("isolate-shim"), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) throw new HostError("load the shim: memfd_create failed", "isolate needs Linux 5.12 or later");
   try {
     let off = 0;
@@ -140,6 +145,8 @@ function loadLibrary() {
       if (n <= 0) throw new HostError("load the shim: cannot write its memfd");
       off += n;
     }
+    // Sealed before it is mapped: nobody, not even isolate, can change it from here on.
+    if (libc.symbols.fcntl(fd, F_ADD_SEALS, ALL_SEALS) < 0) throw new HostError("load the shim: cannot seal its memfd");
     const path = `/proc/self/fd/${fd}`;
     return { lib: dlopen(path, symbols), path };
   } catch (e) {

@@ -73,12 +73,15 @@ export interface SpawnHooks {
 
 export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   const host = probeHost();
-  const ops = compilePlan(spec, host);
-  const plan = encodePlan(ops);
+  let ops = compilePlan(spec, host);
   const shim = loadShim();
   hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace).
+  const own = limits.hierarchies();
+  if (own.length > 0) ops = compilePlan(spec, host, own);
+  const plan = encodePlan(ops);
   const scratch = scratchDirs(spec);
   const started = performance.now();
   let spawned: Spawned | number;
