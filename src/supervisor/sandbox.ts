@@ -29,7 +29,7 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { removeScratch, scratchDirs } from "./scratch.ts";
+import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
 
@@ -72,7 +72,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   const shim = loadShim();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
-  const scratch = scratchDirs(spec);
+  const scratch = scratchDirs(spec, shim);
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -82,12 +82,14 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
   } catch (e) {
     limits.abort();
+    removeScratch(shim, scratch);
     throw e;
   } finally {
     for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
   }
   if (typeof spawned === "number") {
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
@@ -104,6 +106,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
@@ -136,7 +139,7 @@ class Supervised implements Sandbox, LimitTarget {
     private readonly started: number,
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
-    private readonly scratch: readonly string[],
+    private readonly scratch: readonly ScratchDir[],
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
@@ -220,7 +223,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.scratch);
+    removeScratch(this.shim, this.scratch);
     this.stdinSink?.close();
     return this.limits.complete(this.result(records, waited));
   }
