@@ -84,7 +84,7 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
     return undefined;
   if (errno === ENOSYS) return "this kernel lacks the new mount API (Linux 5.12 or later is needed)";
   if (errno === ELOOP && (o.op === "bind" || o.op === "overlay"))
-    return "a component of a path is a symbolic link (destinations and writable sources never follow symlinks)";
+    return "a component of the path is a symbolic link (destinations and writable sources never follow symlinks)";
   if (errno === ELOOP) return "a component of the path is a symbolic link (mount paths never follow symlinks)";
   if (o.op === "bind" && errno === ENOTDIR) return "cannot mount a directory over a file";
   if (o.op === "bind" && errno === EISDIR) return "cannot mount a file over a directory";
