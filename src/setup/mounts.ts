@@ -23,6 +23,7 @@
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
 
+import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
@@ -84,7 +85,7 @@ const NO_CWD_BIND = ["/proc", "/dev", "/sys"];
 /** What is at `path` in the base (the host's / or the rootfs): a directory, a symlink, something else, or nothing. */
 function baseKind(base: string, path: string): "dir" | "link" | "other" | "none" {
   try {
-    const st = nodeFs().lstatSync(base === "/" ? path : base + path);
+    const st = nodeFs().lstatSync(osPath(base === "/" ? path : base + path));
     return st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
   } catch {
     return "none";
@@ -103,7 +104,7 @@ interface Built {
  */
 function resolved(path: string): string {
   try {
-    return nodeFs().realpathSync(path);
+    return osString(nodeFs().realpathSync(osPath(path), { encoding: "buffer" }));
   } catch {
     return path; // missing or unreadable: the checks or the init say why
   }
