@@ -34,6 +34,15 @@ int view_open(const char *abs, unsigned make);
 /* The parent directory of ABS (as view_open with S_IFDIR) and its last name. */
 int view_open_parent(const char *abs, const char **name);
 
+/* A host path (absolute; before pivotRoot it resolves in the old root) as an
+ * O_PATH fd. With follow 0 no component may be a symlink (ELOOP): writable
+ * sources are opened so. Returns the fd or -errno. */
+int view_host_open(const char *abs, int follow);
+/* Its parent directory (no symlink anywhere) and its last name. */
+int view_host_open_parent(const char *abs, const char **name);
+/* NAME (one component) in the directory fd DIR, not through a symlink. */
+int view_host_open_at(int dir, const char *name);
+
 /* Remember the filesystem of fd as the sandbox's own: new entries may be made in it. */
 int view_own(int fd);
 /* 1 when fd lies on a filesystem of the sandbox's own. */

@@ -17,15 +17,23 @@
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
+ * Host sources: a writable one (the cwd, --bind, --dev-bind, an overlay's
+ * upper and work) is never reached through a symlink, in any component: the
+ * checks name the link (view-check.ts), the init opens it with
+ * RESOLVE_NO_SYMLINKS and mounts from the fd. A read-only one (--ro-bind,
+ * --rootfs) may be: the plan carries its real path, so `isolate plan` shows
+ * what is mounted. The overlay work dir isolate makes is removed after the
+ * run (src/supervisor/scratch.ts).
+ *
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
 
-import { osPath } from "../host/bytes.ts";
+import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
 import { type Op, op } from "../plan/op.ts";
-import { type Mount, within } from "../spec/mounts.ts";
+import { type Mount, overlayWork, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
 import { newNamespaces } from "./namespaces.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
@@ -94,8 +102,21 @@ interface Built {
   readonly layers: Layer[];
 }
 
+/**
+ * A read-only source as the init will mount it: the real path. Read-only
+ * sources (--ro-bind, --rootfs) may be reached through symlinks, so the plan
+ * names what they resolve to now; writable ones never are (view-check.ts).
+ */
+function resolved(path: string): string {
+  try {
+    return osString(nodeFs().realpathSync(osPath(path), { encoding: "buffer" }));
+  } catch {
+    return path; // missing or unreadable: the checks or the init say why
+  }
+}
+
 function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
-  const base = spec.rootfs ?? "/";
+  const base = spec.rootfs === undefined ? "/" : resolved(spec.rootfs);
   const ops: Op[] = [];
   const layers: Layer[] = [{ dst: "/", kind: "host", src: base }];
   const own = (dst: string) => layers.push({ dst, kind: "own" });
@@ -131,9 +152,11 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   );
   own("/dev");
   // With the host's IPC namespace, its POSIX shared memory too.
+  // (Some systems link /dev/shm to /run/shm: a writable source is passed as its real path.)
   if (sharedIpc) {
-    ops.push(op("bind", { src: "/dev/shm", dst: "/dev/shm", flags: VIEW.OPTIONAL }));
-    layers.push({ dst: "/dev/shm", kind: "host", src: "/dev/shm" });
+    const shm = resolved("/dev/shm");
+    ops.push(op("bind", { src: shm, dst: "/dev/shm", flags: VIEW.OPTIONAL }));
+    layers.push({ dst: "/dev/shm", kind: "host", src: shm });
   }
 
   // Private scratch, and an empty, sealed /run. A symlink (/var/run -> /run) already points inside.
@@ -162,6 +185,8 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
     } catch {}
   }
 
+  // The cwd comes from getcwd(2): a path without symlinks. Writable, it is
+  // bound as any writable source: the init refuses a link that appears in it since.
   const cwd = host.cwd;
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
     ops.push(op("bind", { src: cwd, dst: cwd, flags: spec.cwdMount === "ro" ? VIEW.RO : 0 }));
@@ -176,8 +201,9 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
     case "ro-bind":
     case "dev-bind": {
       const flags = m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0;
-      layers.push({ dst: m.dst, kind: "host", src: m.src });
-      return [op("bind", { src: m.src, dst: m.dst, flags })];
+      const src = m.type === "ro-bind" ? resolved(m.src) : m.src;
+      layers.push({ dst: m.dst, kind: "host", src });
+      return [op("bind", { src, dst: m.dst, flags })];
     }
     case "tmpfs":
       layers.push({ dst: m.dst, kind: "own" });
@@ -203,12 +229,6 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
     case "dir":
       return [op("mkdir", { dst: m.dst, mode: m.mode })];
   }
-}
-
-/** overlayfs's work dir for an upper dir given alone: beside it, on the same filesystem. */
-export function overlayWork(upper: string): string {
-  const slash = upper.lastIndexOf("/");
-  return `${upper.slice(0, slash)}/.${upper.slice(slash + 1)}.isolate-work`;
 }
 
 /** A cgroup hierarchy the sandbox has a cgroup of its own in: where the host mounts it, and how. */

@@ -13,7 +13,7 @@ import { SpecError } from "../errors.ts";
 import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { basename, dirname } from "../host/paths.ts";
-import { type Mount, mountFlag, within } from "../spec/mounts.ts";
+import { type Mount, mountFlag, overlayWork, within } from "../spec/mounts.ts";
 
 export interface Layer {
   readonly dst: string;
@@ -95,6 +95,30 @@ function needDir(flag: string, path: string, seen: Seen, canCreate: boolean): vo
   }
 }
 
+/**
+ * A writable source (a bind, an overlay's upper or work) is never reached
+ * through a symlink: a sandbox can write there, and a link it leaves would
+ * steer the next run's mount onto another host directory. The init enforces
+ * it (openat2 with RESOLVE_NO_SYMLINKS, then mounts from that fd); this names
+ * the link and where it points, so the caller can pass the real path.
+ * Components from the first missing one on are not checked (the caller reports those).
+ */
+export function checkNoLink(what: string, path: string): void {
+  let cur = "";
+  for (const part of path.split("/")) {
+    if (part === "") continue;
+    cur = `${cur}/${part}`;
+    const st = tryStat(() => nodeFs().lstatSync(osPath(cur)));
+    if (!st) return;
+    if (!st.isSymbolicLink()) continue;
+    const target = tryRead(() => osString(nodeFs().readlinkSync(osPath(cur), { encoding: "buffer" }))) ?? "?";
+    const real = tryRead(() => osString(nodeFs().realpathSync(osPath(path), { encoding: "buffer" })));
+    throw new SpecError(
+      `${what}: ${cur} is a symbolic link to ${target} (isolate does not follow links in writable sources; pass the real path${real ? `, ${real}` : ""})`,
+    );
+  }
+}
+
 /** Throws a SpecError when entry `m` cannot be applied over `layers` (the view before it). */
 export function checkMount(m: Mount, layers: readonly Layer[]): void {
   const flag = mountFlag(m);
@@ -102,6 +126,7 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
     case "bind":
     case "ro-bind":
     case "dev-bind": {
+      if (m.type !== "ro-bind") checkNoLink(flag, m.src);
       const src = tryStat(() => nodeFs().statSync(osPath(m.src)));
       if (!src) {
         if (!tryStat(() => nodeFs().lstatSync(osPath(m.src))))
@@ -123,10 +148,11 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
     case "overlay": {
       needDir(flag, m.dst, inspect(flag, m.dst, layers), false);
       if (m.upper === undefined) return;
+      checkNoLink(flag, m.upper);
       const upper = tryStat(() => nodeFs().statSync(osPath(m.upper as string)));
       if (!upper?.isDirectory()) throw new SpecError(`${flag}: upper dir ${m.upper} is not an existing directory`);
-      const work = m.work;
-      if (work === undefined) return;
+      const work = m.work ?? overlayWork(m.upper);
+      checkNoLink(flag, work);
       const w =
         tryStat(() => nodeFs().statSync(osPath(work))) ?? tryStat(() => nodeFs().statSync(osPath(dirname(work))));
       if (!w?.isDirectory()) throw new SpecError(`${flag}: work dir ${work} cannot be made (no such directory)`);

@@ -47,7 +47,7 @@ export function describeViewOp(o: ViewOp): string {
       return `read-only ${q(o.args.path)}`;
     case "overlay":
       return o.args.upper
-        ? `overlay on ${q(o.args.dst)} (changes in ${q(o.args.upper)}, work dir ${q(o.args.work)})`
+        ? `overlay on ${q(o.args.dst)} (changes in ${q(o.args.upper)}, work dir ${q(o.args.work)}${has(o.args.flags, VIEW.MKWORK) ? ", made if missing and then removed after the run" : ""})`
         : `overlay on ${q(o.args.dst)} (changes discarded)`;
     case "symlink":
       return `symlink ${q(o.args.dst)} -> ${q(o.args.target)}`;
@@ -88,6 +88,8 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
   )
     return undefined;
   if (errno === ENOSYS) return "this kernel lacks the new mount API (Linux 5.12 or later is needed)";
+  if (errno === ELOOP && (o.op === "bind" || o.op === "overlay"))
+    return "a component of the path is a symbolic link (destinations and writable sources never follow symlinks)";
   if (errno === ELOOP) return "a component of the path is a symbolic link (mount paths never follow symlinks)";
   if (o.op === "bind" && errno === ENOTDIR) return "cannot mount a directory over a file";
   if (o.op === "bind" && errno === EISDIR) return "cannot mount a file over a directory";

@@ -35,6 +35,9 @@ const symbols = {
   isolate_write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   isolate_read_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   isolate_write_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  isolate_open_dir_nofollow: { args: [FFIType.cstring], returns: FFIType.i32 },
+  isolate_type_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
+  isolate_remove_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
 } as const;
 
 /** Bound only when `isolate check` asks: every symbol bound costs startup time. */
@@ -107,6 +110,17 @@ export interface Shim {
   takeFd(fd: number): number;
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
+  /** Host files a sandbox may have written, never through a symlink (ffi/hostfs.c). */
+  readonly hostFs: HostFs;
+}
+
+export interface HostFs {
+  /** An O_PATH fd of a directory, opened with no symlink in any component: the fd, or -errno (ELOOP for a link). */
+  openDir(path: string): number;
+  /** The S_IFMT bits of name in the directory fd, the name itself not followed; or -errno. */
+  typeAt(dir: number, name: string): number;
+  /** Remove name in the directory fd and all below it, following no link: 0 or -errno. */
+  removeAt(dir: number, name: string): number;
 }
 
 export interface ShimProbes {
@@ -121,6 +135,7 @@ export interface ShimProbes {
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
+export const S_IFDIR = 0o040000;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -238,6 +253,11 @@ export function loadShim(): Shim {
           seccompMode: out[4] ?? 0,
         };
       },
+    },
+    hostFs: {
+      openDir: (path) => s.isolate_open_dir_nofollow(cstr(path)),
+      typeAt: (dir, name) => s.isolate_type_at(dir, cstr(name)),
+      removeAt: (dir, name) => s.isolate_remove_at(dir, cstr(name)),
     },
     pipe() {
       const rc = s.isolate_pipe(ptr(fds));

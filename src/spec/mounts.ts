@@ -68,6 +68,12 @@ export function canonicalPath(path: string): string | { error: string } {
   return out;
 }
 
+/** overlayfs's work dir for an upper dir given alone: beside it, on the same filesystem, named for isolate. */
+export function overlayWork(upper: string): string {
+  const slash = upper.lastIndexOf("/");
+  return `${upper.slice(0, slash)}/.${upper.slice(slash + 1)}.isolate-work`;
+}
+
 /** The entry in command-line spelling, for messages: `--bind /a:/b`. */
 export function mountFlag(m: MountInput | Mount): string {
   const esc = (s: string | number | undefined) => String(s ?? "").replace(/([\\: ])/g, "\\$1");

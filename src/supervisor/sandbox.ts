@@ -30,7 +30,7 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { removeScratch, scratchDirs } from "./scratch.ts";
+import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
 
@@ -82,7 +82,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   const own = limits.hierarchies();
   if (own.length > 0) ops = compilePlan(spec, host, own);
   const plan = encodePlan(ops);
-  const scratch = scratchDirs(spec);
+  const scratch = scratchDirs(spec, shim);
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -92,12 +92,14 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
   } catch (e) {
     limits.abort();
+    removeScratch(shim, scratch);
     throw e;
   } finally {
     for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
   }
   if (typeof spawned === "number") {
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
@@ -114,6 +116,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
@@ -146,7 +149,7 @@ class Supervised implements Sandbox, LimitTarget {
     private readonly started: number,
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
-    private readonly scratch: readonly string[],
+    private readonly scratch: readonly ScratchDir[],
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
@@ -230,7 +233,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.scratch);
+    removeScratch(this.shim, this.scratch);
     this.stdinSink?.close();
     return this.limits.complete(this.result(records, waited));
   }
