@@ -5,8 +5,8 @@
  *   /            the host's / (or --rootfs DIR), every submount read-only, nosuid, nodev
  *   /proc        fresh for the new pid namespace; Docker's masked paths hidden,
  *                its read-only paths read-only
- *   /dev         a sealed tmpfs with a few host nodes bound in, a private devpts and shm
- *   /tmp, /var/tmp  private tmpfs
+ *   /dev         a sealed tmpfs with a few host nodes bound in, a private devpts and shm (64M)
+ *   /tmp, /var/tmp  private tmpfs, each of half the --memory limit, else of 25% of RAM
  *   /run, /var/run  an empty sealed tmpfs: host daemons' sockets are out of reach
  *   /sys         read-only (from the host), firmware and powercap hidden
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
@@ -34,7 +34,25 @@ export const VIEW = {
   SHM: 0x20,
   USERXATTR: 0x40,
   MKWORK: 0x80,
+  PERCENT: 0x100,
 } as const;
+
+/** /dev/shm's size (a private one: ffi/op_mount.c), as Docker gives it. */
+export const SHM_SIZE = 64 * 1024 * 1024;
+/** Without --memory, each private tmpfs given no size may hold this share of RAM (tmpfs's own default is 50%). */
+export const TMPFS_RAM_PERCENT = 25;
+
+/**
+ * The size of a private tmpfs given none (/tmp, /var/tmp, --tmpfs DST): half
+ * the --memory limit, so filling one ends in ENOSPC before the limit's OOM
+ * kill (its pages are charged to the writer's memory cgroup either way), else
+ * 25% of RAM (VIEW.PERCENT: the kernel computes it).
+ */
+export function defaultTmpfsSize(spec: Spec): { size: number; flags: number } {
+  const memory = spec.limits.memory;
+  if (memory === undefined) return { size: TMPFS_RAM_PERCENT, flags: VIEW.PERCENT };
+  return { size: Math.max(4096, Math.floor(memory / 2 / 4096) * 4096), flags: 0 };
+}
 
 /** The kernel's MOUNT_ATTR_* bits. */
 export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
@@ -139,8 +157,9 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   ];
   // The init skips one that is missing or a symlink in the base (OPTIONAL);
   // only checking entries against the layers needs to know which, here.
+  const sized = defaultTmpfsSize(spec);
   for (const [dst, mode, flags] of scratch) {
-    ops.push(op("tmpfs", { dst, size: 0, mode, flags: flags | VIEW.OPTIONAL }));
+    ops.push(op("tmpfs", { dst, size: sized.size, mode, flags: flags | sized.flags | VIEW.OPTIONAL }));
     if (spec.mounts.length > 0 && baseKind(base, dst) === "dir") own(dst);
   }
 
@@ -164,7 +183,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   return { ops, layers };
 }
 
-function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
+function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[]): Op[] {
   switch (m.type) {
     case "bind":
     case "ro-bind":
@@ -175,7 +194,8 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
     }
     case "tmpfs":
       layers.push({ dst: m.dst, kind: "own" });
-      return [op("tmpfs", { dst: m.dst, size: m.size ?? 0, mode: m.mode, flags: 0 })];
+      const sized = m.size === undefined ? defaultTmpfsSize(spec) : { size: m.size, flags: 0 };
+      return [op("tmpfs", { dst: m.dst, size: sized.size, mode: m.mode, flags: sized.flags })];
     case "overlay": {
       layers.push({ dst: m.dst, kind: m.upper === undefined ? "own" : "opaque" });
       const userxattr = fresh.includes("user") ? VIEW.USERXATTR : 0;
@@ -214,7 +234,7 @@ export function mountOps(spec: Spec, host: Host): Op[] {
   const { ops, layers } = defaultView(spec, host, fresh);
   for (const m of spec.mounts) {
     checkMount(m, layers);
-    ops.push(...entryOps(m, fresh, layers));
+    ops.push(...entryOps(m, spec, fresh, layers));
   }
   ops.push(op("pivotRoot", {}));
   return ops;
