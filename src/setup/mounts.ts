@@ -10,6 +10,7 @@
  *   /run, /var/run  an empty sealed tmpfs: host daemons' sockets are out of reach
  *   /sys         read-only (from the host), firmware and powercap hidden
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
+ *   secrets      credential stores masked (secrets.ts), unless --unmask
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
@@ -22,6 +23,7 @@ import { type Op, op } from "../plan/op.ts";
 import { type Mount, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
 import { newNamespaces } from "./namespaces.ts";
+import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
 
 /** Op flags; the same values as ffi/view.h. */
@@ -176,9 +178,16 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   }
 
   const cwd = host.cwd;
+  const secrets = secretMasks(spec, host);
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
+    checkCwdNotMasked(secrets, cwd);
     ops.push(op("bind", { src: cwd, dst: cwd, flags: spec.cwdMount === "ro" ? VIEW.RO : 0 }));
     layers.push({ dst: cwd, kind: "host", src: cwd });
+  }
+  // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
+  for (const s of secrets) {
+    ops.push(op("mask", { path: s.path, flags: 0 }));
+    layers.push({ dst: s.path, kind: "opaque" });
   }
   return { ops, layers };
 }
@@ -192,10 +201,11 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
       layers.push({ dst: m.dst, kind: "host", src: m.src });
       return [op("bind", { src: m.src, dst: m.dst, flags })];
     }
-    case "tmpfs":
+    case "tmpfs": {
       layers.push({ dst: m.dst, kind: "own" });
       const sized = m.size === undefined ? defaultTmpfsSize(spec) : { size: m.size, flags: 0 };
       return [op("tmpfs", { dst: m.dst, size: sized.size, mode: m.mode, flags: sized.flags })];
+    }
     case "overlay": {
       layers.push({ dst: m.dst, kind: m.upper === undefined ? "own" : "opaque" });
       const userxattr = fresh.includes("user") ? VIEW.USERXATTR : 0;
