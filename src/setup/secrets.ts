@@ -15,6 +15,7 @@
  * start in a directory it cannot see.
  */
 import { SpecError } from "../errors.ts";
+import { osEnvEntry, osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { basename, dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
@@ -36,7 +37,9 @@ function passwdHome(uid: number): string | undefined {
 /** The homes whose stores are masked: canonical, without duplicates. */
 export function secretHomes(host: Host): string[] {
   const out: string[] = [];
-  for (const h of ["/root", passwdHome(host.uid), host.env.HOME]) {
+  const env = host.env.HOME;
+  const home = env === undefined ? undefined : osEnvEntry("HOME", env)[1];
+  for (const h of ["/root", passwdHome(host.uid), home]) {
     if (h === undefined || h === "") continue;
     const c = canonicalPath(h);
     if (typeof c === "string" && !out.includes(c)) out.push(c);
@@ -55,7 +58,8 @@ function globIn(base: string, dir: string, name: string): string[] {
   );
   try {
     return nodeFs()
-      .readdirSync(base === "/" ? dir : base + dir)
+      .readdirSync(osPath(base === "/" ? dir : base + dir), { encoding: "buffer" })
+      .map((b) => osString(b))
       .filter((n) => re.test(n))
       .sort();
   } catch {
@@ -67,10 +71,10 @@ function globIn(base: string, dir: string, name: string): string[] {
 function existing(base: string, path: string): string | undefined {
   const fs = nodeFs();
   try {
-    const st = fs.lstatSync(base === "/" ? path : base + path);
+    const st = fs.lstatSync(osPath(base === "/" ? path : base + path));
     if (!st.isSymbolicLink()) return path;
     if (base !== "/") return undefined;
-    const real = fs.realpathSync(path);
+    const real = osString(fs.realpathSync(osPath(path), { encoding: "buffer" }));
     return typeof canonicalPath(real) === "string" ? real : undefined;
   } catch {
     return undefined;
