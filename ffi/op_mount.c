@@ -155,6 +155,7 @@ int op_tmpfs(const struct plan_op *op) {
     if (size) {
       p = put_str(p, ",size=");
       p = put_num(p, size, 10);
+      if (flags & VIEW_PERCENT) p = put_str(p, "%");
     }
     *p = 0;
     unsigned long mflags = MS_NOSUID | MS_NODEV | (flags & VIEW_NOEXEC ? MS_NOEXEC : 0);
@@ -208,7 +209,9 @@ int op_mount_dev(const struct plan_op *op) {
   if (r >= 0) r = mount_on("devpts", d, "pts", "devpts", MS_NOSUID | MS_NOEXEC, op->arg[3].s);
   if (r >= 0) r = SYS3(SYS_mkdirat, d, "shm", 01777);
   if (r >= 0) r = SYS4(SYS_fchmodat, d, "shm", 01777, 0);
-  if (r >= 0 && (flags & VIEW_SHM)) r = mount_on("tmpfs", d, "shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  /* 64M, as Docker gives /dev/shm (README, src/setup/mounts.ts). */
+  if (r >= 0 && (flags & VIEW_SHM))
+    r = mount_on("tmpfs", d, "shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
   if (r >= 0 && (flags & VIEW_SHM)) {
     char shm[VIEW_PATH_MAX];
     char *p = put_str(shm, path);

@@ -130,6 +130,16 @@ export const FLAGS: readonly FlagDef[] = [
     }),
   ),
   {
+    name: "--unmask",
+    value: "PATH",
+    field: "unmask",
+    description:
+      "keep a masked credential store visible: an entry of the list (~/.ssh) or a path it stands for (repeatable; the list: README)",
+    apply: (d, _c, v) => {
+      d.unmask = [...(d.unmask ?? []), v];
+    },
+  },
+  {
     name: "--rootfs",
     value: "DIR",
     field: "rootfs",

@@ -5,8 +5,8 @@
  *   /            the host's / (or --rootfs DIR), every submount read-only, nosuid, nodev
  *   /proc        fresh for the new pid namespace; Docker's masked paths hidden,
  *                its read-only paths read-only
- *   /dev         a sealed tmpfs with a few host nodes bound in, a private devpts and shm
- *   /tmp, /var/tmp  private tmpfs
+ *   /dev         a sealed tmpfs with a few host nodes bound in, a private devpts and shm (64M)
+ *   /tmp, /var/tmp  private tmpfs, each of half the --memory limit, else of 25% of RAM
  *   /run, /var/run  an empty sealed tmpfs: host daemons' sockets are out of reach
  *   /sys         read-only (from the host), firmware and powercap hidden
  *   /sys/fs/cgroup  with a new cgroup namespace, never the host's tree: an
@@ -15,6 +15,7 @@
  *                sandbox has a cgroup of its own, so it shows only that
  *                subtree; see cgroupViewOps()
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
+ *   secrets      credential stores masked (secrets.ts), unless --unmask
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
  * Host sources: a writable one (the cwd, --bind, --dev-bind, an overlay's
@@ -36,6 +37,7 @@ import { type Op, op } from "../plan/op.ts";
 import { type Mount, overlayWork, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
 import { newNamespaces } from "./namespaces.ts";
+import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
 
 /** Op flags; the same values as ffi/view.h. */
@@ -48,7 +50,25 @@ export const VIEW = {
   SHM: 0x20,
   USERXATTR: 0x40,
   MKWORK: 0x80,
+  PERCENT: 0x100,
 } as const;
+
+/** /dev/shm's size (a private one: ffi/op_mount.c), as Docker gives it. */
+export const SHM_SIZE = 64 * 1024 * 1024;
+/** Without --memory, each private tmpfs given no size may hold this share of RAM (tmpfs's own default is 50%). */
+export const TMPFS_RAM_PERCENT = 25;
+
+/**
+ * The size of a private tmpfs given none (/tmp, /var/tmp, --tmpfs DST): half
+ * the --memory limit, so filling one ends in ENOSPC before the limit's OOM
+ * kill (its pages are charged to the writer's memory cgroup either way), else
+ * 25% of RAM (VIEW.PERCENT: the kernel computes it).
+ */
+export function defaultTmpfsSize(spec: Spec): { size: number; flags: number } {
+  const memory = spec.limits.memory;
+  if (memory === undefined) return { size: TMPFS_RAM_PERCENT, flags: VIEW.PERCENT };
+  return { size: Math.max(4096, Math.floor(memory / 2 / 4096) * 4096), flags: 0 };
+}
 
 /** The kernel's MOUNT_ATTR_* bits. */
 export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
@@ -168,8 +188,9 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   ];
   // The init skips one that is missing or a symlink in the base (OPTIONAL);
   // only checking entries against the layers needs to know which, here.
+  const sized = defaultTmpfsSize(spec);
   for (const [dst, mode, flags] of scratch) {
-    ops.push(op("tmpfs", { dst, size: 0, mode, flags: flags | VIEW.OPTIONAL }));
+    ops.push(op("tmpfs", { dst, size: sized.size, mode, flags: flags | sized.flags | VIEW.OPTIONAL }));
     if (spec.mounts.length > 0 && baseKind(base, dst) === "dir") own(dst);
   }
 
@@ -188,14 +209,21 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   // The cwd comes from getcwd(2): a path without symlinks. Writable, it is
   // bound as any writable source: the init refuses a link that appears in it since.
   const cwd = host.cwd;
+  const secrets = secretMasks(spec, host);
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
+    checkCwdNotMasked(secrets, cwd);
     ops.push(op("bind", { src: cwd, dst: cwd, flags: spec.cwdMount === "ro" ? VIEW.RO : 0 }));
     layers.push({ dst: cwd, kind: "host", src: cwd });
+  }
+  // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
+  for (const s of secrets) {
+    ops.push(op("mask", { path: s.path, flags: 0 }));
+    layers.push({ dst: s.path, kind: "opaque" });
   }
   return { ops, layers };
 }
 
-function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
+function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[]): Op[] {
   switch (m.type) {
     case "bind":
     case "ro-bind":
@@ -205,9 +233,11 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[]): Op[] {
       layers.push({ dst: m.dst, kind: "host", src });
       return [op("bind", { src, dst: m.dst, flags })];
     }
-    case "tmpfs":
+    case "tmpfs": {
       layers.push({ dst: m.dst, kind: "own" });
-      return [op("tmpfs", { dst: m.dst, size: m.size ?? 0, mode: m.mode, flags: 0 })];
+      const sized = m.size === undefined ? defaultTmpfsSize(spec) : { size: m.size, flags: 0 };
+      return [op("tmpfs", { dst: m.dst, size: sized.size, mode: m.mode, flags: sized.flags })];
+    }
     case "overlay": {
       layers.push({ dst: m.dst, kind: m.upper === undefined ? "own" : "opaque" });
       const userxattr = fresh.includes("user") ? VIEW.USERXATTR : 0;
@@ -276,7 +306,7 @@ export function mountOps(spec: Spec, host: Host, cgroups: readonly CgroupMount[]
   ops.push(...cgroupViewOps(fresh, cgroups));
   for (const m of spec.mounts) {
     checkMount(m, layers);
-    ops.push(...entryOps(m, fresh, layers));
+    ops.push(...entryOps(m, spec, fresh, layers));
   }
   ops.push(op("pivotRoot", {}));
   return ops;

@@ -26,6 +26,17 @@ export type ViewOp = Extract<
 
 const has = (flags: number | bigint, bit: number) => (Number(flags) & bit) !== 0;
 
+function sizeText(bytes: number): string {
+  for (const [unit, n] of [
+    ["G", 2 ** 30],
+    ["M", 2 ** 20],
+    ["k", 2 ** 10],
+  ] as const) {
+    if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  }
+  return `${bytes} bytes`;
+}
+
 export function describeViewOp(o: ViewOp): string {
   switch (o.op) {
     case "mountRoot":
@@ -35,8 +46,11 @@ export function describeViewOp(o: ViewOp): string {
       const how = has(f, VIEW.RO) ? "read-only" : has(f, VIEW.DEV) ? "read-write, with devices" : "read-write";
       return `bind ${q(o.args.src)} on ${q(o.args.dst)} (${how})`;
     }
-    case "tmpfs":
-      return `tmpfs on ${q(o.args.dst)}`;
+    case "tmpfs": {
+      const size = Number(o.args.size);
+      const of = has(o.args.flags, VIEW.PERCENT) ? `${size}% of RAM` : size ? sizeText(size) : "unlimited";
+      return `tmpfs on ${q(o.args.dst)} (size ${of})`;
+    }
     case "mountProc":
       return `proc on ${q(o.args.dst)}`;
     case "mountDev":

@@ -8,6 +8,7 @@ import { osString } from "../host/bytes.ts";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
+import { parseUnmask, type Unmask } from "./secrets.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -74,6 +75,19 @@ const Duration = v.pipe(
   }),
 );
 
+/** An entry of the masked-secrets list (`~/.ssh`) or a path it stands for (`/root/.ssh`). */
+const UnmaskIn = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const u = parseUnmask(dataset.value);
+    if (typeof u === "string") {
+      addIssue({ message: u });
+      return NEVER;
+    }
+    return u;
+  }),
+);
+
 export const SpecInputSchema = v.strictObject({
   /** argv of the command; argv[0] is looked up in PATH inside the sandbox when it has no '/'. */
   command: Command,
@@ -100,6 +114,8 @@ export const SpecInputSchema = v.strictObject({
   rootfs: v.optional(v.string()),
   /** The caller's directory inside: "rw" (default), "ro" or "none" (default with rootfs). */
   cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
+  /** Credential stores to leave visible (src/spec/secrets.ts lists what is masked by default). */
+  unmask: v.optional(v.array(UnmaskIn), []),
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -119,6 +135,8 @@ export interface Spec extends Hardening {
   readonly mounts: readonly Mount[];
   readonly rootfs: string | undefined;
   readonly cwdMount: CwdMount;
+  /** Masked secrets kept visible. */
+  readonly unmask: readonly Unmask[];
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -163,6 +181,7 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
     ...view,
+    unmask: p.unmask,
     limits,
   };
 }
