@@ -2,6 +2,7 @@
  * What the plan compiler needs to know about the caller. Reads no files:
  * it runs on every spawn, and `isolate plan` must create and load nothing.
  */
+import { landlockAbi } from "../shim/landlock-abi.ts";
 
 export interface Host {
   readonly uid: number;
@@ -11,10 +12,12 @@ export interface Host {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The caller's working directory. */
   readonly cwd: string;
+  /** The kernel's Landlock ABI version (0: none). Absent: not probed, taken as none. */
+  readonly landlockAbi?: number;
 }
 
 export function probeHost(): Host {
   const uid = process.geteuid?.() ?? -1;
   const gid = process.getegid?.() ?? -1;
-  return { uid, gid, root: uid === 0, env: process.env, cwd: process.cwd() };
+  return { uid, gid, root: uid === 0, env: process.env, cwd: process.cwd(), landlockAbi: landlockAbi() };
 }

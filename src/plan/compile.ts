@@ -6,6 +6,7 @@ import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
 import { initIdentityOps } from "../setup/identity.ts";
+import { landlockOps } from "../setup/landlock.ts";
 import { limitOps } from "../setup/limits.ts";
 import { mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
@@ -17,11 +18,14 @@ import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
 export function compilePlan(spec: Spec, host: Host): Op[] {
+  const namespaces = namespaceOps(spec, host);
+  const identity = initIdentityOps(spec, host);
+  const view = mountOps(spec, host);
   return [
     // spawn, then sandbox-wide (pid 1)
-    ...namespaceOps(spec, host),
-    ...initIdentityOps(spec, host),
-    ...mountOps(spec, host),
+    ...namespaces,
+    ...identity,
+    ...view,
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),
@@ -29,6 +33,8 @@ export function compilePlan(spec: Spec, host: Host): Op[] {
     ...processOps(spec, host),
     ...limitOps(spec),
     ...privilegeOps(spec, host),
+    // needs no_new_privs (privilegeOps) and the final view; the seccomp filter comes last
+    ...landlockOps(spec, host, view),
     ...seccompOps(spec),
     ...execOps(spec, host),
   ];
