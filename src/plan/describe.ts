@@ -1,5 +1,5 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
-
+import { quoteOs } from "../host/bytes.ts";
 import { describeLandlock } from "../setup/landlock.ts";
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { describeViewOp } from "../setup/view-describe.ts";
@@ -8,7 +8,7 @@ import { RLIMIT_NAMES } from "../spec/limits.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
-const q = (s: string) => JSON.stringify(s);
+const q = quoteOs;
 
 export { RLIMIT_NAMES };
 

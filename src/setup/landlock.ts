@@ -34,6 +34,7 @@
  * is refused without it (ABI < 6, or "off"), whatever else was asked.
  */
 import { HostError } from "../errors.ts";
+import { quoteOs } from "../host/bytes.ts";
 import type { Host } from "../host/probe.ts";
 import { type Op, op } from "../plan/op.ts";
 import { within } from "../spec/mounts.ts";
@@ -248,8 +249,8 @@ export function describeLandlock(args: {
 }): string {
   const parts: string[] = [];
   if (Number(args.fs)) {
-    const paths = [...args.write, ...args.device.map((d) => `${d} (+ioctl)`)];
-    parts.push(`writes only beneath ${paths.length ? paths.map((p) => JSON.stringify(p)).join(", ") : "nothing"}`);
+    const paths = [...args.write.map(quoteOs), ...args.device.map((d) => `${quoteOs(d)} (+ioctl)`)];
+    parts.push(`writes only beneath ${paths.length ? paths.join(", ") : "nothing"}`);
   }
   const scope = Number(args.scope);
   if (scope & LL_SCOPE.SIGNAL) parts.push("signals scoped to the sandbox");

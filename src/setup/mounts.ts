@@ -15,6 +15,7 @@
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
 
+import { osPath } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
@@ -76,7 +77,7 @@ const NO_CWD_BIND = ["/proc", "/dev", "/sys"];
 /** What is at `path` in the base (the host's / or the rootfs): a directory, a symlink, something else, or nothing. */
 function baseKind(base: string, path: string): "dir" | "link" | "other" | "none" {
   try {
-    const st = nodeFs().lstatSync(base === "/" ? path : base + path);
+    const st = nodeFs().lstatSync(osPath(base === "/" ? path : base + path));
     return st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
   } catch {
     return "none";

@@ -10,6 +10,7 @@
  */
 import type { Stats } from "node:fs";
 import { SpecError } from "../errors.ts";
+import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { basename, dirname } from "../host/paths.ts";
 import { type Mount, mountFlag, within } from "../spec/mounts.ts";
@@ -73,7 +74,7 @@ function inspect(flag: string, path: string, layers: readonly Layer[]): Seen {
     if (parts[i] === "") continue;
     cur = `${cur}/${parts[i]}`;
     const hostPath = hostPathOf(l, cur);
-    const st = tryStat(() => nodeFs().lstatSync(hostPath));
+    const st = tryStat(() => nodeFs().lstatSync(osPath(hostPath)));
     if (!st) return { at: "host", type: "none", hostPath: hostPathOf(l, path) };
     if (st.isSymbolicLink()) {
       throw new SpecError(`${flag}: ${cur} is a symbolic link inside the sandbox (mount paths never follow symlinks)`);
@@ -82,7 +83,7 @@ function inspect(flag: string, path: string, layers: readonly Layer[]): Seen {
     if (!last && !st.isDirectory()) throw new SpecError(`${flag}: ${cur} is not a directory`);
     if (last) return { at: "host", type: st.isDirectory() ? "dir" : "other", hostPath };
   }
-  const st = tryStat(() => nodeFs().lstatSync(hostPathOf(l, path)));
+  const st = tryStat(() => nodeFs().lstatSync(osPath(hostPathOf(l, path))));
   return { at: "host", type: st?.isDirectory() ? "dir" : st ? "other" : "none", hostPath: hostPathOf(l, path) };
 }
 
@@ -101,9 +102,10 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
     case "bind":
     case "ro-bind":
     case "dev-bind": {
-      const src = tryStat(() => nodeFs().statSync(m.src));
+      const src = tryStat(() => nodeFs().statSync(osPath(m.src)));
       if (!src) {
-        if (!tryStat(() => nodeFs().lstatSync(m.src))) throw new SpecError(`${flag}: source ${m.src} does not exist`);
+        if (!tryStat(() => nodeFs().lstatSync(osPath(m.src))))
+          throw new SpecError(`${flag}: source ${m.src} does not exist`);
         return; // unreadable or a dangling link: the kernel will say
       }
       const seen = inspect(flag, m.dst, layers);
@@ -121,11 +123,12 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
     case "overlay": {
       needDir(flag, m.dst, inspect(flag, m.dst, layers), false);
       if (m.upper === undefined) return;
-      const upper = tryStat(() => nodeFs().statSync(m.upper as string));
+      const upper = tryStat(() => nodeFs().statSync(osPath(m.upper as string)));
       if (!upper?.isDirectory()) throw new SpecError(`${flag}: upper dir ${m.upper} is not an existing directory`);
       const work = m.work;
       if (work === undefined) return;
-      const w = tryStat(() => nodeFs().statSync(work)) ?? tryStat(() => nodeFs().statSync(dirname(work)));
+      const w =
+        tryStat(() => nodeFs().statSync(osPath(work))) ?? tryStat(() => nodeFs().statSync(osPath(dirname(work))));
       if (!w?.isDirectory()) throw new SpecError(`${flag}: work dir ${work} cannot be made (no such directory)`);
       if (w.dev !== upper.dev) throw new SpecError(`${flag}: upper and work dirs must be on the same filesystem`);
       return;
@@ -138,8 +141,12 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
       if (parent.at !== "host") return;
       needDir(flag, dirname(m.dst), parent, false);
       const hostPath = `${parent.hostPath === "/" ? "" : parent.hostPath}/${basename(m.dst)}`;
-      const link = tryStat(() => nodeFs().lstatSync(hostPath));
-      if (link?.isSymbolicLink() && tryRead(() => nodeFs().readlinkSync(hostPath)) === m.target) return;
+      const link = tryStat(() => nodeFs().lstatSync(osPath(hostPath)));
+      if (
+        link?.isSymbolicLink() &&
+        tryRead(() => osString(nodeFs().readlinkSync(osPath(hostPath), { encoding: "buffer" }))) === m.target
+      )
+        return;
       throw new SpecError(link ? `${flag}: ${m.dst} already exists` : `${flag}: ${OWN_HINT}`);
     }
     case "dir": {
@@ -154,11 +161,11 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
 
 /** --rootfs DIR must be a directory with places for /proc and /dev. */
 export function checkRootfs(dir: string): void {
-  const st = tryStat(() => nodeFs().statSync(dir));
+  const st = tryStat(() => nodeFs().statSync(osPath(dir)));
   if (!st) throw new SpecError(`--rootfs ${dir}: no such directory`);
   if (!st.isDirectory()) throw new SpecError(`--rootfs ${dir}: not a directory`);
   for (const sub of ["proc", "dev"]) {
-    const s = tryStat(() => nodeFs().lstatSync(`${dir}/${sub}`));
+    const s = tryStat(() => nodeFs().lstatSync(osPath(`${dir}/${sub}`)));
     if (!s?.isDirectory()) {
       throw new SpecError(`--rootfs ${dir}: it has no ${sub} directory (a root needs empty proc and dev directories)`);
     }

@@ -1,8 +1,9 @@
 /** The view ops in words (for `isolate plan` and setup errors), and what their failures mean. */
+import { quoteOs } from "../host/bytes.ts";
 import type { Op } from "../plan/op.ts";
 import { VIEW } from "./mounts.ts";
 
-const q = (s: string) => JSON.stringify(s);
+const q = quoteOs;
 
 export type ViewOp = Extract<
   Op,

@@ -9,6 +9,7 @@
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
+import { osBytes } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
 
 const ABI = 2;
@@ -39,6 +40,17 @@ const probeSymbols = {
   isolate_probe_overlay: { args: [FFIType.cstring, FFIType.ptr], returns: FFIType.i32 },
   isolate_probe_features: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
+
+/** Bound only for --report and --report-fd. */
+const reportSymbols = {
+  isolate_open_report: { args: [FFIType.cstring], returns: FFIType.i32 },
+  isolate_take_fd: { args: [FFIType.i32], returns: FFIType.i32 },
+} as const;
+
+/** ffi/shim.c's own refusals of a report destination, beyond errno values. */
+export const REPORT_NOT_REGULAR = 4096;
+export const REPORT_HARD_LINKED = 4097;
+export const REPORT_NOT_INHERITED = 4098;
 
 export interface Spawned {
   readonly pid: number;
@@ -82,6 +94,14 @@ export interface Shim {
   readFile(path: string, max?: number): string | number;
   /** The whole text in one write(2), as /proc and cgroup files want: 0 or -errno. */
   writeFile(path: string, text: string): number;
+  /**
+   * The report file, opened before the sandbox starts: no symlink followed in
+   * any component, no directory created, truncated only when it is a regular
+   * file with one link. The fd, or -errno, -REPORT_NOT_REGULAR, -REPORT_HARD_LINKED.
+   */
+  openReport(path: string): number;
+  /** An inherited fd for the report, made close-on-exec: 0, -EBADF, -EACCES, or -REPORT_NOT_INHERITED. */
+  takeFd(fd: number): number;
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
 }
@@ -101,7 +121,8 @@ export const O_RDWR = 2;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const cstr = (s: string) => enc.encode(`${s}\0`);
+/** A C string from an OS string (src/host/bytes.ts): paths that are not UTF-8 keep their bytes. */
+const cstr = (s: string) => osBytes(`${s}\0`);
 
 /** The shim, opened from a memfd that stays open (close-on-exec) so probes can bind later. */
 function loadLibrary() {
@@ -137,10 +158,15 @@ export function loadShim(): Shim {
   const { lib, path } = loadLibrary();
   const s = lib.symbols;
   let probes: ReturnType<typeof dlopen<typeof probeSymbols>>["symbols"] | undefined;
+  let reports: ReturnType<typeof dlopen<typeof reportSymbols>>["symbols"] | undefined;
   // dlopen of the same file returns the same mapping; only the bindings are new.
   const p = () => {
     probes ??= dlopen(path, probeSymbols).symbols;
     return probes;
+  };
+  const r = () => {
+    reports ??= dlopen(path, reportSymbols).symbols;
+    return reports;
   };
   if (s.isolate_abi() !== ABI) throw new HostError("load the shim: ABI mismatch", "rebuild with npm run build");
 
@@ -183,6 +209,8 @@ export function loadShim(): Shim {
         maxRssKiB: Number(out64[4]),
       };
     },
+    openReport: (path) => r().isolate_open_report(cstr(path)),
+    takeFd: (fd) => r().isolate_take_fd(fd),
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
     },

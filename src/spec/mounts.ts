@@ -5,6 +5,7 @@
  * builds the same objects from `--bind SRC[:DST]` and friends.
  */
 import * as v from "valibot";
+import { osByteLength } from "../host/bytes.ts";
 import { parseSize } from "./units.ts";
 
 export const MOUNT_TYPES = ["bind", "ro-bind", "dev-bind", "tmpfs", "overlay", "mask", "symlink", "dir"] as const;
@@ -61,10 +62,9 @@ export function canonicalPath(path: string): string | { error: string } {
   if (!path.startsWith("/")) return { error: `"${path}" is not an absolute path` };
   const parts = path.split("/").filter((p) => p !== "");
   if (parts.some((p) => p === "." || p === "..")) return { error: `"${path}" has a "." or ".." component` };
-  if (parts.some((p) => Buffer.byteLength(p) > 255))
-    return { error: `"${path}" has a component longer than 255 bytes` };
+  if (parts.some((p) => osByteLength(p) > 255)) return { error: `"${path}" has a component longer than 255 bytes` };
   const out = `/${parts.join("/")}`;
-  if (Buffer.byteLength(out) >= 4000) return { error: `"${path}" is too long` };
+  if (osByteLength(out) >= 4000) return { error: `"${path}" is too long` };
   return out;
 }
 

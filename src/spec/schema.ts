@@ -4,6 +4,7 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { osString } from "../host/bytes.ts";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
 import { LANDLOCK_FIELDS, type LandlockMode } from "./landlock.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
@@ -18,7 +19,16 @@ export const DEFAULT_NAMESPACES: readonly Namespace[] = ["pid", "mount", "uts", 
 
 const noNul = (what: string) => v.check((s: string) => !s.includes("\0"), `${what} contains a NUL byte`);
 
-const Arg = v.pipe(v.string(), noNul("argument"));
+/**
+ * An OS string: a JS string (bytes that are not UTF-8 as U+DC80..U+DCFF, see
+ * src/host/bytes.ts), or the bytes themselves as a Uint8Array.
+ */
+const OsString = v.pipe(
+  v.union([v.string(), v.instance(Uint8Array)], "must be a string or a Uint8Array"),
+  v.transform((x): string => (typeof x === "string" ? x : osString(x))),
+);
+
+const Arg = v.pipe(OsString, noNul("argument"));
 
 const Command = v.pipe(
   v.array(Arg, "the command must be a list of strings"),
@@ -44,7 +54,7 @@ const EnvName = v.pipe(
 const EnvEntry = v.strictObject({
   name: EnvName,
   /** Absent: pass the caller's value through (if it has one). */
-  value: v.optional(v.pipe(v.string(), noNul("environment value"))),
+  value: v.optional(v.pipe(OsString, noNul("environment value"))),
 });
 
 const AbsPath = v.pipe(v.string(), noNul("path"), v.startsWith("/", "must be an absolute path"));

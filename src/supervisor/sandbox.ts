@@ -4,6 +4,7 @@
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
 import { HostError, IsolateError } from "../errors.ts";
+import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
@@ -66,11 +67,17 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
+/** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
+export interface SpawnHooks {
+  readonly beforeStart?: () => void;
+}
+
+export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   const host = probeHost();
   const ops = compilePlan(spec, host);
   const plan = encodePlan(ops);
   const shim = loadShim();
+  hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
   const scratch = scratchDirs(spec);
@@ -289,7 +296,7 @@ class Supervised implements Sandbox, LimitTarget {
           : r.errno === 13
             ? "Permission denied (a directory, or a file without execute permission)"
             : text;
-      return fail(r, "exec", `exec ${JSON.stringify(name)}`, `exec ${JSON.stringify(name)}: ${why}`);
+      return fail(r, "exec", `exec ${quoteOs(name)}`, `exec ${quoteOs(name)}: ${why}`);
     }
     if (op) {
       const what = describeOp(op);

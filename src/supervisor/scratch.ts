@@ -3,6 +3,7 @@
  * the overlayfs work dir isolate creates beside an --overlay's UPPER when it
  * does not exist yet. (A dir the caller made is the caller's and stays.)
  */
+import { osPath } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { overlayWork } from "../setup/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
@@ -13,7 +14,7 @@ export function scratchDirs(spec: Spec): string[] {
   for (const m of spec.mounts) {
     if (m.type !== "overlay" || m.upper === undefined) continue;
     const work = m.work ?? overlayWork(m.upper);
-    if (!nodeFs().existsSync(work)) dirs.push(work);
+    if (!nodeFs().existsSync(osPath(work))) dirs.push(work);
   }
   return dirs;
 }
@@ -22,7 +23,7 @@ export function removeScratch(dirs: readonly string[]): void {
   for (const dir of dirs) {
     try {
       // overlayfs leaves an empty work/work inside, mode 000: removable by its owner.
-      nodeFs().rmSync(dir, { recursive: true, force: true });
+      nodeFs().rmSync(osPath(dir), { recursive: true, force: true });
     } catch {}
   }
 }
