@@ -1,7 +1,9 @@
 /* Landlock: the second wall around the command's writes, and the scopes that
  * keep its signals and abstract unix sockets inside the sandbox. Built by
  * src/setup/landlock.ts, run in the command's process after the view is final
- * (pivot_root) and no_new_privs is set, before the seccomp filter.
+ * (pivot_root) and no_new_privs is set, before the command's ids and
+ * capabilities change (so the paths open with the init's reach) and before
+ * the seccomp filter.
  *
  *   arg 0 fs      access rights the ruleset handles (denied unless a rule grants them)
  *   arg 1 scope   LANDLOCK_SCOPE_* bits

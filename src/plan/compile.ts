@@ -17,6 +17,19 @@ import { seccompOps } from "../setup/seccomp.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
+/**
+ * The privilege ops with Landlock right after no_new_privs (which it needs):
+ * it opens its paths while the command still has the init's reach, before
+ * its ids and capabilities change (a path only the caller's capabilities can
+ * traverse still gets its rule). The seccomp filter comes after both.
+ */
+function privileges(spec: Spec, host: Host, landlock: Op[]): Op[] {
+  const ops = privilegeOps(spec, host);
+  const at = ops.findIndex((o) => o.op === "noNewPrivs") + 1;
+  if (at === 0) throw new Error("internal: Landlock needs no_new_privs before it");
+  return [...ops.slice(0, at), ...landlock, ...ops.slice(at)];
+}
+
 export function compilePlan(spec: Spec, host: Host): Op[] {
   const namespaces = namespaceOps(spec, host);
   const identity = initIdentityOps(spec, host);
@@ -32,9 +45,7 @@ export function compilePlan(spec: Spec, host: Host): Op[] {
     // the command's process
     ...processOps(spec, host),
     ...limitOps(spec),
-    ...privilegeOps(spec, host),
-    // needs no_new_privs (privilegeOps) and the final view; the seccomp filter comes last
-    ...landlockOps(spec, host, view),
+    ...privileges(spec, host, landlockOps(spec, host, view)),
     ...seccompOps(spec),
     ...execOps(spec, host),
   ];

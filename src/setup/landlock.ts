@@ -1,6 +1,8 @@
 /**
  * Landlock: a second wall behind the mount view, in the command's process
- * (ffi/op_landlock.c), after no_new_privs and before the seccomp filter.
+ * (ffi/op_landlock.c), right after no_new_privs (before the command's ids and
+ * capabilities change, so its paths open with the init's reach) and before
+ * the seccomp filter.
  *
  * Filesystem: the ruleset handles only write-type rights (writing and
  * truncating files, making and removing entries, reparenting them, device
@@ -194,7 +196,7 @@ export function landlockPlan(spec: Spec, host: Host, view: readonly Op[]): Landl
   return { abi, fs, scope, write: fs ? w.write : [], device: fs ? w.device : [] };
 }
 
-/** Command phase, after the privilege ops (no_new_privs), before seccomp. */
+/** Command phase, right after no_new_privs (src/plan/compile.ts), before seccomp. */
 export function landlockOps(spec: Spec, host: Host, view: readonly Op[]): Op[] {
   const p = landlockPlan(spec, host, view);
   if (p.skipped) return [];

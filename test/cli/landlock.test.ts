@@ -147,6 +147,25 @@ describe("writes: only where the view makes them", () => {
   }
 });
 
+needs(IS_ROOT && ABI >= 3, "root and Landlock ABI 3")(
+  "as root, a cwd under a directory only capabilities can traverse is still writable (the rules are made before they go)",
+  async () => {
+    const t = tempDir("isolate-landlock-");
+    try {
+      chownSync(t.path, NOBODY_ID, NOBODY_ID);
+      chmodSync(t.path, 0o700);
+      const cwd = join(t.path, "cwd");
+      mkdirSync(cwd);
+      chmodSync(cwd, 0o777);
+      const r = await isolate(["exec", "--", "sh", "-c", "touch made; echo $?"], { cwd });
+      expect(r.stdout).toBe("0\n");
+      expect(existsSync(join(cwd, "made"))).toBe(true);
+    } finally {
+      t.remove();
+    }
+  },
+);
+
 describe("signals: nothing outside the sandbox, isolate included", () => {
   for (const who of WHO) {
     withScopes(`as ${who.name}, --share pid: kill of isolate and of a host process is EPERM`, async () => {
@@ -249,9 +268,9 @@ describe("report, plan, check, flag", () => {
       expect(ll?.args.write).toEqual(expect.arrayContaining([d.cwd, "/tmp", "/var/tmp", "/tmp/scratch"]));
       expect(ll?.args.write).not.toContain("/run");
       expect(ll?.what).toStartWith("landlock: writes only beneath");
-      // after no_new_privs, before seccomp
+      // right after no_new_privs (before the ids and capabilities change), before seccomp
       const at = (name: string) => ops.findIndex((o) => o.op === name);
-      expect(at("landlock")).toBeGreaterThan(at("noNewPrivs"));
+      expect(at("landlock")).toBe(at("noNewPrivs") + 1);
       expect(at("landlock")).toBeLessThan(at("seccomp"));
       const off = await isolate(["plan", "--json", "--landlock", "off", "--", "true"], { cwd: d.cwd });
       expect((JSON.parse(off.stdout).ops as { op: string }[]).some((o) => o.op === "landlock")).toBe(false);
