@@ -66,6 +66,7 @@ static int run_command_op(const struct plan_op *op) {
     case OP_SET_GROUPS: return op_set_groups(op);
     case OP_SET_IDS: return op_set_ids(op);
     case OP_CAPS: return op_caps(op);
+    case OP_LANDLOCK: return op_landlock(op);
     case OP_SECCOMP: return op_seccomp(op);
     case OP_EXEC: return op_exec(op);
     default: return -ENOSYS;

@@ -40,6 +40,8 @@ int init_confine(int32_t *index);
 /* op_identity.c */
 int op_set_groups(const struct plan_op *op);
 int op_set_ids(const struct plan_op *op);
+/* op_landlock.c */
+int op_landlock(const struct plan_op *op);
 /* op_seccomp.c */
 int op_seccomp(const struct plan_op *op);
 /* op_exec.c: returns only on failure */

@@ -28,6 +28,7 @@ const INIT_SOURCES = [
   "op_caps.c",
   "op_identity.c",
   "op_seccomp.c",
+  "op_landlock.c",
   "op_mount.c",
   "op_path.c",
   ...SHARED_SOURCES,

@@ -88,6 +88,16 @@ export const HARDENING_FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: "--landlock",
+    value: "on|off|auto",
+    field: "landlock",
+    description:
+      "Landlock around the command: writes only where the view allows, no signals or abstract sockets out of the sandbox (default auto: where the kernel has it; on: refuse to run without it)",
+    apply: (d, _c, v) => {
+      d.landlock = v as never;
+    },
+  },
+  {
     name: "--seccomp",
     value: "default|none|FILE",
     field: "seccomp",

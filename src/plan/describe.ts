@@ -1,5 +1,6 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
 import { quoteOs } from "../host/bytes.ts";
+import { describeLandlock } from "../setup/landlock.ts";
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { describeViewOp } from "../setup/view-describe.ts";
 import { capList } from "../spec/capabilities.ts";
@@ -79,6 +80,8 @@ export function describeOp(o: Op): string {
       return `uid ${o.args.uid}, gid ${o.args.gid}`;
     case "caps":
       return `capabilities: keep ${capList(o.args.keep)}`;
+    case "landlock":
+      return describeLandlock(o.args);
     case "seccomp":
       return `seccomp filter (${o.args.filter.length / 8} instructions)`;
     case "exec":

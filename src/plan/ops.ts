@@ -176,6 +176,19 @@ export const OPS = {
     ],
   },
   caps: { code: 53, phase: "command", args: [["keep", "u"]] },
+  // Landlock (src/setup/landlock.ts, ffi/op_landlock.c): handled fs rights, scopes,
+  // paths granted every right but IOCTL_DEV, paths granted every right, flags
+  landlock: {
+    code: 56,
+    phase: "command",
+    args: [
+      ["fs", "u"],
+      ["scope", "u"],
+      ["write", "v"],
+      ["device", "v"],
+      ["flags", "u"],
+    ],
+  },
   seccomp: { code: 62, phase: "command", args: [["filter", "b"]] },
   exec: {
     code: 63,

@@ -1,9 +1,10 @@
 /**
- * The only bun:ffi user. Loads the C shim and the sandbox init from bytes
- * embedded in this program (build/embedded.ts), through sealed memfds:
- * nothing is written to a path anyone else could replace, and a noexec /tmp
- * does not matter. It also carries the few file operations the supervisor
- * needs, so the hot path never loads node:fs.
+ * The bun:ffi user (with landlock-abi.ts, for one system call). Loads the C
+ * shim and the sandbox init from bytes embedded in this program
+ * (build/embedded.ts), through sealed memfds: nothing is written to a path
+ * anyone else could replace, and a noexec /tmp does not matter. It also
+ * carries the few file operations the supervisor needs, so the hot path
+ * never loads node:fs.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";

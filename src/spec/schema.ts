@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { osString } from "../host/bytes.ts";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
+import { LANDLOCK_FIELDS, type LandlockMode } from "./landlock.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
 import { parseUnmask, type Unmask } from "./secrets.ts";
@@ -108,6 +109,8 @@ export const SpecInputSchema = v.strictObject({
   limits: v.optional(LimitsInputSchema),
   /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
   ...HARDENING_FIELDS,
+  /** Landlock: "auto" (default), "on" or "off" (src/spec/landlock.ts). */
+  ...LANDLOCK_FIELDS,
   /** The filesystem view beyond the default one, in order (src/spec/mounts.ts). */
   mounts: v.optional(v.array(MountInputSchema), []),
   /** A directory to use instead of the host's / as the read-only base. */
@@ -137,6 +140,8 @@ export interface Spec extends Hardening {
   readonly cwdMount: CwdMount;
   /** Masked secrets kept visible. */
   readonly unmask: readonly Unmask[];
+  /** Landlock around the command (src/setup/landlock.ts). */
+  readonly landlock: LandlockMode;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -180,6 +185,7 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     // Without the caller's directory inside, start at the root.
     cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
+    landlock: p.landlock,
     ...view,
     unmask: p.unmask,
     limits,

@@ -13,6 +13,7 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import type { Op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
@@ -139,6 +140,7 @@ class Supervised implements Sandbox, LimitTarget {
   private readonly sharedPid: boolean;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private readonly rootless: boolean;
+  private readonly landlock: LandlockReport;
 
   constructor(
     private readonly shim: Shim,
@@ -154,6 +156,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
     this.rootless = !host.root && newNamespaces(spec, host).includes("user");
+    this.landlock = landlockReport(spec, host, ops);
     const out = parentEnds[1];
     const err = parentEnds[2];
     const inp = parentEnds[0];
@@ -283,6 +286,7 @@ class Supervised implements Sandbox, LimitTarget {
       memoryPeakBytes: exit?.type === "exit" ? exit.maxRssKiB * 1024 : null,
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
+      landlock: this.landlock,
     };
     return error ? { ...base, error } : base;
   }
