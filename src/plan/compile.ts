@@ -9,6 +9,7 @@ import { initIdentityOps } from "../setup/identity.ts";
 import { limitOps } from "../setup/limits.ts";
 import { mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
+import { checkNesting } from "../setup/nesting.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
 import { processOps } from "../setup/process.ts";
@@ -17,6 +18,7 @@ import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
 export function compilePlan(spec: Spec, host: Host): Op[] {
+  checkNesting(spec, host);
   return [
     // spawn, then sandbox-wide (pid 1)
     ...namespaceOps(spec, host),

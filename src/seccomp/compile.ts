@@ -24,6 +24,8 @@ export interface SeccompSetting {
   readonly allow: readonly string[];
   /** --seccomp-deny NAME: EPERM whatever the profile says. */
   readonly deny: readonly string[];
+  /** --allow-nested: the default profile lets the command build nested sandboxes (profiles.ts). */
+  readonly nested?: boolean;
 }
 
 export const DEFAULT_SECCOMP: SeccompSetting = { profile: "default", allow: [], deny: [] };
@@ -58,12 +60,16 @@ export function resolveSetting(s: SeccompSetting): {
     return { rules: flagRules, unknown: undefined, fallback: { type: "allow" } };
   }
   if (s.profile === "default") {
-    return { rules: [...flagRules, ...defaultRules()], unknown: UNKNOWN_ACTION, fallback: { type: "allow" } };
+    return {
+      rules: [...flagRules, ...defaultRules(s.nested === true)],
+      unknown: UNKNOWN_ACTION,
+      fallback: { type: "allow" },
+    };
   }
   const p = s.profile;
   const base = p.base === "default";
   return {
-    rules: [...flagRules, ...compileRules(p), ...(base ? defaultRules() : [])],
+    rules: [...flagRules, ...compileRules(p), ...(base ? defaultRules(s.nested === true) : [])],
     unknown: base ? UNKNOWN_ACTION : undefined,
     fallback: action(p.defaultAction, p.defaultErrno),
   };
@@ -147,7 +153,7 @@ export function assembleFilter(
 
 /** The default profile untouched by --seccomp-allow/--seccomp-deny. */
 export function isPlainDefault(s: SeccompSetting): boolean {
-  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0;
+  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0 && s.nested !== true;
 }
 
 /**
