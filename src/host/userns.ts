@@ -5,6 +5,7 @@
  * itself (a container runtime's default profile).
  */
 import { nodeFs } from "./files.ts";
+import { inInitialUserNs } from "./probe.ts";
 
 export interface UsernsKnobs {
   /** user.max_user_namespaces: 0 disables user namespaces for everyone. */
@@ -17,6 +18,8 @@ export interface UsernsKnobs {
   readonly seccompMode: number | undefined;
   /** Running inside an isolate sandbox (its init is pid 1 here). */
   readonly insideIsolate?: boolean;
+  /** isolate runs in the initial user namespace (host.initialUserNs); undefined: assume so. */
+  readonly initialUserNs?: boolean;
 }
 
 export interface Blocker {
@@ -60,6 +63,7 @@ export function readUsernsKnobs(): UsernsKnobs {
     apparmorRestrict: readNum("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
     seccompMode: seccompModeOf(status),
     insideIsolate: insideIsolate(),
+    initialUserNs: inInitialUserNs(),
   };
 }
 
@@ -91,6 +95,12 @@ export const BLOCKERS = {
     remedy:
       "run the outer isolate with --allow-nested; a container with a seccomp profile that allows clone3 and unshare (docker/podman --security-opt seccomp=unconfined); or run isolate on the host",
   },
+  maxZeroNested: {
+    knob: "user.max_user_namespaces=0",
+    why: "user namespaces are disabled here (user.max_user_namespaces is 0 in the user namespace isolate runs in, or in a parent of it)",
+    remedy:
+      "raise it where it was lowered: as root of that namespace, sysctl -w user.max_user_namespaces=15000 (a container runtime or the host sets it for its containers)",
+  },
   nestedIsolate: {
     knob: "--allow-nested",
     why: "isolate runs inside another isolate sandbox, whose seccomp filter refuses new namespaces",
@@ -103,6 +113,8 @@ const EACCES = 13;
 const ENOSPC = 28;
 const ENOSYS = 38;
 
+const maxZero = (k: UsernsKnobs): Blocker => (k.initialUserNs === false ? BLOCKERS.maxZeroNested : BLOCKERS.maxZero);
+
 const filterBlocker = (k: UsernsKnobs): Blocker => (k.insideIsolate ? BLOCKERS.nestedIsolate : BLOCKERS.seccomp);
 
 /**
@@ -111,7 +123,7 @@ const filterBlocker = (k: UsernsKnobs): Blocker => (k.insideIsolate ? BLOCKERS.n
  */
 export function usernsBlocker(errno: number, k: UsernsKnobs, userns = true): Blocker | undefined {
   if (!userns) return (errno === ENOSYS || errno === EPERM) && k.seccompMode === 2 ? filterBlocker(k) : undefined;
-  if (k.maxUserNamespaces === 0) return BLOCKERS.maxZero;
+  if (k.maxUserNamespaces === 0) return maxZero(k);
   if (errno === ENOSPC) return k.maxUserNamespaces === undefined ? undefined : BLOCKERS.maxReached(k.maxUserNamespaces);
   if (errno === ENOSYS) return k.seccompMode === 2 ? filterBlocker(k) : undefined;
   if (errno === EPERM || errno === EACCES) {
@@ -125,7 +137,7 @@ export function usernsBlocker(errno: number, k: UsernsKnobs, userns = true): Blo
 /** Every knob that is set against unprivileged user namespaces right now. */
 export function usernsBlockersNow(k: UsernsKnobs): Blocker[] {
   const out: Blocker[] = [];
-  if (k.maxUserNamespaces === 0) out.push(BLOCKERS.maxZero);
+  if (k.maxUserNamespaces === 0) out.push(maxZero(k));
   if (k.unprivilegedUsernsClone === 0) out.push(BLOCKERS.cloneSysctl);
   if (k.apparmorRestrict === 1) out.push(BLOCKERS.apparmor);
   if (k.seccompMode === 2) out.push(filterBlocker(k));
