@@ -1,8 +1,11 @@
 /**
  * What the plan compiler needs to know about the caller. Reads no files up
- * front: it runs on every spawn, and `isolate plan` must create and load
- * nothing. `initialUserNs` is read on first use only (one small /proc file).
+ * front (but /proc/self/cwd when the directory's name is not UTF-8): it runs
+ * on every spawn, and `isolate plan` must create and load nothing.
+ * `initialUserNs` is read on first use only (one small /proc file).
  */
+import { landlockAbi } from "../shim/landlock-abi.ts";
+import { rawCwd } from "./bytes.ts";
 import { nodeFs } from "./files.ts";
 
 export interface Host {
@@ -24,8 +27,10 @@ export interface Host {
   readonly initialUserNs: boolean;
   /** The caller's environment, for --env NAME pass-through and --inherit-env. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** The caller's working directory. */
+  /** The caller's working directory, byte for byte (an OS string, src/host/bytes.ts). */
   readonly cwd: string;
+  /** The kernel's Landlock ABI version (0: none). Absent: not probed, taken as none. */
+  readonly landlockAbi?: number;
 }
 
 /** A reader for small /proc files that does not load node:fs (the shim's, once it is loaded). */
@@ -117,6 +122,7 @@ export function probeHost(): Host {
       return inInitialUserNs();
     },
     env: process.env,
-    cwd: process.cwd(),
+    cwd: rawCwd(),
+    landlockAbi: landlockAbi(),
   };
 }

@@ -34,8 +34,20 @@ export const OPS = {
       ["attrs", "u"],
     ],
   },
-  // hardening (34-39): the init keeps only these capabilities once the command is started
-  initCaps: { code: 34, phase: "sandbox", args: [["keep", "u"]] },
+  // hardening (34-39): once the command is started, the init keeps only these
+  // capabilities (bounding set included) and, with flags bit 1, takes the
+  // command's ids (and, with bit 2, its supplementary groups).
+  initCaps: {
+    code: 34,
+    phase: "sandbox",
+    args: [
+      ["keep", "u"],
+      ["uid", "u"],
+      ["gid", "u"],
+      ["gids", "b"],
+      ["flags", "u"],
+    ],
+  },
   // The init's own ids in its new user namespace, when the caller's are not mapped there.
   initIds: {
     code: 35,
@@ -126,6 +138,17 @@ export const OPS = {
     ],
   },
   pivotRoot: { code: 24, phase: "sandbox", args: [] },
+  // A fresh cgroup file system (read-only), rooted at the sandbox's cgroup
+  // namespace: options "" is cgroup2, else the v1 hierarchy's controllers.
+  mountCgroup: {
+    code: 25,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["options", "s"],
+      ["flags", "u"],
+    ],
+  },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },
@@ -153,6 +176,19 @@ export const OPS = {
     ],
   },
   caps: { code: 53, phase: "command", args: [["keep", "u"]] },
+  // Landlock (src/setup/landlock.ts, ffi/op_landlock.c): handled fs rights, scopes,
+  // paths granted every right but IOCTL_DEV, paths granted every right, flags
+  landlock: {
+    code: 56,
+    phase: "command",
+    args: [
+      ["fs", "u"],
+      ["scope", "u"],
+      ["write", "v"],
+      ["device", "v"],
+      ["flags", "u"],
+    ],
+  },
   seccomp: { code: 62, phase: "command", args: [["filter", "b"]] },
   exec: {
     code: 63,
