@@ -10,6 +10,7 @@ import { landlockOps } from "../setup/landlock.ts";
 import { limitOps } from "../setup/limits.ts";
 import { type CgroupMount, mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
+import { checkNesting } from "../setup/nesting.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
 import { processOps } from "../setup/process.ts";
@@ -32,6 +33,7 @@ function privileges(spec: Spec, host: Host, landlock: Op[]): Op[] {
 
 /** `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them). */
 export function compilePlan(spec: Spec, host: Host, cgroups: readonly CgroupMount[] = []): Op[] {
+  checkNesting(spec, host);
   const namespaces = namespaceOps(spec, host);
   const identity = initIdentityOps(spec, host);
   const view = mountOps(spec, host, cgroups);

@@ -11,6 +11,7 @@ import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { osBytes } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
+import { setProcReader } from "../host/probe.ts";
 
 const ABI = 2;
 const MFD_CLOEXEC = 1;
@@ -287,5 +288,10 @@ export function loadShim(): Shim {
       return s.isolate_write_file(cstr(path), data.length ? ptr(data) : null, data.length);
     },
   };
+  const shim = loaded;
+  setProcReader((path) => {
+    const r = shim.readFile(path);
+    return typeof r === "string" ? r : undefined;
+  });
   return loaded;
 }

@@ -73,9 +73,10 @@ export interface SpawnHooks {
 }
 
 export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+  // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
+  const shim = loadShim();
   const host = probeHost();
   let ops = compilePlan(spec, host);
-  const shim = loadShim();
   hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
@@ -306,12 +307,9 @@ class Supervised implements Sandbox, LimitTarget {
     }
     if (op) {
       const what = describeOp(op);
-      return fail(
-        r,
-        op.op,
-        what,
-        `setup: ${what}: ${explainViewErrno(op, r.errno) ?? text}${this.rootless ? setupBlockedHint(r.errno) : ""}`,
-      );
+      const explained = explainViewErrno(op, r.errno);
+      const hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
