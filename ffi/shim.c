@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clone3.h"
@@ -52,6 +53,7 @@ struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
   char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
+  char t0[40];    /* "--t0=NS": CLOCK_MONOTONIC at clone, the origin of the wall-clock limit */
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -100,7 +102,7 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, c->owner, NULL};
+  char *argv[] = {name, c->owner, c->t0, NULL};
   char *envp[] = {NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
@@ -227,6 +229,9 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
   };
   snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  snprintf(ctx.t0, sizeof ctx.t0, "--t0=%llu", (unsigned long long)t0.tv_sec * 1000000000ULL + (unsigned long long)t0.tv_nsec);
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;

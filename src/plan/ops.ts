@@ -126,6 +126,21 @@ export const OPS = {
     ],
   },
   pivotRoot: { code: 24, phase: "sandbox", args: [] },
+  // The limits the init enforces itself (ffi/init_limits.c): wall clock from the clone,
+  // the kill-after grace, and a CPU budget read from the cgroup counter at cpuFile
+  // (cpuUnit 1: v1 cpuacct.usage in ns, 2: v2 cpu.stat; 0 with no budget). 0 = none.
+  initLimits: {
+    code: 28,
+    phase: "sandbox",
+    args: [
+      ["wallUs", "u"],
+      ["graceUs", "u"],
+      ["cpuUs", "u"],
+      ["cpus", "u"],
+      ["cpuFile", "s"],
+      ["cpuUnit", "u"],
+    ],
+  },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },

@@ -67,12 +67,21 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 
 export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
   const host = probeHost();
-  const ops = compilePlan(spec, host);
-  const plan = encodePlan(ops);
   const shim = loadShim();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
-  const scratch = scratchDirs(spec);
+  let ops: Op[];
+  let plan: Uint8Array;
+  let scratch: readonly string[];
+  try {
+    // The init reads the CPU-time budget from the sandbox's cgroup counter.
+    ops = compilePlan(spec, host, limits.cpuCounter());
+    plan = encodePlan(ops);
+    scratch = scratchDirs(spec);
+  } catch (e) {
+    limits.abort();
+    throw e;
+  }
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -149,7 +158,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
     this.exited = this.supervise();
-    limits.watch(this);
+    limits.watch(this, spec.killAfterMs);
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -238,9 +247,13 @@ class Supervised implements Sandbox, LimitTarget {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * wallMs: from the clone to the command's end as the init measured it (its
+   * exit record), else from just before the spawn to now as the supervisor did.
+   */
   private result(records: SandboxRecord[], waited: Waited | null): Result {
-    const wallMs = performance.now() - this.started;
     const exit = records.find((r) => r.type === "exit");
+    const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
     let status: Status;
     if (exit?.type === "exit") status = statusFromWait(exit.status);
@@ -250,6 +263,16 @@ class Supervised implements Sandbox, LimitTarget {
     const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
+    if (exit?.type === "exit") {
+      // The init saw the end: a limit it enforced, or an end asked for while the
+      // command ran (kill(), SIG_END), or the command's own end before any of those.
+      if (exit.fired.timeout) this.limits.noteFired("timeout");
+      if (exit.fired.cpuTime) this.limits.noteFired("cpu-time");
+      if (exit.fired.timeout) reason = "timeout";
+      else if (exit.fired.cpuTime) reason = "cpu-time";
+      else if (exit.asked) reason = this.killedFor ?? "killed";
+      else reason = "ok";
+    }
     let exitCode = exitCodeOf(status);
     if (error && !this.killedFor) {
       reason = isExec ? "exec" : "setup";
