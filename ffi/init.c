@@ -181,7 +181,7 @@ static int exit_code_of(int status) {
 }
 
 void init_main(long *sp) {
-  limits_origin(sp);
+  (void)sp;
   unsigned long all = ALL_SIGNALS;
   SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
 
@@ -218,16 +218,23 @@ void init_main(long *sp) {
   long sfd = SYS4(SYS_signalfd4, -1, &all, 8, SFD_CLOEXEC);
   if (sfd < 0) fail(-1, STAGE_SIGNALS, sfd, 125);
 
+  int rc;
   long child = SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (child < 0) fail(-1, STAGE_FORK, child, 125);
   if (child == 0) command(plan, len, off, &op);
+  /* The command's wall time starts now (setup is isolate's time, not the command's). */
+  rc = limits_start();
+  if (rc < 0) {
+    SYS2(SYS_kill, child, SIGKILL);
+    fail(-1, STAGE_LIMITS, rc, 125);
+  }
   record_send(FD_RECORD, REC_STARTED, -1, 0, 0, 0, (int32_t)child);
 
   /* The command must not be able to read or trace the init. */
   SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   /* From here the init needs no more than to signal the command. */
   int32_t confine_index;
-  int rc = init_confine(&confine_index);
+  rc = init_confine(&confine_index);
   if (rc < 0) {
     SYS2(SYS_kill, child, SIGKILL);
     fail(confine_index, OP_INIT_CAPS, rc, 125);

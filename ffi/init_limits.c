@@ -1,7 +1,7 @@
 /* The init's own enforcement of the wall-clock and CPU-time limits.
  *
- * Wall clock: a timerfd on CLOCK_MONOTONIC, armed at the clone time plus the
- * limit. When it fires the init SIGTERMs the command, and re-arms the timer
+ * Wall clock: a timerfd on CLOCK_MONOTONIC, armed when the init starts the
+ * command (the sandbox's setup is not the command's time) for the limit. When it fires the init SIGTERMs the command, and re-arms the timer
  * for the kill-after grace, after which it ends the whole sandbox.
  *
  * CPU time: the sandbox's cgroup counter (v1 cpuacct.usage in ns, v2 cpu.stat
@@ -54,20 +54,6 @@ static int arm(int fd, uint64_t ns, int absolute) {
   return (int)SYS4(SYS_timerfd_settime, fd, absolute ? TFD_TIMER_ABSTIME : 0, &it, 0);
 }
 
-void limits_origin(long *sp) {
-  long argc = sp[0];
-  char **argv = (char **)(sp + 1);
-  for (long i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!a || a[0] != '-' || a[1] != '-' || a[2] != 't' || a[3] != '0' || a[4] != '=') continue;
-    uint64_t v = 0;
-    const char *p = a + 5;
-    for (; *p >= '0' && *p <= '9'; p++) v = v * 10 + (uint64_t)(*p - '0');
-    if (!*p && p > a + 5) L.origin_ns = v;
-  }
-  if (L.origin_ns == 0) L.origin_ns = now_ns();
-}
-
 /* The cgroup's CPU usage in ns, or -errno. */
 static int64_t cpu_used_ns(void) {
   char buf[256];
@@ -118,15 +104,26 @@ int op_init_limits(const struct plan_op *op) {
     r = SYS2(SYS_timerfd_create, CLOCK_MONOTONIC, O_CLOEXEC);
     if (r < 0) return (int)r;
     L.cpu_tfd = (int)r;
-    r = arm(L.cpu_tfd, next_cpu_check((uint64_t)used), 0);
-    if (r < 0) return (int)r;
   }
   if (L.wall_ns) {
     r = SYS2(SYS_timerfd_create, CLOCK_MONOTONIC, O_CLOEXEC);
     if (r < 0) return (int)r;
     L.wall_tfd = (int)r;
-    r = arm(L.wall_tfd, L.origin_ns + L.wall_ns, 1);
-    if (r < 0) return (int)r;
+  }
+  return 0;
+}
+
+int limits_start(void) {
+  L.origin_ns = now_ns();
+  if (L.wall_tfd >= 0) {
+    int r = arm(L.wall_tfd, L.origin_ns + L.wall_ns, 1);
+    if (r < 0) return r;
+  }
+  if (L.cpu_tfd >= 0) {
+    int64_t used = cpu_used_ns();
+    if (used < 0) return (int)used;
+    int r = arm(L.cpu_tfd, next_cpu_check((uint64_t)used), 0);
+    if (r < 0) return r;
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 /* The limits the init enforces itself (init_limits.c): a wall-clock deadline
- * counted from the clone, and a CPU-time budget read from the sandbox's cgroup.
+ * counted from the command's start, and a CPU-time budget read from the sandbox's cgroup.
  * Neither depends on the supervisor being scheduled. */
 #ifndef ISOLATE_INIT_LIMITS_H
 #define ISOLATE_INIT_LIMITS_H
@@ -15,11 +15,10 @@
 /* What the init must do after a limit's fd was ready. */
 enum limit_action { LIMIT_NONE = 0, LIMIT_TERM = 1, LIMIT_END = 2 };
 
-/* The clone time the shim passed in argv ("--t0=NS", CLOCK_MONOTONIC): the
- * origin of the wall clock. Without it, the init's own start. */
-void limits_origin(long *sp);
-/* OP_INIT_LIMITS: remember the limits, open the CPU counter, arm the timers. */
+/* OP_INIT_LIMITS: remember the limits, open the CPU counter, make the timers. */
 int op_init_limits(const struct plan_op *op);
+/* The command was just started: the origin of its wall time. Arm the timers. */
+int limits_start(void);
 /* The fds to poll (up to 2); returns how many were stored. */
 int limits_fds(int *fds);
 /* One of those fds is ready: what to do with the command. */

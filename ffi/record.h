@@ -22,6 +22,7 @@ enum record_stage {
   STAGE_READ_PLAN = -4,
   STAGE_FORK = -5,
   STAGE_SIGNALS = -6,
+  STAGE_LIMITS = -7,
 };
 
 struct record {

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clone3.h"
@@ -53,7 +53,6 @@ struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
   char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
-  char t0[40];    /* "--t0=NS": CLOCK_MONOTONIC at clone, the origin of the wall-clock limit */
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -102,7 +101,7 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, c->owner, c->t0, NULL};
+  char *argv[] = {name, c->owner, NULL};
   char *envp[] = {NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
@@ -229,9 +228,6 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
   };
   snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
-  struct timespec t0;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
-  snprintf(ctx.t0, sizeof ctx.t0, "--t0=%llu", (unsigned long long)t0.tv_sec * 1000000000ULL + (unsigned long long)t0.tv_nsec);
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
@@ -293,6 +289,15 @@ EXPORT int isolate_wait(int pidfd, int nohang, int64_t *out) {
   out[4] = ru.ru_maxrss;
   out[5] = si.si_pid;
   return 0;
+}
+
+/* Make the init a real-time task (its children are not: SCHED_RESET_ON_FORK),
+ * so that it acts at a limit at once however busy the CPUs are. It only ever
+ * sleeps, runs the setup ops, and signals. 0 or -errno (EPERM without
+ * CAP_SYS_NICE, or in a cgroup without real-time runtime). */
+EXPORT int isolate_sched_init(int pid) {
+  struct sched_param sp = {.sched_priority = 1};
+  return sched_setscheduler(pid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0 ? -errno : 0;
 }
 
 EXPORT int isolate_signal(int pidfd, int sig) {

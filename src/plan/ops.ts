@@ -192,6 +192,7 @@ export const STAGES: Record<number, string> = {
   [-4]: "init: read the plan",
   [-5]: "init: start the command",
   [-6]: "init: watch signals",
+  [-7]: "init: arm the time limits",
 };
 
 const byCode = new Map<number, OpName>((Object.keys(OPS) as OpName[]).map((name) => [OPS[name].code, name]));

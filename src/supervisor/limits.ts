@@ -125,6 +125,11 @@ export class SandboxLimits {
     this.cgroups?.attach(pid, this.placedAtClone);
   }
 
+  /** Whether the init enforces a wall-clock or CPU-time limit. */
+  get timed(): boolean {
+    return wallLimitMs(this.limits) !== undefined;
+  }
+
   /** The cgroup file the init reads CPU usage from (with a CPU-time budget). */
   cpuCounter(): CpuCounter | null {
     return this.limits.cpuTimeMs === undefined ? null : (this.cgroups?.cpuCounter() ?? null);
