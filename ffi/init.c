@@ -10,11 +10,13 @@
  * matching code, which ends the rest of the pid namespace. */
 #include <errno.h>
 #include <linux/signalfd.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "init_limits.h"
 #include "ops_run.h"
@@ -48,6 +50,7 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_SYMLINK: return op_symlink(op);
     case OP_MKDIR: return op_mkdir(op);
     case OP_PIVOT_ROOT: return op_pivot_root();
+    case OP_MOUNT_CGROUP: return op_mount_cgroup(op);
     case OP_INIT_LIMITS: return op_init_limits(op);
     default: return -ENOSYS;
   }
@@ -65,6 +68,7 @@ static int run_command_op(const struct plan_op *op) {
     case OP_SET_GROUPS: return op_set_groups(op);
     case OP_SET_IDS: return op_set_ids(op);
     case OP_CAPS: return op_caps(op);
+    case OP_LANDLOCK: return op_landlock(op);
     case OP_SECCOMP: return op_seccomp(op);
     case OP_EXEC: return op_exec(op);
     default: return -ENOSYS;
@@ -154,6 +158,15 @@ static int wait_event(int sfd) {
   }
 }
 
+/* The supervisor holds the only read end of the record pipe: once it is
+ * gone, the write end polls as an error (in a new pid namespace getppid()
+ * is 0 either way, so that cannot tell). */
+static int supervisor_gone(void) {
+  struct pollfd p = {FD_RECORD, 0, 0};
+  struct timespec zero = {0, 0};
+  return SYS5(SYS_ppoll, &p, 1, &zero, 0, 8) == 1 && (p.revents & POLLERR);
+}
+
 /* SIG_END: kill the whole sandbox, then reap every process so their resource
  * use lands in RUSAGE_CHILDREN, and report the command's end. Without a pid
  * namespace only the command's process group can be reached. */
@@ -219,6 +232,11 @@ void init_main(long *sp) {
   if (sfd < 0) fail(-1, STAGE_SIGNALS, sfd, 125);
 
   int rc;
+  /* The command must not be able to read or trace the init: not dumpable
+   * before the command exists (its own exec makes it dumpable again). */
+  SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  long parent = SYS0(SYS_getppid);
+
   long child = SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (child < 0) fail(-1, STAGE_FORK, child, 125);
   if (child == 0) command(plan, len, off, &op);
@@ -230,15 +248,19 @@ void init_main(long *sp) {
   }
   record_send(FD_RECORD, REC_STARTED, -1, 0, 0, 0, (int32_t)child);
 
-  /* The command must not be able to read or trace the init. */
-  SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
-  /* From here the init needs no more than to signal the command. */
+  /* From here the init needs no more than to signal the sandbox's processes:
+   * it drops every capability and takes the command's ids. */
   int32_t confine_index;
   rc = init_confine(&confine_index);
   if (rc < 0) {
     SYS2(SYS_kill, child, SIGKILL);
     fail(confine_index, OP_INIT_CAPS, rc, 125);
   }
+  /* A change of ids resets both: set them again, and end the sandbox if the
+   * supervisor already went in between. */
+  SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (SYS0(SYS_getppid) != parent || supervisor_gone()) end_sandbox(child, pid1);
 
   for (;;) {
     int fd = wait_event(sfd);

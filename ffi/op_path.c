@@ -1,11 +1,17 @@
-/* Safe paths inside the new root.
+/* Safe paths inside the new root, and host sources that cannot be redirected.
  *
  * Every destination of a view op is opened relative to the new root's fd with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): a symlink anywhere in the
  * path (say, one a previous run left in a writable workspace) makes the op
  * fail with ELOOP instead of steering a mount elsewhere, and no path can climb
  * out of the root. Mount points are created only on filesystems the sandbox
- * made itself (its tmpfs mounts), never on a host directory. */
+ * made itself (its tmpfs mounts), never on a host directory.
+ *
+ * Host sources (view_host_open) resolve in the old root, before pivotRoot.
+ * A writable one (a bind, an overlay's upper and work) is opened with
+ * RESOLVE_NO_SYMLINKS: a sandbox can write there, so a link it left (in any
+ * component) must not steer a later run's mount onto another host directory.
+ * The mount is then made from that fd, never by its path again. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -164,15 +170,43 @@ int view_open(const char *abs, unsigned make) {
   }
 }
 
-int view_open_parent(const char *abs, const char **name) {
-  char buf[VIEW_PATH_MAX];
+int view_host_open(const char *abs, int follow) {
+  struct open_how how;
+  __builtin_memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = follow ? 0 : RESOLVE_NO_SYMLINKS;
+  return (int)SYS4(SYS_openat2, AT_FDCWD, abs, &how, sizeof how);
+}
+
+int view_host_open_at(int dir, const char *name) {
+  struct open_how how;
+  __builtin_memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+  return (int)SYS4(SYS_openat2, dir, name, &how, sizeof how);
+}
+
+/* ABS up to its last slash into buf ("/" for a top-level name); *name is the rest. */
+static int split_parent(const char *abs, char *buf, const char **name) {
   unsigned long n = 0, slash = 0;
   for (; abs[n]; n++) {
-    if (n >= sizeof buf - 1) return -ENAMETOOLONG;
+    if (n >= VIEW_PATH_MAX - 1) return -ENAMETOOLONG;
     buf[n] = abs[n];
     if (abs[n] == '/') slash = n;
   }
   *name = abs + slash + 1;
   buf[slash ? slash : 1] = 0;
-  return view_open(buf, S_IFDIR);
+  return 0;
+}
+
+int view_host_open_parent(const char *abs, const char **name) {
+  char buf[VIEW_PATH_MAX];
+  int r = split_parent(abs, buf, name);
+  return r < 0 ? r : view_host_open(buf, 0);
+}
+
+int view_open_parent(const char *abs, const char **name) {
+  char buf[VIEW_PATH_MAX];
+  int r = split_parent(abs, buf, name);
+  return r < 0 ? r : view_open(buf, S_IFDIR);
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,7 +54,11 @@
 struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
-  char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
+  /* "ISOLATE_SUPERVISOR=PID": tells the host whose sandbox an init is. In its
+   * environment, which only the host can read (the init is not dumpable
+   * before the command exists), never in its argv: /proc/1/cmdline inside
+   * shows no host pid. */
+  char owner[32];
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -101,8 +107,8 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, c->owner, NULL};
-  char *envp[] = {NULL};
+  char *argv[] = {name, NULL};
+  char *envp[] = {c->owner, NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
 }
@@ -185,6 +191,58 @@ EXPORT int isolate_write_file(const char *path, const uint8_t *data, uint64_t le
   return -e;
 }
 
+/* The run report's file, opened before the sandbox starts (a sandbox may
+ * write the directory it lands in). No symlink is followed in any component
+ * (openat2 RESOLVE_NO_SYMLINKS; where openat2 is refused with ENOSYS, at least
+ * not the last one: O_NOFOLLOW), no directory is created, and nothing is
+ * truncated until the fd is known to be a regular file with one link (not a
+ * FIFO a sandbox planted: O_NONBLOCK makes that ENXIO instead of a hang; not a
+ * hard link to someone else's file). Created with mode 0644 less the umask.
+ * Returns the fd (close-on-exec) or -errno; -EFTYPE_REPORT / -ENLINK_REPORT
+ * for the two refusals. */
+#define EFTYPE_REPORT 4096
+#define ENLINK_REPORT 4097
+#define ENOTINHERITED_REPORT 4098
+EXPORT int isolate_open_report(const char *path) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+  how.mode = 0644;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  long fd;
+  do fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  if (fd < 0 && errno == ENOSYS) fd = open(path, (int)how.flags, 0644);
+  if (fd < 0) return -errno;
+  struct stat st;
+  int rc = 0;
+  if (fstat((int)fd, &st) < 0) rc = -errno;
+  else if (!S_ISREG(st.st_mode)) rc = -EFTYPE_REPORT;
+  else if (st.st_nlink > 1) rc = -ENLINK_REPORT;
+  else if (ftruncate((int)fd, 0) < 0) rc = -errno;
+  else if (fcntl((int)fd, F_SETFL, 0) < 0) rc = -errno; /* blocking writes again */
+  if (rc) {
+    close((int)fd);
+    return rc;
+  }
+  return (int)fd;
+}
+
+/* Take an inherited fd for the report: 0, and the fd is close-on-exec from
+ * now on (nothing isolate starts inherits it), or -EBADF (not open), -EACCES
+ * (not open for writing), -ENOTINHERITED_REPORT (close-on-exec already: one of the
+ * runtime's own descriptors, not one the caller passed). */
+EXPORT int isolate_take_fd(int fd) {
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl < 0) return -errno;
+  if (fdfl & FD_CLOEXEC) return -ENOTINHERITED_REPORT;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -errno;
+  if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) return -EACCES;
+  if (fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return -errno;
+  return 0;
+}
+
 EXPORT int isolate_pipe(int32_t *fds) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
@@ -227,7 +285,7 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
       .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
   };
-  snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
+  snprintf(ctx.owner, sizeof ctx.owner, "ISOLATE_SUPERVISOR=%d", (int)getpid());
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;

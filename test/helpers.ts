@@ -121,6 +121,25 @@ export async function pidsWith(text: string): Promise<number[]> {
   return out;
 }
 
+/**
+ * Pids of the sandbox inits of the isolate process `supervisor`: each carries
+ * ISOLATE_SUPERVISOR=PID in its environment (not its argv, which the sandbox
+ * sees as /proc/1/cmdline).
+ */
+export async function initsOf(supervisor: number): Promise<number[]> {
+  const entry = `\0ISOLATE_SUPERVISOR=${supervisor}\0`;
+  const out: number[] = [];
+  for (const name of await Array.fromAsync(new Bun.Glob("[0-9]*").scan({ cwd: "/proc", onlyFiles: false }))) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const env = `\0${await Bun.file(`/proc/${pid}/environ`).text()}`;
+      if (env.includes(entry)) out.push(pid);
+    } catch {}
+  }
+  return out;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Poll until fn() is truthy or the deadline passes. */

@@ -4,6 +4,7 @@
  * everything the default sandbox needs works.
  */
 
+import { LANDLOCK_FULL_ABI } from "../setup/landlock.ts";
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
 import { NAMESPACES, type Namespace } from "../spec/schema.ts";
@@ -158,15 +159,25 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     remedy:
       "the default profile needs CONFIG_SECCOMP_FILTER (Linux 4.14+): use such a kernel, or run with --seccomp none (no syscall filter)",
   });
+  const ll = f.landlock;
   item({
     id: "landlock",
-    ok: f.landlock > 0,
+    ok: ll >= LANDLOCK_FULL_ABI,
     required: false,
-    value: f.landlock > 0 ? `ABI ${f.landlock}` : `unavailable: ${errnoText(-f.landlock)}`,
+    value:
+      ll >= LANDLOCK_FULL_ABI
+        ? `ABI ${ll}: the command's writes, signals and abstract sockets are confined by default`
+        : ll >= 2
+          ? `ABI ${ll}: the command's writes are confined; signals and abstract sockets are not (ABI ${LANDLOCK_FULL_ABI}), so --share pid is refused unless the command runs as another uid`
+          : ll === 1
+            ? "ABI 1: too old to use (renames across directories would fail)"
+            : `unavailable: ${errnoText(-ll)}`,
     remedy:
-      f.landlock === -95
+      ll === -95
         ? "Landlock is built in but not enabled: add landlock to the lsm= kernel parameter"
-        : "needs Linux 5.13+ built with CONFIG_SECURITY_LANDLOCK",
+        : ll > 0
+          ? "Linux 6.12 or later scopes signals and abstract unix sockets too"
+          : "needs Linux 5.13+ (6.12+ for every part isolate uses) built with CONFIG_SECURITY_LANDLOCK",
   });
 
   // Namespaces, as this user: without root, each inside a new user namespace, as isolate makes them.

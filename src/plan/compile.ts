@@ -7,8 +7,9 @@ import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
 import { initIdentityOps } from "../setup/identity.ts";
+import { landlockOps } from "../setup/landlock.ts";
 import { initLimitOps, limitOps } from "../setup/limits.ts";
-import { mountOps } from "../setup/mounts.ts";
+import { type CgroupMount, mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
@@ -17,23 +18,46 @@ import { seccompOps } from "../setup/seccomp.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
-/** cpuCounter: the sandbox's cgroup CPU counter, when a CPU-time budget has one. */
-export function compilePlan(spec: Spec, host: Host, cpuCounter: CpuCounter | null = null): Op[] {
-  const ns = namespaceOps(spec, host);
+/**
+ * The privilege ops with Landlock right after no_new_privs (which it needs):
+ * it opens its paths while the command still has the init's reach, before
+ * its ids and capabilities change (a path only the caller's capabilities can
+ * traverse still gets its rule). The seccomp filter comes after both.
+ */
+function privileges(spec: Spec, host: Host, landlock: Op[]): Op[] {
+  const ops = privilegeOps(spec, host);
+  const at = ops.findIndex((o) => o.op === "noNewPrivs") + 1;
+  if (at === 0) throw new Error("internal: Landlock needs no_new_privs before it");
+  return [...ops.slice(0, at), ...landlock, ...ops.slice(at)];
+}
+
+/**
+ * `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them).
+ * `cpuCounter`: the sandbox's cgroup CPU counter, when a CPU-time budget has one.
+ */
+export function compilePlan(
+  spec: Spec,
+  host: Host,
+  cgroups: readonly CgroupMount[] = [],
+  cpuCounter: CpuCounter | null = null,
+): Op[] {
+  const namespaces = namespaceOps(spec, host);
+  const identity = initIdentityOps(spec, host);
+  const view = mountOps(spec, host, cgroups);
   return [
     // spawn, then sandbox-wide (pid 1): the init's own limits first
-    ...ns.slice(0, 1),
+    ...namespaces.slice(0, 1),
     ...initLimitOps(spec, cpuCounter),
-    ...ns.slice(1),
-    ...initIdentityOps(spec, host),
-    ...mountOps(spec, host),
+    ...namespaces.slice(1),
+    ...identity,
+    ...view,
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
     ...limitOps(spec),
-    ...privilegeOps(spec, host),
+    ...privileges(spec, host, landlockOps(spec, host, view)),
     ...seccompOps(spec),
     ...execOps(spec, host),
   ];

@@ -1,8 +1,9 @@
 /** The view ops in words (for `isolate plan` and setup errors), and what their failures mean. */
+import { quoteOs } from "../host/bytes.ts";
 import type { Op } from "../plan/op.ts";
 import { VIEW } from "./mounts.ts";
 
-const q = (s: string) => JSON.stringify(s);
+const q = quoteOs;
 
 export type ViewOp = Extract<
   Op,
@@ -18,11 +19,23 @@ export type ViewOp = Extract<
       | "overlay"
       | "symlink"
       | "mkdir"
+      | "mountCgroup"
       | "pivotRoot";
   }
 >;
 
 const has = (flags: number | bigint, bit: number) => (Number(flags) & bit) !== 0;
+
+function sizeText(bytes: number): string {
+  for (const [unit, n] of [
+    ["G", 2 ** 30],
+    ["M", 2 ** 20],
+    ["k", 2 ** 10],
+  ] as const) {
+    if (bytes >= n && bytes % n === 0) return `${bytes / n}${unit}`;
+  }
+  return `${bytes} bytes`;
+}
 
 export function describeViewOp(o: ViewOp): string {
   switch (o.op) {
@@ -33,8 +46,11 @@ export function describeViewOp(o: ViewOp): string {
       const how = has(f, VIEW.RO) ? "read-only" : has(f, VIEW.DEV) ? "read-write, with devices" : "read-write";
       return `bind ${q(o.args.src)} on ${q(o.args.dst)} (${how})`;
     }
-    case "tmpfs":
-      return `tmpfs on ${q(o.args.dst)}`;
+    case "tmpfs": {
+      const size = Number(o.args.size);
+      const of = has(o.args.flags, VIEW.PERCENT) ? `${size}% of RAM` : size ? sizeText(size) : "unlimited";
+      return `tmpfs on ${q(o.args.dst)} (size ${of})`;
+    }
     case "mountProc":
       return `proc on ${q(o.args.dst)}`;
     case "mountDev":
@@ -45,12 +61,14 @@ export function describeViewOp(o: ViewOp): string {
       return `read-only ${q(o.args.path)}`;
     case "overlay":
       return o.args.upper
-        ? `overlay on ${q(o.args.dst)} (changes in ${q(o.args.upper)}, work dir ${q(o.args.work)})`
+        ? `overlay on ${q(o.args.dst)} (changes in ${q(o.args.upper)}, work dir ${q(o.args.work)}${has(o.args.flags, VIEW.MKWORK) ? ", made if missing and then removed after the run" : ""})`
         : `overlay on ${q(o.args.dst)} (changes discarded)`;
     case "symlink":
       return `symlink ${q(o.args.dst)} -> ${q(o.args.target)}`;
     case "mkdir":
       return `directory ${q(o.args.dst)}`;
+    case "mountCgroup":
+      return `fresh ${o.args.options ? `cgroup (${o.args.options})` : "cgroup2"} on ${q(o.args.dst)} (read-only, the sandbox's own)`;
     case "pivotRoot":
       return "pivot_root into the new root";
   }
@@ -78,11 +96,14 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
       "overlay",
       "symlink",
       "mkdir",
+      "mountCgroup",
       "pivotRoot",
     ].includes(view)
   )
     return undefined;
   if (errno === ENOSYS) return "this kernel lacks the new mount API (Linux 5.12 or later is needed)";
+  if (errno === ELOOP && (o.op === "bind" || o.op === "overlay"))
+    return "a component of the path is a symbolic link (destinations and writable sources never follow symlinks)";
   if (errno === ELOOP) return "a component of the path is a symbolic link (mount paths never follow symlinks)";
   if (o.op === "bind" && errno === ENOTDIR) return "cannot mount a directory over a file";
   if (o.op === "bind" && errno === EISDIR) return "cannot mount a file over a directory";

@@ -7,10 +7,13 @@
  * resolves, on every path.
  */
 
+import { detectCgroups } from "../cgroup/detect.ts";
 import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
 import type { CgroupUsage } from "../cgroup/stats.ts";
 import type { CpuCounter } from "../cgroup/v1.ts";
+import { CgroupError } from "../errors.ts";
 import { usableCpus, wallLimitMs } from "../setup/limits.ts";
+import type { CgroupMount } from "../setup/mounts.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { LimitsReport, Reason, Result } from "./result.ts";
@@ -75,6 +78,30 @@ export function cpuTime(
   return { userMs: ms((totalUs * u) / (u + s)), sysMs: ms((totalUs * s) / (u + s)) };
 }
 
+const SHARED_PID_FIX =
+  "run as root, or in a cgroup delegated to this user (systemd-run --user --scope -p Delegate=yes), or drop --share pid";
+
+/** A cgroup that reaches every process of a sandbox sharing the host's pid namespace, or CgroupError. */
+function killableGroup(l: Limits): SandboxCgroups {
+  let cg: SandboxCgroups;
+  try {
+    cg = createSandboxCgroups(l);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(/^--[a-z-]+: cannot be enforced: /, "") : String(e);
+    throw new CgroupError(`--share pid: no cgroup can end every process of the sandbox: ${why}`, SHARED_PID_FIX);
+  }
+  if (cg.paths.length === 0) {
+    void cg.destroy();
+    const where = detectCgroups().controllers.freezer;
+    const dir = where.version === 0 ? "any cgroup hierarchy" : where.hierarchy.dir;
+    throw new CgroupError(
+      `--share pid: no cgroup can end every process of the sandbox: no write access to ${dir}`,
+      SHARED_PID_FIX,
+    );
+  }
+  return cg;
+}
+
 export class SandboxLimits {
   private timers: ReturnType<typeof setTimeout>[] = [];
   private placedAtClone = false;
@@ -87,19 +114,20 @@ export class SandboxLimits {
     private readonly cgroups: SandboxCgroups | null,
   ) {}
 
-  /** Create the cgroups the limits need (throws CgroupError when one cannot be enforced). */
+  /**
+   * Create the cgroups the limits need (throws CgroupError when one cannot be
+   * enforced). With its own pid namespace, a sandbox ends whole when its init
+   * exits (the kernel kills the rest of the namespace), and the init's reaping
+   * accounts for the CPU of every process it had: no cgroup is needed for that.
+   * Sharing the host's pid namespace (--share pid), nothing would end a
+   * process that left the command's process group (setsid, a double fork): a
+   * cgroup is then always made, and every process in it is killed when the
+   * run ends, however it ends. Where none can be made, --share pid is refused.
+   */
   static prepare(spec: Spec, sharedPid: boolean): SandboxLimits {
     const l = spec.limits;
     if (needsCgroup(l)) return new SandboxLimits(l, createSandboxCgroups(l));
-    // A timeout ends a sandbox with its own pid namespace through its init, and
-    // the init's reaping accounts for the CPU of every process it had. Without
-    // a pid namespace, a cgroup (when one can be had) is what reaches them all.
-    // (Placing a process in a v1 cgroup costs milliseconds: not for nothing.)
-    if (l.timeoutMs !== undefined && sharedPid) {
-      try {
-        return new SandboxLimits(l, createSandboxCgroups(l));
-      } catch {}
-    }
+    if (sharedPid) return new SandboxLimits(l, killableGroup(l));
     return new SandboxLimits(l, null);
   }
 
@@ -173,6 +201,18 @@ export class SandboxLimits {
   /** The init reported the limits it enforced that fired. */
   noteFired(reason: "timeout" | "cpu-time"): void {
     this.fired.add(reason);
+  }
+
+  /** The hierarchies the sandbox has a cgroup of its own in, as the host mounts them. */
+  hierarchies(): CgroupMount[] {
+    const paths = this.cgroups?.paths ?? [];
+    if (paths.length === 0) return [];
+    const layout = detectCgroups();
+    const has = (mount: string) => paths.some((p) => p.startsWith(`${mount}/`));
+    const out: CgroupMount[] = [];
+    if (layout.v2 && has(layout.v2.mount)) out.push({ mount: layout.v2.mount, options: "" });
+    for (const h of layout.v1) if (has(h.mount)) out.push({ mount: h.mount, options: h.controllers.join(",") });
+    return out;
   }
 
   /** End every process in the sandbox's cgroups (no-op without them). */

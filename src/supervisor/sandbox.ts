@@ -4,6 +4,7 @@
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
 import { HostError, IsolateError } from "../errors.ts";
+import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
@@ -12,6 +13,7 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import type { Op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
@@ -29,7 +31,7 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { removeScratch, scratchDirs } from "./scratch.ts";
+import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
 
@@ -65,23 +67,25 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
+/** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
+export interface SpawnHooks {
+  readonly beforeStart?: () => void;
+}
+
+export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   const host = probeHost();
+  let ops = compilePlan(spec, host);
   const shim = loadShim();
+  hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
-  let ops: Op[];
-  let plan: Uint8Array;
-  let scratch: readonly string[];
-  try {
-    // The init reads the CPU-time budget from the sandbox's cgroup counter.
-    ops = compilePlan(spec, host, limits.cpuCounter());
-    plan = encodePlan(ops);
-    scratch = scratchDirs(spec);
-  } catch (e) {
-    limits.abort();
-    throw e;
-  }
+  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
+  // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
+  const own = limits.hierarchies();
+  const counter = limits.cpuCounter();
+  if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+  const plan = encodePlan(ops);
+  const scratch = scratchDirs(spec, shim);
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -91,12 +95,14 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
   } catch (e) {
     limits.abort();
+    removeScratch(shim, scratch);
     throw e;
   } finally {
     for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
   }
   if (typeof spawned === "number") {
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
@@ -116,6 +122,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
@@ -138,6 +145,7 @@ class Supervised implements Sandbox, LimitTarget {
   private readonly sharedPid: boolean;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private readonly rootless: boolean;
+  private readonly landlock: LandlockReport;
 
   constructor(
     private readonly shim: Shim,
@@ -148,11 +156,12 @@ class Supervised implements Sandbox, LimitTarget {
     private readonly started: number,
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
-    private readonly scratch: readonly string[],
+    private readonly scratch: readonly ScratchDir[],
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
     this.rootless = !host.root && newNamespaces(spec, host).includes("user");
+    this.landlock = landlockReport(spec, host, ops);
     const out = parentEnds[1];
     const err = parentEnds[2];
     const inp = parentEnds[0];
@@ -232,7 +241,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.scratch);
+    removeScratch(this.shim, this.scratch);
     this.stdinSink?.close();
     return this.limits.complete(this.result(records, waited));
   }
@@ -296,6 +305,7 @@ class Supervised implements Sandbox, LimitTarget {
       memoryPeakBytes: exit?.type === "exit" ? exit.maxRssKiB * 1024 : null,
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
+      landlock: this.landlock,
     };
     return error ? { ...base, error } : base;
   }
@@ -311,7 +321,7 @@ class Supervised implements Sandbox, LimitTarget {
           : r.errno === 13
             ? "Permission denied (a directory, or a file without execute permission)"
             : text;
-      return fail(r, "exec", `exec ${JSON.stringify(name)}`, `exec ${JSON.stringify(name)}: ${why}`);
+      return fail(r, "exec", `exec ${quoteOs(name)}`, `exec ${quoteOs(name)}: ${why}`);
     }
     if (op) {
       const what = describeOp(op);

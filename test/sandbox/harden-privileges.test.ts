@@ -2,8 +2,8 @@
  * Capabilities, no_new_privs and seccomp as the command sees them, as root
  * and as nobody: all five capability sets empty, NoNewPrivs 1, Seccomp 2,
  * still so after a further exec; setuid and file-capability binaries do not
- * elevate; --cap-add keeps what it names; the init keeps only CAP_KILL, and
- * only when the command runs as another uid.
+ * elevate; --cap-add keeps what it names; the init keeps nothing and takes
+ * the command's uid (test/sandbox/trust-init-caps.test.ts has every mode).
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
@@ -141,7 +141,8 @@ describe("setuid and file-capability binaries do not elevate", () => {
       expect(set.code).toBe(0);
       const outside = await sh([...NOBODY, cat, "/etc/shadow"]);
       expect(outside.code).toBe(0);
-      const r = await isolate(["exec", "--user", "65534", "--", cat, "/etc/shadow"]);
+      // Unmasked: masked, it would read empty whatever the capability did.
+      const r = await isolate(["exec", "--user", "65534", "--unmask", "/etc/shadow", "--", cat, "/etc/shadow"]);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/Permission denied|Operation not permitted/);
     },
@@ -162,10 +163,10 @@ async function initOf(pid: number): Promise<number | undefined> {
 }
 
 describe("the init", () => {
-  needs(IS_ROOT, "root")("keeps nothing, or only CAP_KILL when the command runs as another uid", async () => {
-    for (const [args, eff] of [
-      [[], "0000000000000000"],
-      [["--user", "65534"], "0000000000000020"],
+  needs(IS_ROOT, "root")("keeps nothing, and takes the command's uid when it runs as another", async () => {
+    for (const [args, eff, uid] of [
+      [[], "0000000000000000", "0"],
+      [["--user", "65534"], "0000000000000000", "65534"],
     ] as const) {
       const p = Bun.spawn([BIN, "exec", ...args, "--", "sleep", "30"], { stdout: "ignore", stderr: "pipe" });
       try {
@@ -174,10 +175,10 @@ describe("the init", () => {
         // The init drops its capabilities right after starting the command.
         const status = await waitFor(() => {
           const s = securityStatus(readFileSync(`/proc/${init}/status`, "utf8"));
-          return s.NoNewPrivs === "1" ? s : undefined;
+          return s.NoNewPrivs === "1" && s.CapBnd === eff ? s : undefined;
         });
         expect(status).toMatchObject({ CapEff: eff, CapPrm: eff, CapBnd: eff, CapInh: eff, NoNewPrivs: "1" });
-        expect(readFileSync(`/proc/${init}/status`, "utf8")).toMatch(/^Uid:\s+0\s/m);
+        expect(readFileSync(`/proc/${init}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\s+${uid}\\s`, "m"));
       } finally {
         p.kill("SIGKILL");
         await p.exited;
