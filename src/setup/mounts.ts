@@ -217,7 +217,8 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   }
   // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
   for (const s of secrets) {
-    ops.push(op("mask", { path: s.path, flags: 0 }));
+    // OPTIONAL: one the init cannot reach (an unmapped owner's 0700 home) needs no mask.
+    ops.push(op("mask", { path: s.path, flags: VIEW.OPTIONAL }));
     layers.push({ dst: s.path, kind: "opaque" });
   }
   return { ops, layers };

@@ -20,6 +20,7 @@ const host = (uid: number, gid = uid): Host => ({
   root: uid === 0,
   env: {},
   cwd: "/",
+  landlockAbi: 7,
 });
 const ROOT = host(0);
 const NOBODY = host(65534);
@@ -153,11 +154,12 @@ describe("capabilities", () => {
     expect(() => spec({ capAdd: ["CAP_FLY"] })).toThrow(/"CAP_FLY": unknown capability/);
   });
 
-  test("the plan: no_new_privs, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only with --cap-add", () => {
+  test("the plan: no_new_privs, Landlock, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only with --cap-add", () => {
     const ops = (s: SpecInput, h: Host) => compilePlan(parseSpec(s), h).map((o) => o.op);
-    expect(ops({ command: ["true"] }, ROOT).slice(-7)).toEqual([
+    expect(ops({ command: ["true"] }, ROOT).slice(-8)).toEqual([
       "chdir",
       "noNewPrivs",
+      "landlock",
       "capBounding",
       "securebits",
       "caps",
