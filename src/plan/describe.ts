@@ -56,7 +56,7 @@ export function describeOp(o: Op): string {
       const parts: string[] = [];
       if (Number(o.args.wallUs) > 0)
         parts.push(
-          `wall ${Number(o.args.wallUs) / 1000}ms from the clone, SIGTERM then kill-after ${Number(o.args.graceUs) / 1000}ms`,
+          `wall ${Number(o.args.wallUs) / 1000}ms from the command's start, SIGTERM then kill-after ${Number(o.args.graceUs) / 1000}ms`,
         );
       if (Number(o.args.cpuUs) > 0) parts.push(`CPU ${Number(o.args.cpuUs) / 1000}ms read from ${q(o.args.cpuFile)}`);
       return `the init enforces: ${parts.join("; ")}`;
