@@ -56,6 +56,12 @@ export function makeCgroupDir(dir: string, limit: LimitField | undefined, what: 
   }
 }
 
+/** A cgroup file holding the sandbox's CPU usage: a number of ns (v1), or cpu.stat (v2). */
+export interface CpuCounter {
+  readonly path: string;
+  readonly unit: "ns" | "cpu.stat";
+}
+
 export class V1Group implements CgroupGroup {
   readonly version = 1 as const;
 
@@ -107,6 +113,12 @@ export class V1Group implements CgroupGroup {
   private file(c: Controller, name: string): string | null {
     const dir = this.dirs.get(c);
     return dir ? readText(`${dir}/${name}`) : null;
+  }
+
+  /** The file the sandbox's init reads its CPU usage from (ns). */
+  cpuCounter(): CpuCounter | null {
+    const dir = this.dirs.get("cpuacct");
+    return dir ? { path: `${dir}/cpuacct.usage`, unit: "ns" } : null;
   }
 
   cpuUsageUs(): number | null {

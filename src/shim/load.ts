@@ -31,6 +31,7 @@ const symbols = {
   },
   isolate_wait: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   isolate_signal: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_sched_init: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_close: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_fd_ok: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
@@ -85,6 +86,8 @@ export interface Shim {
   wait(pidfd: number, nohang: boolean): Waited | null;
   /** 0 or -errno. */
   signal(pidfd: number, sig: number): number;
+  /** Make the init real-time (not its children): 0 or -errno. */
+  schedInit(pid: number): number;
   /** [read, write], both close-on-exec. */
   pipe(): [number, number];
   /** A sealed memfd with the given bytes, close-on-exec. */
@@ -231,6 +234,9 @@ export function loadShim(): Shim {
         sysUs: Number(out64[3]),
         maxRssKiB: Number(out64[4]),
       };
+    },
+    schedInit(pid) {
+      return s.isolate_sched_init(pid);
     },
     openReport: (path) => r().isolate_open_report(cstr(path)),
     takeFd: (fd) => r().isolate_take_fd(fd),
