@@ -8,7 +8,10 @@
  *                uid change, all locked (src/setup/privileges.ts has the bits)
  *   (setGroups, setIds: op_identity.c)
  *   caps         permitted = effective = inheritable = ambient = the kept ones,
- *                ambient raising locked off */
+ *                ambient raising locked off
+ *
+ * The init (initCaps, applied by init_confine once the command is forked)
+ * ends with every set empty, bounding set included, and the command's ids. */
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/prctl.h>
@@ -93,24 +96,60 @@ int op_securebits(const struct plan_op *op) { return (int)SYS5(SYS_prctl, PR_SET
 int op_caps(const struct plan_op *op) { return caps_keep_only(op->arg[0].u); }
 
 /* The init's own: recorded by the sandbox op, applied once the command is
- * started (the command inherits the init's capabilities for its own setup). */
+ * started (the command inherits the init's capabilities for its own setup).
+ * The init then keeps `keep` (nothing, or CAP_KILL when the command keeps
+ * capabilities of its own) and, with INIT_TAKE_IDS, takes the command's ids,
+ * so that it can still signal and kill every process of the sandbox without
+ * CAP_KILL: kill() needs matching uids. */
+#define INIT_TAKE_IDS 1
+#define INIT_SET_GROUPS 2
+
 static int init_keep_set;
-static uint64_t init_keep;
-static int32_t init_keep_index = -1;
+static struct plan_op init_op;
 
 int op_init_caps(const struct plan_op *op) {
-  init_keep = op->arg[0].u;
+  init_op = *op;
   init_keep_set = 1;
-  init_keep_index = (int32_t)op->index;
   return 0;
 }
 
 int init_confine(int32_t *index) {
-  *index = init_keep_index;
+  *index = init_keep_set ? (int32_t)init_op.index : -1;
   if (!init_keep_set) return 0;
+  uint64_t keep = init_op.arg[0].u, flags = init_op.arg[4].u;
   long r = SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (r < 0) return (int)r;
-  int rc = bounding_keep(init_keep);
-  if (rc < 0) return rc;
-  return caps_keep_only(init_keep);
+  struct caps2 now;
+  r = caps_get(&now);
+  if (r < 0) return (int)r;
+  uint64_t effective = (uint64_t)now.data[0].effective | ((uint64_t)now.data[1].effective << 32);
+  if (effective & (1ULL << CAP_SETPCAP)) {
+    /* uid 0 is nothing special from here on, and the uid change below
+     * neither drops nor brings capabilities: the capset after it decides. */
+    long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP | SECBIT_NO_SETUID_FIXUP_LOCKED |
+                SECBIT_KEEP_CAPS_LOCKED | SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
+    r = SYS5(SYS_prctl, PR_SET_SECUREBITS, bits, 0, 0, 0);
+    if (r < 0) return (int)r;
+    int rc = bounding_keep(keep);
+    if (rc < 0) return rc;
+  } else if (keep) {
+    /* Without CAP_SETPCAP the bounding set stays; keep permitted across the uid change. */
+    r = SYS5(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0);
+    if (r < 0) return (int)r;
+  }
+  if (flags & INIT_SET_GROUPS) {
+    r = SYS2(SYS_setgroups, init_op.arg[3].len / 4, init_op.arg[3].s);
+    if (r < 0) return (int)r;
+  }
+  if (flags & INIT_TAKE_IDS) {
+    long uid = (long)init_op.arg[1].u, gid = (long)init_op.arg[2].u;
+    r = SYS3(SYS_setresgid, gid, gid, gid);
+    if (r < 0) return (int)r;
+    r = SYS3(SYS_setresuid, uid, uid, uid);
+    if (r < 0) return (int)r;
+  }
+  r = SYS5(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  if (r < 0) return (int)r;
+  r = caps_set(keep, keep, 0);
+  return r < 0 ? (int)r : 0;
 }

@@ -41,7 +41,9 @@ int op_exec(const struct plan_op *op) {
     const char *start = p;
     while (*p && *p != ':') p++;
     unsigned long dlen = (unsigned long)(p - start);
-    if (dlen + 1 + flen + 1 <= PATH_BUF) {
+    /* An empty entry is the current directory: "." takes one byte. */
+    unsigned long used = dlen ? dlen : 1;
+    if (used + 1 + flen + 1 <= PATH_BUF) {
       unsigned long n = 0;
       if (dlen == 0) buf[n++] = '.';
       for (unsigned long i = 0; i < dlen; i++) buf[n++] = start[i];

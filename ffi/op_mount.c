@@ -9,6 +9,8 @@
  *
  * Mounts go onto fds: the new mount API (open_tree, mount_setattr,
  * move_mount, fsopen) where it saves work, else mount(2) on /proc/self/fd/N.
+ * Host sources are opened once, as fds, before pivotRoot; writable ones
+ * (bind without VIEW_RO, overlay upper and work) never through a symlink.
  * Needs Linux 5.12 (mount_setattr); src/setup/mounts.ts checks that first. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -92,13 +94,24 @@ static long same_kind(long src_type, long dst_type) {
   return src_type == S_IFDIR ? -ENOTDIR : -EISDIR;
 }
 
+/* A host file or directory at a destination. In four steps, each on an fd:
+ * resolve the source (a writable one never through a symlink: view_host_open),
+ * clone its mount tree (open_tree), set the attributes (mount_setattr), move
+ * the clone onto the destination (move_mount). */
 int op_bind(const struct plan_op *op) {
   uint64_t flags = op->arg[2].u;
-  /* An idmapped source comes ready from the supervisor (passed.h): only it can make one. */
-  long tree = flags & VIEW_IDMAP
-                  ? passed_take()
-                  : SYS3(SYS_open_tree, AT_FDCWD, op->arg[0].s, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (tree < 0) return tree == -ENOENT && (flags & VIEW_OPTIONAL) ? 0 : (int)tree;
+  long tree;
+  if (flags & VIEW_IDMAP) {
+    /* The source comes ready from the supervisor (passed.h): only it can idmap one. */
+    tree = passed_take();
+    if (tree < 0) return (int)tree;
+  } else {
+    long src = view_host_open(op->arg[0].s, (flags & VIEW_RO) != 0);
+    if (src < 0) return src == -ENOENT && (flags & VIEW_OPTIONAL) ? 0 : (int)src;
+    tree = SYS3(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    close_fd(src);
+    if (tree < 0) return (int)tree;
+  }
   uint64_t attrs = MOUNT_ATTR_NOSUID | (flags & VIEW_DEV ? 0 : MOUNT_ATTR_NODEV) | (flags & VIEW_RO ? MOUNT_ATTR_RDONLY : 0);
   long type = view_type((int)tree);
   long r = type < 0 ? type : set_attrs((int)tree, attrs, 1);
@@ -150,6 +163,7 @@ int op_tmpfs(const struct plan_op *op) {
     if (size) {
       p = put_str(p, ",size=");
       p = put_num(p, size, 10);
+      if (flags & VIEW_PERCENT) p = put_str(p, "%");
     }
     *p = 0;
     unsigned long mflags = MS_NOSUID | MS_NODEV | (flags & VIEW_NOEXEC ? MS_NOEXEC : 0);
@@ -203,7 +217,9 @@ int op_mount_dev(const struct plan_op *op) {
   if (r >= 0) r = mount_on("devpts", d, "pts", "devpts", MS_NOSUID | MS_NOEXEC, op->arg[3].s);
   if (r >= 0) r = SYS3(SYS_mkdirat, d, "shm", 01777);
   if (r >= 0) r = SYS4(SYS_fchmodat, d, "shm", 01777, 0);
-  if (r >= 0 && (flags & VIEW_SHM)) r = mount_on("tmpfs", d, "shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  /* 64M, as Docker gives /dev/shm (README, src/setup/mounts.ts). */
+  if (r >= 0 && (flags & VIEW_SHM))
+    r = mount_on("tmpfs", d, "shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m");
   if (r >= 0 && (flags & VIEW_SHM)) {
     char shm[VIEW_PATH_MAX];
     char *p = put_str(shm, path);
@@ -222,6 +238,10 @@ int op_mount_dev(const struct plan_op *op) {
 int op_mask(const struct plan_op *op) {
   long dst = view_open(op->arg[0].s, 0);
   if (dst == -ENOENT) return 0;
+  /* OPTIONAL (the credential stores): a path the init cannot reach, holding
+   * every capability of its namespace, is one the command, holding none,
+   * cannot reach either (its owner is not mapped there): nothing to hide. */
+  if (dst == -EACCES && (op->arg[1].u & VIEW_OPTIONAL)) return 0;
   if (dst < 0) return (int)dst;
   long type = view_type((int)dst);
   long r = type;
@@ -253,16 +273,42 @@ static long fs_set(int fs, const char *key, const char *value) {
   return SYS5(SYS_fsconfig, fs, value ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, key, value, 0);
 }
 
+/* The work dir of an overlay with a host upper, as an O_PATH fd: opened, and
+ * with VIEW_MKWORK first made, relative to its parent's fd; no symlink in any
+ * component. (isolate removes one it made once the sandbox has ended:
+ * src/supervisor/scratch.ts, by fd as well.) */
+static long open_work(const char *work, uint64_t flags) {
+  const char *name;
+  long dir = view_host_open_parent(work, &name);
+  if (dir < 0) return dir;
+  long r = 0;
+  if (flags & VIEW_MKWORK) {
+    r = SYS3(SYS_mkdirat, dir, name, 0700);
+    if (r == -EEXIST) r = 0;
+  }
+  if (r >= 0) r = view_host_open_at((int)dir, name);
+  close_fd(dir);
+  return r;
+}
+
 /* A writable view of a directory. Its changes go to upper (a host directory,
  * with work beside it on the same filesystem) or, with upper empty, to a
- * private tmpfs mounted first at the destination itself, under the overlay. */
+ * private tmpfs mounted first at the destination itself, under the overlay.
+ *
+ * overlayfs takes its layers as path strings. Upper and work are first opened
+ * without following any symlink, and the strings given are /proc/self/fd/N of
+ * those fds: the kernel resolves such a magic link straight to the dentry the
+ * fd holds, so the user's path is not walked a second time and nothing the
+ * sandbox left there can redirect it. (overlayfs takes fds themselves,
+ * FSCONFIG_SET_FD, only since Linux 6.13; the magic link works on every
+ * kernel isolate supports.) */
 int op_overlay(const struct plan_op *op) {
   const char *path = op->arg[0].s;
   const char *upper = op->arg[1].s;
   const char *work = op->arg[2].s;
   uint64_t flags = op->arg[3].u;
   char lower_at[64], upper_at[80], work_at[80];
-  long lower = view_open(path, 0), scratch = -1, fs = -1, mnt = -1;
+  long lower = view_open(path, 0), scratch = -1, fs = -1, mnt = -1, up = -1, wk = -1;
   long r = lower;
   if (r >= 0) r = same_kind(S_IFDIR, view_type((int)lower));
   if (r >= 0 && !op->arg[1].len) {
@@ -275,12 +321,15 @@ int op_overlay(const struct plan_op *op) {
       upper = view_fd_path(upper_at, (int)scratch, "upper");
       work = view_fd_path(work_at, (int)scratch, "work");
     }
-  }
-  int made_work = 0;
-  if (r >= 0 && op->arg[1].len && (flags & VIEW_MKWORK)) {
-    long m = SYS3(SYS_mkdirat, AT_FDCWD, work, 0700);
-    if (m < 0 && m != -EEXIST) r = m;
-    made_work = m == 0;
+  } else if (r >= 0) {
+    r = up = view_host_open(upper, 0);
+    if (r >= 0) r = same_kind(S_IFDIR, view_type((int)up));
+    if (r >= 0) r = wk = open_work(work, flags);
+    if (r >= 0) r = same_kind(S_IFDIR, view_type((int)wk));
+    if (r >= 0) {
+      upper = view_fd_path(upper_at, (int)up, 0);
+      work = view_fd_path(work_at, (int)wk, 0);
+    }
   }
   if (r >= 0) r = fs = SYS2(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
   if (r >= 0) r = fs_set((int)fs, "lowerdir", view_fd_path(lower_at, (int)lower, 0));
@@ -291,18 +340,10 @@ int op_overlay(const struct plan_op *op) {
   if (r >= 0) r = mnt = SYS3(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
   if (r >= 0) r = move_onto((int)mnt, (int)(scratch >= 0 ? scratch : lower));
   if (r >= 0 && !op->arg[1].len) r = view_own((int)mnt);
-  /* Nothing of a failed op stays on the host (overlayfs fills work only once mounted). */
-  if (r < 0 && made_work) {
-    long w = SYS3(SYS_openat, AT_FDCWD, work, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (w >= 0) {
-      SYS3(SYS_unlinkat, w, "work", AT_REMOVEDIR);
-      SYS3(SYS_unlinkat, w, "index", AT_REMOVEDIR);
-      close_fd(w);
-    }
-    SYS3(SYS_unlinkat, AT_FDCWD, work, AT_REMOVEDIR);
-  }
   close_fd(mnt);
   close_fd(fs);
+  close_fd(wk);
+  close_fd(up);
   close_fd(scratch);
   close_fd(lower);
   return r < 0 ? (int)r : 0;
@@ -338,6 +379,22 @@ int op_mkdir(const struct plan_op *op) {
     close_fd(fd);
   }
   close_fd(dir);
+  return r < 0 ? (int)r : 0;
+}
+
+/* A fresh cgroup file system, read-only: inside a new cgroup namespace its
+ * root is the sandbox's own cgroup. With VIEW_OPTIONAL a refused mount leaves
+ * the (empty) directory as it is. */
+int op_mount_cgroup(const struct plan_op *op) {
+  long dst = view_open(op->arg[0].s, 0);
+  if (dst < 0) return dst == -ENOENT && (op->arg[2].u & VIEW_OPTIONAL) ? 0 : (int)dst;
+  long r = same_kind(S_IFDIR, view_type((int)dst));
+  int v2 = op->arg[1].len == 0;
+  if (r >= 0)
+    r = mount_on("cgroup", (int)dst, 0, v2 ? "cgroup2" : "cgroup", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 v2 ? 0 : op->arg[1].s);
+  close_fd(dst);
+  if (r < 0 && (op->arg[2].u & VIEW_OPTIONAL) && r != -ENOTDIR) return 0;
   return r < 0 ? (int)r : 0;
 }
 

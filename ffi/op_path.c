@@ -1,11 +1,17 @@
-/* Safe paths inside the new root.
+/* Safe paths inside the new root, and host sources that cannot be redirected.
  *
  * Every destination of a view op is opened relative to the new root's fd with
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS): a symlink anywhere in the
  * path (say, one a previous run left in a writable workspace) makes the op
  * fail with ELOOP instead of steering a mount elsewhere, and no path can climb
  * out of the root. Mount points are created only on filesystems the sandbox
- * made itself (its tmpfs mounts), never on a host directory. */
+ * made itself (its tmpfs mounts), never on a host directory.
+ *
+ * Host sources (view_host_open) resolve in the old root, before pivotRoot.
+ * A writable one (a bind, an overlay's upper and work) is opened with
+ * RESOLVE_NO_SYMLINKS: a sandbox can write there, so a link it left (in any
+ * component) must not steer a later run's mount onto another host directory.
+ * The mount is then made from that fd, never by its path again. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -34,16 +40,58 @@ static int n_owned;
 static int sealed[MAX_SEALED];
 static int n_sealed;
 
+static long statx_fd(int fd, unsigned mask, struct statx *st) {
+  return SYS5(SYS_statx, fd, "", AT_EMPTY_PATH, mask, st);
+}
+
+/* What openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) does, one component at a
+ * time, for where openat2 answers ENOSYS: an enclosing sandbox's seccomp filter
+ * (isolate --allow-nested refuses it, its mode being out of the filter's
+ * reach). Each step opens the next name relative to the fd of the last, with
+ * O_NOFOLLOW: a symlink (magic links included) is ELOOP, "." and ".." (which
+ * could climb) are EXDEV, and a component swapped meanwhile changes nothing. */
+static long walk_beneath(int dirfd, const char *rel) {
+  char comp[256];
+  long dir = SYS3(SYS_openat, dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const char *c = rel;
+  while (dir >= 0) {
+    while (*c == '/') c++;
+    if (!*c) return dir;
+    unsigned long n = 0;
+    while (c[n] && c[n] != '/') {
+      if (n >= sizeof comp - 1) {
+        SYS1(SYS_close, dir);
+        return -ENAMETOOLONG;
+      }
+      comp[n] = c[n];
+      n++;
+    }
+    comp[n] = 0;
+    c += n;
+    long fd = (n == 1 && comp[0] == '.') || (n == 2 && comp[0] == '.' && comp[1] == '.')
+                  ? -EXDEV
+                  : SYS3(SYS_openat, dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    SYS1(SYS_close, dir);
+    if (fd < 0) return fd;
+    struct statx st;
+    long r = statx_fd((int)fd, STATX_TYPE, &st);
+    if (r >= 0 && (st.stx_mode & S_IFMT) == S_IFLNK) r = -ELOOP;
+    if (r < 0) {
+      SYS1(SYS_close, fd);
+      return r;
+    }
+    dir = fd;
+  }
+  return dir;
+}
+
 static long open_beneath(int dirfd, const char *rel) {
   struct open_how how;
   __builtin_memset(&how, 0, sizeof how);
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  return SYS4(SYS_openat2, dirfd, rel, &how, sizeof how);
-}
-
-static long statx_fd(int fd, unsigned mask, struct statx *st) {
-  return SYS5(SYS_statx, fd, "", AT_EMPTY_PATH, mask, st);
+  long r = SYS4(SYS_openat2, dirfd, rel, &how, sizeof how);
+  return r == -ENOSYS ? walk_beneath(dirfd, rel) : r;
 }
 
 long view_type(int fd) {
@@ -167,15 +215,51 @@ int view_open(const char *abs, unsigned make) {
   }
 }
 
-int view_open_parent(const char *abs, const char **name) {
-  char buf[VIEW_PATH_MAX];
+int view_host_open(const char *abs, int follow) {
+  struct open_how how;
+  __builtin_memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = follow ? 0 : RESOLVE_NO_SYMLINKS;
+  long r = SYS4(SYS_openat2, AT_FDCWD, abs, &how, sizeof how);
+  if (r != -ENOSYS) return (int)r;
+  if (follow) return (int)SYS3(SYS_openat, AT_FDCWD, abs, O_PATH | O_CLOEXEC);
+  long root = SYS3(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return (int)root;
+  r = walk_beneath((int)root, abs);
+  SYS1(SYS_close, root);
+  return (int)r;
+}
+
+int view_host_open_at(int dir, const char *name) {
+  struct open_how how;
+  __builtin_memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+  long r = SYS4(SYS_openat2, dir, name, &how, sizeof how);
+  return (int)(r == -ENOSYS ? walk_beneath(dir, name) : r);
+}
+
+/* ABS up to its last slash into buf ("/" for a top-level name); *name is the rest. */
+static int split_parent(const char *abs, char *buf, const char **name) {
   unsigned long n = 0, slash = 0;
   for (; abs[n]; n++) {
-    if (n >= sizeof buf - 1) return -ENAMETOOLONG;
+    if (n >= VIEW_PATH_MAX - 1) return -ENAMETOOLONG;
     buf[n] = abs[n];
     if (abs[n] == '/') slash = n;
   }
   *name = abs + slash + 1;
   buf[slash ? slash : 1] = 0;
-  return view_open(buf, S_IFDIR);
+  return 0;
+}
+
+int view_host_open_parent(const char *abs, const char **name) {
+  char buf[VIEW_PATH_MAX];
+  int r = split_parent(abs, buf, name);
+  return r < 0 ? r : view_host_open(buf, 0);
+}
+
+int view_open_parent(const char *abs, const char **name) {
+  char buf[VIEW_PATH_MAX];
+  int r = split_parent(abs, buf, name);
+  return r < 0 ? r : view_open(buf, S_IFDIR);
 }

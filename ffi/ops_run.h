@@ -20,6 +20,7 @@ int op_overlay(const struct plan_op *op);
 int op_symlink(const struct plan_op *op);
 int op_mkdir(const struct plan_op *op);
 int op_pivot_root(void);
+int op_mount_cgroup(const struct plan_op *op);
 /* op_net.c */
 int op_loopback_up(void);
 /* op_process.c */
@@ -39,6 +40,8 @@ int init_confine(int32_t *index);
 /* op_identity.c */
 int op_set_groups(const struct plan_op *op);
 int op_set_ids(const struct plan_op *op);
+/* op_landlock.c */
+int op_landlock(const struct plan_op *op);
 /* op_seccomp.c */
 int op_seccomp(const struct plan_op *op);
 /* op_exec.c: returns only on failure */

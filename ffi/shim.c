@@ -13,6 +13,7 @@
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,7 +56,11 @@
 struct child_ctx {
   int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
   int raise_caps;
-  char owner[32]; /* "--supervisor=PID": tells whose sandbox an init is */
+  /* "ISOLATE_SUPERVISOR=PID": tells the host whose sandbox an init is. In its
+   * environment, which only the host can read (the init is not dumpable
+   * before the command exists), never in its argv: /proc/1/cmdline inside
+   * shows no host pid. */
+  char owner[32];
 };
 
 static __attribute__((noreturn)) void child_fail(int fd, int stage, long err) {
@@ -104,8 +109,8 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, c->owner, NULL};
-  char *envp[] = {NULL};
+  char *argv[] = {name, NULL};
+  char *envp[] = {c->owner, NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
 }
@@ -188,6 +193,58 @@ EXPORT int isolate_write_file(const char *path, const uint8_t *data, uint64_t le
   return -e;
 }
 
+/* The run report's file, opened before the sandbox starts (a sandbox may
+ * write the directory it lands in). No symlink is followed in any component
+ * (openat2 RESOLVE_NO_SYMLINKS; where openat2 is refused with ENOSYS, at least
+ * not the last one: O_NOFOLLOW), no directory is created, and nothing is
+ * truncated until the fd is known to be a regular file with one link (not a
+ * FIFO a sandbox planted: O_NONBLOCK makes that ENXIO instead of a hang; not a
+ * hard link to someone else's file). Created with mode 0644 less the umask.
+ * Returns the fd (close-on-exec) or -errno; -EFTYPE_REPORT / -ENLINK_REPORT
+ * for the two refusals. */
+#define EFTYPE_REPORT 4096
+#define ENLINK_REPORT 4097
+#define ENOTINHERITED_REPORT 4098
+EXPORT int isolate_open_report(const char *path) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+  how.mode = 0644;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  long fd;
+  do fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  if (fd < 0 && errno == ENOSYS) fd = open(path, (int)how.flags, 0644);
+  if (fd < 0) return -errno;
+  struct stat st;
+  int rc = 0;
+  if (fstat((int)fd, &st) < 0) rc = -errno;
+  else if (!S_ISREG(st.st_mode)) rc = -EFTYPE_REPORT;
+  else if (st.st_nlink > 1) rc = -ENLINK_REPORT;
+  else if (ftruncate((int)fd, 0) < 0) rc = -errno;
+  else if (fcntl((int)fd, F_SETFL, 0) < 0) rc = -errno; /* blocking writes again */
+  if (rc) {
+    close((int)fd);
+    return rc;
+  }
+  return (int)fd;
+}
+
+/* Take an inherited fd for the report: 0, and the fd is close-on-exec from
+ * now on (nothing isolate starts inherits it), or -EBADF (not open), -EACCES
+ * (not open for writing), -ENOTINHERITED_REPORT (close-on-exec already: one of the
+ * runtime's own descriptors, not one the caller passed). */
+EXPORT int isolate_take_fd(int fd) {
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl < 0) return -errno;
+  if (fdfl & FD_CLOEXEC) return -ENOTINHERITED_REPORT;
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) return -errno;
+  if ((fl & O_ACCMODE) == O_RDONLY || (fl & O_PATH)) return -EACCES;
+  if (fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return -errno;
+  return 0;
+}
+
 EXPORT int isolate_pipe(int32_t *fds) {
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
@@ -231,7 +288,7 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
       .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
       .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
   };
-  snprintf(ctx.owner, sizeof ctx.owner, "--supervisor=%d", (int)getpid());
+  snprintf(ctx.owner, sizeof ctx.owner, "ISOLATE_SUPERVISOR=%d", (int)getpid());
   struct clone_args ca;
   memset(&ca, 0, sizeof ca);
   ca.flags = ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
@@ -293,6 +350,15 @@ EXPORT int isolate_wait(int pidfd, int nohang, int64_t *out) {
   out[4] = ru.ru_maxrss;
   out[5] = si.si_pid;
   return 0;
+}
+
+/* Make the init a real-time task (its children are not: SCHED_RESET_ON_FORK),
+ * so that it acts at a limit at once however busy the CPUs are. It only ever
+ * sleeps, runs the setup ops, and signals. 0 or -errno (EPERM without
+ * CAP_SYS_NICE, or in a cgroup without real-time runtime). */
+EXPORT int isolate_sched_init(int pid) {
+  struct sched_param sp = {.sched_priority = 1};
+  return sched_setscheduler(pid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0 ? -errno : 0;
 }
 
 EXPORT int isolate_signal(int pidfd, int sig) {

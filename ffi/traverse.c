@@ -100,15 +100,46 @@ void traverse_stop(void) {
 
 static int cwd_fd = -1;
 
+#define KEPT_MAX 64
+static struct {
+  const char *path;
+  int fd;
+} kept[KEPT_MAX];
+static unsigned nkept;
+
+static void keep(const char *path) {
+  if (nkept >= KEPT_MAX) return;
+  long fd = view_open(path, 0);
+  if (fd < 0) return;
+  kept[nkept].path = path;
+  kept[nkept].fd = (int)fd;
+  nkept++;
+}
+
 void traverse_keep_cwd(const unsigned char *plan, unsigned len, unsigned off) {
   if (req_w < 0) return;
   struct plan_op op;
-  while (plan_next(plan, len, &off, &op))
+  while (plan_next(plan, len, &off, &op)) {
     if (op.code == OP_CHDIR) {
       long fd = view_open(op.arg[0].s, 0);
       if (fd >= 0) cwd_fd = (int)fd;
-      return;
+    } else if (op.code == OP_LANDLOCK) {
+      /* Its write and device paths: the rules are made in the command's process. */
+      for (int a = 2; a <= 3; a++) {
+        const char *cur = op.arg[a].s;
+        for (uint32_t i = 0; i < op.arg[a].count; i++) keep(plan_strv_next(&cur));
+      }
     }
+  }
 }
 
 int traverse_cwd_fd(void) { return cwd_fd; }
+
+long traverse_kept(const char *path) {
+  for (unsigned i = 0; i < nkept; i++) {
+    const char *a = kept[i].path, *b = path;
+    while (*a && *a == *b) a++, b++;
+    if (!*a && !*b) return SYS3(SYS_fcntl, kept[i].fd, F_DUPFD_CLOEXEC, 0);
+  }
+  return -EACCES;
+}

@@ -18,12 +18,16 @@ int traverse_start(void);
 long traverse_call(traverse_fn fn, int dir, const char *rel);
 
 /* Before pivot_root: open the command's working directory (the plan's chdir
- * op, if any) through the view while the helper can still reach it; the
- * command falls back to it where its own lookup is refused (op_chdir). */
+ * op, if any) and the paths of its Landlock rules through the view while the
+ * helper can still reach them; the command falls back to them where its own
+ * lookup is refused (op_chdir, op_landlock.c). */
 struct plan_op;
 void traverse_keep_cwd(const unsigned char *plan, unsigned len, unsigned off);
 /* That directory's fd, or -1. */
 int traverse_cwd_fd(void);
+/* A new fd of a Landlock rule's path kept the same way (the command makes
+ * the rules, as the command), or -EACCES. */
+long traverse_kept(const char *path);
 
 /* End the helper and reap it. */
 void traverse_stop(void);

@@ -6,6 +6,7 @@
 #include <linux/seccomp.h>
 #include <linux/securebits.h>
 
+#include "landlock.h"
 #include "plan.h"
 #include "view.h"
 
@@ -54,6 +55,42 @@ static int gid_list(const struct plan_arg *a) {
   return PLAN_OK;
 }
 
+/* A list of absolute paths without a NUL (plan.c checked the strings). */
+static int abs_paths(const struct plan_arg *a) {
+  if (a->count > LL_MAX_PATHS) return PLAN_E_VALUE;
+  const char *cur = a->s;
+  for (uint32_t i = 0; i < a->count; i++) {
+    const char *p = plan_strv_next(&cur);
+    if (p[0] != '/') return PLAN_E_VALUE;
+    uint32_t n = 0;
+    while (p[n] && n < VIEW_PATH_MAX) n++;
+    if (n >= VIEW_PATH_MAX) return PLAN_E_VALUE;
+  }
+  return PLAN_OK;
+}
+
+/* Landlock: known rights and scopes, something to restrict, and rules only
+ * where filesystem rights are handled. */
+static int landlock_values(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  uint64_t fs = a[0].u, scope = a[1].u, flags = a[4].u;
+  if (fs & ~LL_FS_KNOWN || scope & ~LL_SCOPE_KNOWN || flags & ~(uint64_t)LL_STDIO) return PLAN_E_VALUE;
+  if (!fs && !scope) return PLAN_E_VALUE;
+  if (!fs && (a[2].count || a[3].count || flags)) return PLAN_E_VALUE;
+  if (abs_paths(&a[2]) || abs_paths(&a[3])) return PLAN_E_VALUE;
+  return PLAN_OK;
+}
+
+/* initLimits: wall µs, grace µs, CPU µs, usable CPUs, the CPU counter's path and kind.
+ * Durations within a year; a CPU budget needs an absolute counter path and its kind. */
+#define LIMIT_US_MAX (366ULL * 24 * 3600 * 1000000)
+static int init_limits_values(const struct plan_arg *a) {
+  if (a[0].u > LIMIT_US_MAX || a[1].u > LIMIT_US_MAX || a[2].u > LIMIT_US_MAX) return PLAN_E_VALUE;
+  if (a[3].u < 1 || a[3].u > 8192 || a[5].u > 2) return PLAN_E_VALUE;
+  if (a[2].u == 0) return a[4].len == 0 && a[5].u == 0 ? PLAN_OK : PLAN_E_VALUE;
+  return a[4].len >= 2 && a[4].s[0] == '/' && a[5].u != 0 ? PLAN_OK : PLAN_E_VALUE;
+}
+
 int op_check_values(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
   switch (op->code) {
@@ -69,6 +106,9 @@ int op_check_values(const struct plan_op *op) {
     case OP_RLIMIT:
       return a[0].u < RLIMIT_COUNT && a[1].u <= a[2].u ? PLAN_OK : PLAN_E_VALUE;
     case OP_INIT_CAPS:
+      if (a[0].u > CAP_MASK_MAX || (a[4].u & ~3ULL)) return PLAN_E_VALUE;
+      if ((a[4].u & 1) && (a[1].u >= ID_INVALID || a[2].u >= ID_INVALID)) return PLAN_E_VALUE;
+      return (a[4].u & 2) ? gid_list(&a[3]) : PLAN_OK;
     case OP_CAPS:
       return a[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE;
     case OP_CAP_BOUNDING:
@@ -82,6 +122,10 @@ int op_check_values(const struct plan_op *op) {
       return a[0].u < ID_INVALID && a[1].u < ID_INVALID ? PLAN_OK : PLAN_E_VALUE;
     case OP_SECCOMP:
       return seccomp_shape(&a[0]);
+    case OP_INIT_LIMITS:
+      return init_limits_values(a);
+    case OP_LANDLOCK:
+      return landlock_values(op);
     case OP_EXEC:
       if (a[1].count < 1) return PLAN_E_VALUE;
       {
@@ -100,8 +144,18 @@ int op_check_values(const struct plan_op *op) {
     case OP_OVERLAY:
     case OP_SYMLINK:
     case OP_MKDIR:
+    case OP_MOUNT_CGROUP:
       return view_check_values(op);
-    default:
+    /* No arguments to check. */
+    case OP_MOUNT_PRIVATE:
+    case OP_LOOPBACK_UP:
+    case OP_PIVOT_ROOT:
+    case OP_SETSID:
+    case OP_KEYRING:
+    case OP_NO_NEW_PRIVS:
       return PLAN_OK;
+    /* An op this table does not know has unchecked values: refused. */
+    default:
+      return PLAN_E_OPCODE;
   }
 }

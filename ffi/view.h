@@ -16,6 +16,7 @@
 #define VIEW_USERXATTR 0x40 /* overlay: user.* xattrs (inside a user namespace) */
 #define VIEW_MKWORK 0x80   /* overlay: create the (host) work dir when missing */
 #define VIEW_IDMAP 0x1000  /* bind: the source is the next mount fd passed with GO (passed.h), idmapped unless read-only */
+#define VIEW_PERCENT 0x100 /* tmpfs: size is a percentage of the machine's RAM (1-100), as tmpfs counts it */
 
 /* mountRoot attrs: the kernel's MOUNT_ATTR_RDONLY | NOSUID | NODEV | NOEXEC. */
 #define VIEW_ATTRS_ALL 0xf
@@ -34,6 +35,15 @@ int view_open(const char *abs, unsigned make);
 
 /* The parent directory of ABS (as view_open with S_IFDIR) and its last name. */
 int view_open_parent(const char *abs, const char **name);
+
+/* A host path (absolute; before pivotRoot it resolves in the old root) as an
+ * O_PATH fd. With follow 0 no component may be a symlink (ELOOP): writable
+ * sources are opened so. Returns the fd or -errno. */
+int view_host_open(const char *abs, int follow);
+/* Its parent directory (no symlink anywhere) and its last name. */
+int view_host_open_parent(const char *abs, const char **name);
+/* NAME (one component) in the directory fd DIR, not through a symlink. */
+int view_host_open_at(int dir, const char *name);
 
 /* Remember the filesystem of fd as the sandbox's own: new entries may be made in it. */
 int view_own(int fd);

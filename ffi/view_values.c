@@ -41,7 +41,9 @@ int view_check_values(const struct plan_op *op) {
       ok = path_ok(&a[0], 1) && path_ok(&a[1], 0) && flags_ok(a[2].u, VIEW_RO | VIEW_DEV | VIEW_OPTIONAL | VIEW_IDMAP);
       break;
     case OP_TMPFS:
-      ok = path_ok(&a[0], 0) && a[2].u <= 07777 && flags_ok(a[3].u, VIEW_OPTIONAL | VIEW_SEAL | VIEW_NOEXEC);
+      ok = path_ok(&a[0], 0) && a[2].u <= 07777 &&
+           flags_ok(a[3].u, VIEW_OPTIONAL | VIEW_SEAL | VIEW_NOEXEC | VIEW_PERCENT) &&
+           (!(a[3].u & VIEW_PERCENT) || (a[1].u >= 1 && a[1].u <= 100));
       break;
     case OP_MOUNT_PROC:
       ok = path_ok(&a[0], 0) && a[1].u == 0;
@@ -72,6 +74,14 @@ int view_check_values(const struct plan_op *op) {
       break;
     case OP_MKDIR:
       ok = path_ok(&a[0], 0) && a[1].u <= 07777;
+      break;
+    case OP_MOUNT_CGROUP:
+      /* Options: a v1 hierarchy's comma-separated controller names, or "" for cgroup2. */
+      ok = path_ok(&a[0], 0) && a[1].len < 256 && flags_ok(a[2].u, VIEW_OPTIONAL);
+      for (uint32_t i = 0; ok && i < a[1].len; i++) {
+        char c = a[1].s[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ',' || c == '=';
+      }
       break;
     default:
       ok = 1;

@@ -1,6 +1,6 @@
 /**
  * Builds the C side with the system compiler:
- *   build/libisolate.so      the shim Bun loads (spawn, wait, signal, memfd)
+ *   build/libisolate.so      the shim Bun loads (spawn, wait, signal, memfd, hostfs.c)
  *   build/isolate-init.elf   the sandbox's pid 1, static, no libc
  *   build/embedded.ts        both, as base64 strings: the library and the
  *                            compiled binary load them from memory, never from a path
@@ -20,6 +20,7 @@ const CC = process.env.CC ?? "cc";
 export const SHARED_SOURCES = ["plan.c", "values.c", "view_values.c"];
 const INIT_SOURCES = [
   "init.c",
+  "init_limits.c",
   "rt.c",
   "op_ns.c",
   "op_net.c",
@@ -28,6 +29,7 @@ const INIT_SOURCES = [
   "op_caps.c",
   "op_identity.c",
   "op_seccomp.c",
+  "op_landlock.c",
   "op_mount.c",
   "op_path.c",
   "passed.c",
@@ -80,7 +82,7 @@ export function buildFfi(): { shim: string; init: string } {
     `-I${out}`,
     "-o",
     shim,
-    ...src(["shim.c", "probe.c", ...SHARED_SOURCES]),
+    ...src(["shim.c", "probe.c", "hostfs.c", ...SHARED_SOURCES]),
   ]);
   run([
     CC,

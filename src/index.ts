@@ -11,7 +11,7 @@ export type { LimitsInput } from "./spec/limits.ts";
 export type { CwdMount, Mount, MountInput } from "./spec/mounts.ts";
 export { parseSpec } from "./spec/parse.ts";
 export { NAMESPACES, type Namespace, type Spec, type SpecInput } from "./spec/schema.ts";
-export type { LimitsReport, Reason, Result, SetupFailure, Status } from "./supervisor/result.ts";
+export type { LandlockReport, LimitsReport, Reason, Result, SetupFailure, Status } from "./supervisor/result.ts";
 export { type RunOptions, type RunResult, run, runSpec } from "./supervisor/run.ts";
 export { type Sandbox, type SpawnOptions, spawn, spawnSpec } from "./supervisor/sandbox.ts";
 export type { StdinSink, StdioOption } from "./supervisor/stdio.ts";

@@ -5,7 +5,7 @@
  * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
  */
 import { test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -119,6 +119,38 @@ export async function pidsWith(text: string): Promise<number[]> {
     } catch {}
   }
   return out;
+}
+
+/**
+ * Pids of the sandbox inits of the isolate process `supervisor`: each carries
+ * ISOLATE_SUPERVISOR=PID in its environment (not its argv, which the sandbox
+ * sees as /proc/1/cmdline).
+ */
+export async function initsOf(supervisor: number): Promise<number[]> {
+  const entry = `\0ISOLATE_SUPERVISOR=${supervisor}\0`;
+  const out: number[] = [];
+  for (const name of await Array.fromAsync(new Bun.Glob("[0-9]*").scan({ cwd: "/proc", onlyFiles: false }))) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const env = `\0${await Bun.file(`/proc/${pid}/environ`).text()}`;
+      if (env.includes(entry)) out.push(pid);
+    } catch {}
+  }
+  return out;
+}
+
+/** The sandbox init: the (first) child of the isolate process `pid`, once it exists. */
+export async function initOf(pid: number): Promise<number | undefined> {
+  return waitFor(() => {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+        if (kids) return Number(kids.split(" ")[0]);
+      }
+    } catch {}
+    return undefined;
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -17,6 +17,8 @@ export type Draft = Partial<Mutable<SpecInput>>;
 export interface CliOptions {
   json: boolean;
   report: string | undefined;
+  /** `--report-fd N` as given; checked before the run (src/cli/report.ts). */
+  reportFd: string | undefined;
 }
 
 export interface FlagDef {
@@ -128,6 +130,16 @@ export const FLAGS: readonly FlagDef[] = [
     }),
   ),
   {
+    name: "--unmask",
+    value: "PATH",
+    field: "unmask",
+    description:
+      "keep a masked credential store visible: an entry of the list (~/.ssh) or a path it stands for (repeatable; the list: README)",
+    apply: (d, _c, v) => {
+      d.unmask = [...(d.unmask ?? []), v];
+    },
+  },
+  {
     name: "--rootfs",
     value: "DIR",
     field: "rootfs",
@@ -154,7 +166,7 @@ export const FLAGS: readonly FlagDef[] = [
   },
   {
     name: "--json",
-    description: "write the run report as JSON to stderr when done",
+    description: "write the run report as JSON to stderr when done (shared with the command: see --report-fd)",
     apply: (_d, c) => {
       c.json = true;
     },
@@ -162,9 +174,17 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--report",
     value: "FILE",
-    description: "write the run report as JSON to FILE when done",
+    description: "write the run report as JSON to FILE (opened before the run; no symlink is followed)",
     apply: (_d, c, v) => {
       c.report = v;
+    },
+  },
+  {
+    name: "--report-fd",
+    value: "N",
+    description: "write the run report as JSON to inherited descriptor N (>= 3; the command never sees it)",
+    apply: (_d, c, v) => {
+      c.reportFd = v;
     },
   },
 ];
@@ -194,7 +214,7 @@ export interface Scanned {
  */
 export function scanFlags(argv: readonly string[], flags: ReadonlyMap<string, FlagDef> = byName): Scanned {
   const draft: Draft = {};
-  const cli: CliOptions = { json: false, report: undefined };
+  const cli: CliOptions = { json: false, report: undefined, reportFd: undefined };
   let help = false;
   let i = 0;
   for (; i < argv.length; i++) {

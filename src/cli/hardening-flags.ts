@@ -1,6 +1,7 @@
 /** Flags for capabilities, identity, user namespace maps and seccomp (spread into FLAGS). */
 
 import { SpecError } from "../errors.ts";
+import { osPath } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import type { FlagDef } from "./flags.ts";
 
@@ -10,7 +11,7 @@ const list = (v: string) => v.split(",").map((s) => s.trim());
 function readPolicy(file: string): unknown {
   let text: string;
   try {
-    text = nodeFs().readFileSync(file, "utf8");
+    text = nodeFs().readFileSync(osPath(file), "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     throw new SpecError(`--seccomp ${file}: cannot read it (${code})`, 'use "default", "none" or a JSON policy file');
@@ -88,6 +89,16 @@ export const HARDENING_FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: "--landlock",
+    value: "on|off|auto",
+    field: "landlock",
+    description:
+      "Landlock around the command: writes only where the view allows, no signals or abstract sockets out of the sandbox (default auto: where the kernel has it; on: refuse to run without it)",
+    apply: (d, _c, v) => {
+      d.landlock = v as never;
+    },
+  },
+  {
     name: "--seccomp",
     value: "default|none|FILE",
     field: "seccomp",
@@ -103,6 +114,15 @@ export const HARDENING_FLAGS: readonly FlagDef[] = [
     description: "allow these syscalls whatever the profile says (repeatable)",
     apply: (d, _c, v) => {
       d.seccompAllow = [...(d.seccompAllow ?? []), ...list(v)];
+    },
+  },
+  {
+    name: "--allow-nested",
+    field: "allowNested",
+    description:
+      "let the command run sandboxes of its own (isolate, bwrap, podman): it may create user namespaces and mount inside them; /proc is not masked",
+    apply: (d) => {
+      d.allowNested = true;
     },
   },
   {

@@ -2,6 +2,7 @@
 /** The isolate CLI: parse -> Spec -> library -> print. */
 import type { CommandDef, ParsedArgs } from "citty";
 import { SpecError } from "../errors.ts";
+import { rawArgs } from "../host/bytes.ts";
 import { printError } from "./output.ts";
 
 const VERSION = "0.1.0";
@@ -54,7 +55,8 @@ async function cli(argv: string[]): Promise<number> {
   return typeof result === "number" ? result : 0;
 }
 
-cli(process.argv.slice(2)).then(
+// Byte for byte: Bun's process.argv replaces bytes that are not UTF-8.
+cli(rawArgs()).then(
   (code) => {
     process.exitCode = code;
   },

@@ -7,6 +7,7 @@
  */
 
 import { SpecError } from "../errors.ts";
+import { rawCwd } from "../host/bytes.ts";
 import { resolveAbs } from "../host/paths.ts";
 import type { MountInput } from "../spec/mounts.ts";
 
@@ -38,7 +39,7 @@ function fields(flag: string, value: string, min: number, max: number, shape: st
 }
 
 /** A host path: relative ones are taken from the current directory. */
-export const hostPath = (p: string) => (p.startsWith("/") ? p : resolveAbs(process.cwd(), p));
+export const hostPath = (p: string) => (p.startsWith("/") ? p : resolveAbs(rawCwd(), p));
 
 const opt = (s: string | undefined) => (s === undefined || s === "" ? undefined : s);
 

@@ -1,10 +1,13 @@
 /** How the CLI speaks: one line per error, JSON reports, exit codes. */
 import { IsolateError } from "../errors.ts";
+import { osBytes } from "../host/bytes.ts";
 import type { Result } from "../supervisor/result.ts";
+import type { ReportTarget } from "./report.ts";
 
 export function printError(e: unknown): number {
   if (e instanceof IsolateError) {
-    process.stderr.write(`isolate: ${e.text()}\n`);
+    // A path that is not UTF-8 is printed as its bytes, as other tools do.
+    process.stderr.write(osBytes(`isolate: ${e.text()}\n`));
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
@@ -17,13 +20,13 @@ export function reportJson(result: Result): string {
   return `${JSON.stringify(result, null, 2)}\n`;
 }
 
-export async function writeReport(result: Result, opts: { json: boolean; report: string | undefined }): Promise<void> {
-  if (opts.json) process.stderr.write(reportJson(result));
-  if (opts.report !== undefined) {
-    try {
-      await Bun.write(opts.report, reportJson(result));
-    } catch (e) {
-      throw new IsolateError("host", `--report ${opts.report}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    }
-  }
+/**
+ * The report when done: to stderr with --json (shared with the command, which
+ * may have printed a forged one first), and to the --report / --report-fd
+ * descriptors opened before the run.
+ */
+export async function writeReport(result: Result, json: boolean, targets: readonly ReportTarget[]): Promise<void> {
+  const text = reportJson(result);
+  if (json) process.stderr.write(text);
+  if (targets.length > 0) (await import("./report.ts")).writeReportTo(targets, text);
 }

@@ -4,13 +4,14 @@
  * everything the default sandbox needs works.
  */
 
+import { LANDLOCK_FULL_ABI } from "../setup/landlock.ts";
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
 import { NAMESPACES, type Namespace } from "../spec/schema.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
 import { errnoName, errnoText } from "./errno.ts";
 import { nodeFs, readText } from "./files.ts";
-import { probeHost } from "./probe.ts";
+import { idMappedHere, ownIdMap, probeHost, setgroupsAllowed } from "./probe.ts";
 import { findHelper, readSubIds, SUBGID, SUBUID, type SubRange, userName } from "./subid.ts";
 import { type Blocker, readUsernsKnobs, type UsernsKnobs, usernsBlocker, usernsBlockersNow } from "./userns.ts";
 
@@ -83,6 +84,16 @@ const NOBODY = 65534;
 const LIMIT_CONTROLLERS = ["memory", "cpu", "cpuacct", "cpuset", "pids", "io", "blkio", "freezer"];
 const ENOSPC = 28;
 
+/** Mount points strictly below /proc (binfmt_misc sits on an always-empty directory and does not count). */
+export function mountsOverProc(mountinfo: string): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const at = line.split(" ")[4];
+    if (at?.startsWith("/proc/") && at !== "/proc/sys/fs/binfmt_misc") out.push(at);
+  }
+  return out;
+}
+
 export function kernelAtLeast(release: string, [major, minor]: readonly [number, number]): boolean {
   const m = /^(\d+)\.(\d+)/.exec(release);
   if (!m) return false;
@@ -93,6 +104,11 @@ export function kernelAtLeast(release: string, [major, minor]: readonly [number,
 
 function nsRemedy(ns: Namespace, errno: number, knobs: UsernsKnobs, viaUserNs: boolean): string {
   const [config, limit] = NS_CONFIG[ns];
+  const viaUser = viaUserNs || ns === "user";
+  if (errno === ENOSPC && viaUser && knobs.maxUserNamespaces === 0) {
+    const b = usernsBlocker(errno, knobs);
+    if (b) return `${b.why}: ${b.remedy}`;
+  }
   if (errno === ENOSPC) return `the limit ${limit} is reached or 0: as root, sysctl -w ${limit}=15000`;
   const b = viaUserNs || ns === "user" ? usernsBlocker(errno, knobs) : usernsBlocker(errno, knobs, false);
   if (b) return `${b.why}: ${b.remedy}`;
@@ -158,15 +174,25 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     remedy:
       "the default profile needs CONFIG_SECCOMP_FILTER (Linux 4.14+): use such a kernel, or run with --seccomp none (no syscall filter)",
   });
+  const ll = f.landlock;
   item({
     id: "landlock",
-    ok: f.landlock > 0,
+    ok: ll >= LANDLOCK_FULL_ABI,
     required: false,
-    value: f.landlock > 0 ? `ABI ${f.landlock}` : `unavailable: ${errnoText(-f.landlock)}`,
+    value:
+      ll >= LANDLOCK_FULL_ABI
+        ? `ABI ${ll}: the command's writes, signals and abstract sockets are confined by default`
+        : ll >= 2
+          ? `ABI ${ll}: the command's writes are confined; signals and abstract sockets are not (ABI ${LANDLOCK_FULL_ABI}), so --share pid is refused unless the command runs as another uid`
+          : ll === 1
+            ? "ABI 1: too old to use (renames across directories would fail)"
+            : `unavailable: ${errnoText(-ll)}`,
     remedy:
-      f.landlock === -95
+      ll === -95
         ? "Landlock is built in but not enabled: add landlock to the lsm= kernel parameter"
-        : "needs Linux 5.13+ built with CONFIG_SECURITY_LANDLOCK",
+        : ll > 0
+          ? "Linux 6.12 or later scopes signals and abstract unix sockets too"
+          : "needs Linux 5.13+ (6.12+ for every part isolate uses) built with CONFIG_SECURITY_LANDLOCK",
   });
 
   // Namespaces, as this user: without root, each inside a new user namespace, as isolate makes them.
@@ -189,8 +215,43 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     });
   }
 
-  // Unprivileged user namespaces: as root, ask as nobody.
-  const unprivErr = host.root ? shim.ns(CLONE_FLAG.user, NOBODY, NOBODY) : shim.ns(CLONE_FLAG.user, -1, -1);
+  // Where isolate itself runs: the initial user namespace, or a container's / unshare's.
+  const nested = !host.initialUserNs;
+  const mapText = (kind: "uid" | "gid") =>
+    ownIdMap(kind)
+      .map((l) => `${l.inside}-${l.inside + l.count - 1} -> ${l.outside}-${l.outside + l.count - 1}`)
+      .join(", ") || "nothing";
+  item({
+    id: "userns.own",
+    ok: true,
+    required: false,
+    value: nested
+      ? `isolate runs in a user namespace (uids ${mapText("uid")}; gids ${mapText("gid")}${setgroupsAllowed() ? "" : "; setgroups denied"}): only these ids exist here, and the parent locks its mounts' flags, its sysctls and its cgroups`
+      : "the initial one (the host's)",
+  });
+  // A user namespace may mount a fresh /proc only where no locked mount covers part of one.
+  const overProc = mountsOverProc(readText("/proc/self/mountinfo") ?? "");
+  if (nested || !host.root) {
+    item({
+      id: "proc.visible",
+      ok: overProc.length === 0,
+      required: false,
+      value:
+        overProc.length === 0
+          ? "/proc has nothing mounted over it: a sandbox's fresh /proc can be mounted"
+          : `mounted over: ${overProc.slice(0, 6).join(" ")}${overProc.length > 6 ? " ..." : ""}; where the parent namespace locks these (a container's masked paths, an outer isolate's), a fresh /proc cannot be mounted`,
+      remedy:
+        "an outer isolate: give it --allow-nested; a container: an unmasked /proc (docker/podman --security-opt systempaths=unconfined); else run with --share pid",
+    });
+  }
+
+  // Unprivileged user namespaces: as root, ask as nobody (where nobody exists).
+  const nobodyHere = host.initialUserNs || (idMappedHere("uid", NOBODY) && idMappedHere("gid", NOBODY));
+  const unprivErr = !host.root
+    ? shim.ns(CLONE_FLAG.user, -1, -1)
+    : nobodyHere
+      ? shim.ns(CLONE_FLAG.user, NOBODY, NOBODY)
+      : 0;
   const blockers = usernsBlockersNow(knobs);
   const blocker = unprivErr === 0 ? undefined : (usernsBlocker(-unprivErr, knobs) ?? blockers[0]);
   item({
@@ -199,7 +260,9 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     required: !host.root,
     value:
       unprivErr === 0
-        ? `allowed${host.root ? " (probed as nobody)" : ""}`
+        ? host.root && !nobodyHere
+          ? "not probed: no uid but root's is mapped in this user namespace, so no other user exists"
+          : `allowed${host.root ? " (probed as nobody)" : ""}`
         : `blocked: ${blocker?.why ?? errnoText(-unprivErr)}`,
     remedy: blocker?.remedy ?? `refused with ${errnoName(-unprivErr)}`,
   });

@@ -2,13 +2,16 @@
  * Spec + Host -> the ordered plan. Each facility contributes its ops; the
  * phase order is fixed here and checked again by the C decoder.
  */
+import type { CpuCounter } from "../cgroup/v1.ts";
 import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
 import { initIdentityOps } from "../setup/identity.ts";
-import { limitOps } from "../setup/limits.ts";
-import { mountOps } from "../setup/mounts.ts";
+import { landlockOps } from "../setup/landlock.ts";
+import { initLimitOps, limitOps } from "../setup/limits.ts";
+import { type CgroupMount, mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
+import { checkNesting } from "../setup/nesting.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
 import { processOps } from "../setup/process.ts";
@@ -16,19 +19,47 @@ import { seccompOps } from "../setup/seccomp.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
-export function compilePlan(spec: Spec, host: Host): Op[] {
+/**
+ * The privilege ops with Landlock right after no_new_privs (which it needs):
+ * it opens its paths while the command still has the init's reach, before
+ * its ids and capabilities change (a path only the caller's capabilities can
+ * traverse still gets its rule). The seccomp filter comes after both.
+ */
+function privileges(spec: Spec, host: Host, landlock: Op[]): Op[] {
+  const ops = privilegeOps(spec, host);
+  const at = ops.findIndex((o) => o.op === "noNewPrivs") + 1;
+  if (at === 0) throw new Error("internal: Landlock needs no_new_privs before it");
+  return [...ops.slice(0, at), ...landlock, ...ops.slice(at)];
+}
+
+/**
+ * `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them).
+ * `cpuCounter`: the sandbox's cgroup CPU counter, when a CPU-time budget has one.
+ */
+export function compilePlan(
+  spec: Spec,
+  host: Host,
+  cgroups: readonly CgroupMount[] = [],
+  cpuCounter: CpuCounter | null = null,
+): Op[] {
+  checkNesting(spec, host);
+  const namespaces = namespaceOps(spec, host);
+  const identity = initIdentityOps(spec, host);
+  const view = mountOps(spec, host, cgroups);
   return [
-    // spawn, then sandbox-wide (pid 1)
-    ...namespaceOps(spec, host),
-    ...initIdentityOps(spec, host),
-    ...mountOps(spec, host),
+    // spawn, then sandbox-wide (pid 1): the init's own limits first
+    ...namespaces.slice(0, 1),
+    ...initLimitOps(spec, cpuCounter),
+    ...namespaces.slice(1),
+    ...identity,
+    ...view,
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
     ...limitOps(spec),
-    ...privilegeOps(spec, host),
+    ...privileges(spec, host, landlockOps(spec, host, view)),
     ...seccompOps(spec),
     ...execOps(spec, host),
   ];

@@ -1,4 +1,6 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
+import { quoteOs } from "../host/bytes.ts";
+import { describeLandlock } from "../setup/landlock.ts";
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { describeViewOp } from "../setup/view-describe.ts";
 import { capList } from "../spec/capabilities.ts";
@@ -6,7 +8,7 @@ import { RLIMIT_NAMES } from "../spec/limits.ts";
 import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
-const q = (s: string) => JSON.stringify(s);
+const q = quoteOs;
 
 export { RLIMIT_NAMES };
 
@@ -47,8 +49,18 @@ export function describeOp(o: Op): string {
     case "overlay":
     case "symlink":
     case "mkdir":
+    case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);
+    case "initLimits": {
+      const parts: string[] = [];
+      if (Number(o.args.wallUs) > 0)
+        parts.push(
+          `wall ${Number(o.args.wallUs) / 1000}ms from the command's start, SIGTERM then kill-after ${Number(o.args.graceUs) / 1000}ms`,
+        );
+      if (Number(o.args.cpuUs) > 0) parts.push(`CPU ${Number(o.args.cpuUs) / 1000}ms read from ${q(o.args.cpuFile)}`);
+      return `the init enforces: ${parts.join("; ")}`;
+    }
     case "loopbackUp":
       return "bring loopback up";
     case "setsid":
@@ -60,7 +72,9 @@ export function describeOp(o: Op): string {
     case "rlimit":
       return `rlimit ${RLIMIT_NAMES[Number(o.args.resource)] ?? o.args.resource}=${lim(o.args.soft)}:${lim(o.args.hard)}`;
     case "initCaps":
-      return `the init keeps capabilities: ${capList(o.args.keep)}`;
+      return `the init keeps capabilities: ${capList(o.args.keep)}${
+        Number(o.args.flags) & 1 ? `, takes uid ${o.args.uid}, gid ${o.args.gid}` : ""
+      }${Number(o.args.flags) & 2 ? `, groups ${gidList(o.args.gids)}` : ""}`;
     case "noNewPrivs":
       return "set no_new_privs";
     case "capBounding":
@@ -75,6 +89,8 @@ export function describeOp(o: Op): string {
       return `uid ${o.args.uid}, gid ${o.args.gid}`;
     case "caps":
       return `capabilities: keep ${capList(o.args.keep)}`;
+    case "landlock":
+      return describeLandlock(o.args);
     case "seccomp":
       return `seccomp filter (${o.args.filter.length / 8} instructions)`;
     case "exec":

@@ -1,10 +1,10 @@
 /** Op[] -> the bytes ffi/plan.c decodes (layout in ffi/plan.h). */
+import { osBytes } from "../host/bytes.ts";
 import type { Op } from "./op.ts";
 import { OPS, type OpDef } from "./ops.ts";
 
 const MAGIC = 0x504f5349;
 const VERSION = 1;
-const enc = new TextEncoder();
 
 class Writer {
   private buf = new Uint8Array(4096);
@@ -43,8 +43,9 @@ class Writer {
     this.buf.set(b, this.length);
     this.length += b.length;
   }
+  /** An OS string (src/host/bytes.ts): escaped bytes go out as the bytes they stand for. */
   str(s: string): void {
-    const b = enc.encode(s);
+    const b = osBytes(s);
     this.u32(b.length);
     this.bytes(b);
     this.bytes(new Uint8Array([0]));

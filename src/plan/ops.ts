@@ -34,8 +34,20 @@ export const OPS = {
       ["attrs", "u"],
     ],
   },
-  // hardening (34-39): the init keeps only these capabilities once the command is started
-  initCaps: { code: 34, phase: "sandbox", args: [["keep", "u"]] },
+  // hardening (34-39): once the command is started, the init keeps only these
+  // capabilities (bounding set included) and, with flags bit 1, takes the
+  // command's ids (and, with bit 2, its supplementary groups).
+  initCaps: {
+    code: 34,
+    phase: "sandbox",
+    args: [
+      ["keep", "u"],
+      ["uid", "u"],
+      ["gid", "u"],
+      ["gids", "b"],
+      ["flags", "u"],
+    ],
+  },
   // The init's own ids in its new user namespace, when the caller's are not mapped there.
   initIds: {
     code: 35,
@@ -126,6 +138,32 @@ export const OPS = {
     ],
   },
   pivotRoot: { code: 24, phase: "sandbox", args: [] },
+  // A fresh cgroup file system (read-only), rooted at the sandbox's cgroup
+  // namespace: options "" is cgroup2, else the v1 hierarchy's controllers.
+  mountCgroup: {
+    code: 25,
+    phase: "sandbox",
+    args: [
+      ["dst", "s"],
+      ["options", "s"],
+      ["flags", "u"],
+    ],
+  },
+  // The limits the init enforces itself (ffi/init_limits.c): wall clock from the command's start,
+  // the kill-after grace, and a CPU budget read from the cgroup counter at cpuFile
+  // (cpuUnit 1: v1 cpuacct.usage in ns, 2: v2 cpu.stat; 0 with no budget). 0 = none.
+  initLimits: {
+    code: 28,
+    phase: "sandbox",
+    args: [
+      ["wallUs", "u"],
+      ["graceUs", "u"],
+      ["cpuUs", "u"],
+      ["cpus", "u"],
+      ["cpuFile", "s"],
+      ["cpuUnit", "u"],
+    ],
+  },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },
@@ -153,6 +191,19 @@ export const OPS = {
     ],
   },
   caps: { code: 53, phase: "command", args: [["keep", "u"]] },
+  // Landlock (src/setup/landlock.ts, ffi/op_landlock.c): handled fs rights, scopes,
+  // paths granted every right but IOCTL_DEV, paths granted every right, flags
+  landlock: {
+    code: 56,
+    phase: "command",
+    args: [
+      ["fs", "u"],
+      ["scope", "u"],
+      ["write", "v"],
+      ["device", "v"],
+      ["flags", "u"],
+    ],
+  },
   seccomp: { code: 62, phase: "command", args: [["filter", "b"]] },
   exec: {
     code: 63,
@@ -177,6 +228,7 @@ export const STAGES: Record<number, string> = {
   [-4]: "init: read the plan",
   [-5]: "init: start the command",
   [-6]: "init: watch signals",
+  [-7]: "init: arm the time limits",
 };
 
 const byCode = new Map<number, OpName>((Object.keys(OPS) as OpName[]).map((name) => [OPS[name].code, name]));

@@ -5,14 +5,20 @@
  *
  * Program layout:
  *   1. architecture guard: a foreign ABI (i386 through int $0x80, x32) is killed;
+ *      number -1 (a call a tracer skipped, e.g. strace's fault injection; the
+ *      filter runs after the tracer's syscall-entry stop) is allowed, as
+ *      libseccomp lets it through: the kernel runs nothing for it and the
+ *      tracer's return value stands;
  *   2. exit, exit_group, rt_sigreturn: always allowed;
- *   3. rules, first match wins: --seccomp-deny / --seccomp-allow, then the
+ *   3. the setuid guard (nosuid.ts): no setuid/setgid bit on any file;
+ *   4. rules, first match wins: --seccomp-deny / --seccomp-allow, then the
  *      policy file's, then the default profile's;
- *   4. with the default profile: numbers newer than the headers get ENOSYS;
- *   5. the default action.
+ *   5. with the default profile: numbers newer than the headers get ENOSYS;
+ *   6. the default action.
  */
 
 import { Assembler, DATA, encodeProgram, type Insn, RET, retErrno } from "./bpf.ts";
+import { type GuardOptions, nosuidRules } from "./nosuid.ts";
 import { type Action, action, type CompiledRule, compileRules, EPERM, type Policy } from "./policy.ts";
 import { defaultRules, UNKNOWN_ACTION } from "./profiles.ts";
 import { type ArchInfo, NATIVE, resolveSyscall, syscallNumber } from "./tables.ts";
@@ -24,11 +30,16 @@ export interface SeccompSetting {
   readonly allow: readonly string[];
   /** --seccomp-deny NAME: EPERM whatever the profile says. */
   readonly deny: readonly string[];
+  /** --allow-nested: the default profile lets the command build nested sandboxes (profiles.ts). */
+  readonly nested?: boolean;
 }
 
 export const DEFAULT_SECCOMP: SeccompSetting = { profile: "default", allow: [], deny: [] };
 
 const ALWAYS_ALLOWED = ["exit", "exit_group", "rt_sigreturn"];
+
+/** seccomp_data.nr of a call a tracer skipped (it set the number to -1). */
+export const SKIPPED_NR = 0xffffffff;
 
 export function actionValue(a: Action): number {
   switch (a.type) {
@@ -44,7 +55,10 @@ export function actionValue(a: Action): number {
 }
 
 /** The full, ordered rule list and what is left for the rest; null when there is no filter. */
-export function resolveSetting(s: SeccompSetting): {
+export function resolveSetting(
+  s: SeccompSetting,
+  guard: GuardOptions = {},
+): {
   rules: CompiledRule[];
   unknown: Action | undefined;
   fallback: Action;
@@ -55,15 +69,19 @@ export function resolveSetting(s: SeccompSetting): {
   ];
   if (s.profile === "none") {
     if (flagRules.length === 0) return null;
-    return { rules: flagRules, unknown: undefined, fallback: { type: "allow" } };
+    return { rules: [...nosuidRules(guard), ...flagRules], unknown: undefined, fallback: { type: "allow" } };
   }
   if (s.profile === "default") {
-    return { rules: [...flagRules, ...defaultRules()], unknown: UNKNOWN_ACTION, fallback: { type: "allow" } };
+    return {
+      rules: [...nosuidRules(guard), ...flagRules, ...defaultRules(s.nested === true)],
+      unknown: UNKNOWN_ACTION,
+      fallback: { type: "allow" },
+    };
   }
   const p = s.profile;
   const base = p.base === "default";
   return {
-    rules: [...flagRules, ...compileRules(p), ...(base ? defaultRules() : [])],
+    rules: [...nosuidRules(guard), ...flagRules, ...compileRules(p), ...(base ? defaultRules(s.nested === true) : [])],
     unknown: base ? UNKNOWN_ACTION : undefined,
     fallback: action(p.defaultAction, p.defaultErrno),
   };
@@ -86,6 +104,8 @@ export function assembleFilter(
   a.jeq(arch.auditArch, 1, 0);
   a.ret(RET.KILL_PROCESS);
   a.load(DATA.nr);
+  a.jeq(SKIPPED_NR, 0, 1);
+  a.ret(RET.ALLOW);
   if (arch.abiBit) {
     a.jge(arch.abiBit, 0, 1);
     a.ret(RET.KILL_PROCESS);
@@ -147,7 +167,7 @@ export function assembleFilter(
 
 /** The default profile untouched by --seccomp-allow/--seccomp-deny. */
 export function isPlainDefault(s: SeccompSetting): boolean {
-  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0;
+  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0 && s.nested !== true;
 }
 
 /**
@@ -155,8 +175,8 @@ export function isPlainDefault(s: SeccompSetting): boolean {
  * plain default's bytes are also made at build time (build/seccomp-default.ts),
  * so a default run builds none.
  */
-export function compileSeccomp(s: SeccompSetting): Uint8Array | null {
-  const r = resolveSetting(s);
+export function compileSeccomp(s: SeccompSetting, guard: GuardOptions = {}): Uint8Array | null {
+  const r = resolveSetting(s, guard);
   if (!r) return null;
   return encodeProgram(assembleFilter(r.rules, r.unknown, r.fallback));
 }

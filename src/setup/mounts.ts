@@ -5,11 +5,17 @@
  *   /            the host's / (or --rootfs DIR), every submount read-only, nosuid, nodev
  *   /proc        fresh for the new pid namespace; Docker's masked paths hidden,
  *                its read-only paths read-only
- *   /dev         a sealed tmpfs with a few host nodes bound in, a private devpts and shm
- *   /tmp, /var/tmp  private tmpfs
+ *   /dev         a sealed tmpfs with a few host nodes bound in, a private devpts and shm (64M)
+ *   /tmp, /var/tmp  private tmpfs, each of half the --memory limit, else of 25% of RAM
  *   /run, /var/run  an empty sealed tmpfs: host daemons' sockets are out of reach
  *   /sys         read-only (from the host), firmware and powercap hidden
+ *   /sys/fs/cgroup  with a new cgroup namespace, never the host's tree: an
+ *                empty read-only tmpfs, holding (at the host's mount points)
+ *                a fresh read-only cgroup mount of each hierarchy where the
+ *                sandbox has a cgroup of its own, so it shows only that
+ *                subtree; see cgroupViewOps()
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
+ *   secrets      credential stores masked (secrets.ts), unless --unmask
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
  * When root runs mapped to an unprivileged range (src/setup/identity.ts),
@@ -25,18 +31,28 @@
  * make an idmapped mount (it needs CAP_SYS_ADMIN over the filesystem's user
  * namespace, the initial one); it passes them to the init with GO.
  *
+ * Host sources: a writable one (the cwd, --bind, --dev-bind, an overlay's
+ * upper and work) is never reached through a symlink, in any component: the
+ * checks name the link (view-check.ts), the init opens it with
+ * RESOLVE_NO_SYMLINKS and mounts from the fd. A read-only one (--ro-bind,
+ * --rootfs) may be: the plan carries its real path, so `isolate plan` shows
+ * what is mounted. The overlay work dir isolate makes is removed after the
+ * run (src/supervisor/scratch.ts).
+ *
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
 
 import { HostError } from "../errors.ts";
+import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
 import { type Op, op } from "../plan/op.ts";
-import { type Mount, within } from "../spec/mounts.ts";
+import { type Mount, overlayWork, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
 import { identityPlan } from "./identity.ts";
 import { newNamespaces } from "./namespaces.ts";
+import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
 
 /** Op flags; the same values as ffi/view.h. */
@@ -50,11 +66,30 @@ export const VIEW = {
   USERXATTR: 0x40,
   MKWORK: 0x80,
   /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
+  PERCENT: 0x100,
+  /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
   IDMAP: 0x1000,
 } as const;
 
 /** At most this many idmapped mounts travel with GO (ffi/passed.h). */
 export const MAX_IDMAPPED = 64;
+
+/** /dev/shm's size (a private one: ffi/op_mount.c), as Docker gives it. */
+export const SHM_SIZE = 64 * 1024 * 1024;
+/** Without --memory, each private tmpfs given no size may hold this share of RAM (tmpfs's own default is 50%). */
+export const TMPFS_RAM_PERCENT = 25;
+
+/**
+ * The size of a private tmpfs given none (/tmp, /var/tmp, --tmpfs DST): half
+ * the --memory limit, so filling one ends in ENOSPC before the limit's OOM
+ * kill (its pages are charged to the writer's memory cgroup either way), else
+ * 25% of RAM (VIEW.PERCENT: the kernel computes it).
+ */
+export function defaultTmpfsSize(spec: Spec): { size: number; flags: number } {
+  const memory = spec.limits.memory;
+  if (memory === undefined) return { size: TMPFS_RAM_PERCENT, flags: VIEW.PERCENT };
+  return { size: Math.max(4096, Math.floor(memory / 2 / 4096) * 4096), flags: 0 };
+}
 
 /** The kernel's MOUNT_ATTR_* bits. */
 export const MOUNT_ATTR = { RDONLY: 0x1, NOSUID: 0x2, NODEV: 0x4, NOEXEC: 0x8 } as const;
@@ -96,7 +131,7 @@ const NO_CWD_BIND = ["/proc", "/dev", "/sys"];
 /** What is at `path` in the base (the host's / or the rootfs): a directory, a symlink, something else, or nothing. */
 function baseKind(base: string, path: string): "dir" | "link" | "other" | "none" {
   try {
-    const st = nodeFs().lstatSync(base === "/" ? path : base + path);
+    const st = nodeFs().lstatSync(osPath(base === "/" ? path : base + path));
     return st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
   } catch {
     return "none";
@@ -108,8 +143,21 @@ interface Built {
   readonly layers: Layer[];
 }
 
+/**
+ * A read-only source as the init will mount it: the real path. Read-only
+ * sources (--ro-bind, --rootfs) may be reached through symlinks, so the plan
+ * names what they resolve to now; writable ones never are (view-check.ts).
+ */
+function resolved(path: string): string {
+  try {
+    return osString(nodeFs().realpathSync(osPath(path), { encoding: "buffer" }));
+  } catch {
+    return path; // missing or unreadable: the checks or the init say why
+  }
+}
+
 function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: number): Built {
-  const base = spec.rootfs ?? "/";
+  const base = spec.rootfs === undefined ? "/" : resolved(spec.rootfs);
   const ops: Op[] = [];
   const layers: Layer[] = [{ dst: "/", kind: "host", src: base }];
   const own = (dst: string) => layers.push({ dst, kind: "own" });
@@ -128,11 +176,19 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
     ops.push(op("bind", { src: "/proc", dst: "/proc", flags: VIEW.RO }));
     layers.push({ dst: "/proc", kind: "kernel" });
   }
-  for (const path of MASKED_PATHS) ops.push(op("mask", { path, flags: 0 }));
-  for (const path of READONLY_PATHS) ops.push(op("readonly", { path, flags: VIEW.OPTIONAL | VIEW.NOEXEC }));
+  // --allow-nested: a nested sandbox may mount a proc of its own only where
+  // one is fully visible (no mount over any part of it), so /proc stays as the
+  // kernel makes it; src/setup/nesting.ts refuses this for a host-root command.
+  const procAsIs = spec.allowNested && fresh.includes("pid");
+  for (const path of MASKED_PATHS)
+    if (!(procAsIs && path.startsWith("/proc/"))) ops.push(op("mask", { path, flags: 0 }));
+  if (!procAsIs)
+    for (const path of READONLY_PATHS) ops.push(op("readonly", { path, flags: VIEW.OPTIONAL | VIEW.NOEXEC }));
 
-  // devpts may name the tty group only where the host's groups are mapped.
-  const pts = `newinstance,ptmxmode=0666,mode=620${fresh.includes("user") ? "" : ",gid=5"}`;
+  // devpts may name the tty group only where it is mapped: not in a new user
+  // namespace, nor in one isolate runs in (a container's, `unshare -U`'s).
+  const ttyGroup = !fresh.includes("user") && host.initialUserNs;
+  const pts = `newinstance,ptmxmode=0666,mode=620${ttyGroup ? ",gid=5" : ""}`;
   const sharedIpc = !fresh.includes("ipc");
   ops.push(
     op("mountDev", {
@@ -145,9 +201,11 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   );
   own("/dev");
   // With the host's IPC namespace, its POSIX shared memory too.
+  // (Some systems link /dev/shm to /run/shm: a writable source is passed as its real path.)
   if (sharedIpc) {
-    ops.push(op("bind", { src: "/dev/shm", dst: "/dev/shm", flags: VIEW.OPTIONAL }));
-    layers.push({ dst: "/dev/shm", kind: "host", src: "/dev/shm" });
+    const shm = resolved("/dev/shm");
+    ops.push(op("bind", { src: shm, dst: "/dev/shm", flags: VIEW.OPTIONAL }));
+    layers.push({ dst: "/dev/shm", kind: "host", src: shm });
   }
 
   // Private scratch, and an empty, sealed /run. A symlink (/var/run -> /run) already points inside.
@@ -159,8 +217,9 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   ];
   // The init skips one that is missing or a symlink in the base (OPTIONAL);
   // only checking entries against the layers needs to know which, here.
+  const sized = defaultTmpfsSize(spec);
   for (const [dst, mode, flags] of scratch) {
-    ops.push(op("tmpfs", { dst, size: 0, mode, flags: flags | VIEW.OPTIONAL }));
+    ops.push(op("tmpfs", { dst, size: sized.size, mode, flags: flags | sized.flags | VIEW.OPTIONAL }));
     if (spec.mounts.length > 0 && baseKind(base, dst) === "dir") own(dst);
   }
 
@@ -176,27 +235,39 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
     } catch {}
   }
 
+  // The cwd comes from getcwd(2): a path without symlinks. Writable, it is
+  // bound as any writable source: the init refuses a link that appears in it since.
   const cwd = host.cwd;
+  const secrets = secretMasks(spec, host);
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
-    const flags = (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap;
-    ops.push(op("bind", { src: cwd, dst: cwd, flags }));
+    checkCwdNotMasked(secrets, cwd);
+    ops.push(op("bind", { src: cwd, dst: cwd, flags: (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap }));
     layers.push({ dst: cwd, kind: "host", src: cwd });
+  }
+  // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
+  for (const s of secrets) {
+    // OPTIONAL: one the init cannot reach (an unmapped owner's 0700 home) needs no mask.
+    ops.push(op("mask", { path: s.path, flags: VIEW.OPTIONAL }));
+    layers.push({ dst: s.path, kind: "opaque" });
   }
   return { ops, layers };
 }
 
-function entryOps(m: Mount, fresh: readonly string[], layers: Layer[], idmap: number): Op[] {
+function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[], idmap: number): Op[] {
   switch (m.type) {
     case "bind":
     case "ro-bind":
     case "dev-bind": {
       const flags = (m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
-      layers.push({ dst: m.dst, kind: "host", src: m.src });
-      return [op("bind", { src: m.src, dst: m.dst, flags })];
+      const src = m.type === "ro-bind" ? resolved(m.src) : m.src;
+      layers.push({ dst: m.dst, kind: "host", src });
+      return [op("bind", { src, dst: m.dst, flags })];
     }
-    case "tmpfs":
+    case "tmpfs": {
       layers.push({ dst: m.dst, kind: "own" });
-      return [op("tmpfs", { dst: m.dst, size: m.size ?? 0, mode: m.mode, flags: 0 })];
+      const sized = m.size === undefined ? defaultTmpfsSize(spec) : { size: m.size, flags: 0 };
+      return [op("tmpfs", { dst: m.dst, size: sized.size, mode: m.mode, flags: sized.flags })];
+    }
     case "overlay": {
       layers.push({ dst: m.dst, kind: m.upper === undefined ? "own" : "opaque" });
       const userxattr = fresh.includes("user") ? VIEW.USERXATTR : 0;
@@ -227,13 +298,42 @@ function entryOps(m: Mount, fresh: readonly string[], layers: Layer[], idmap: nu
   }
 }
 
-/** overlayfs's work dir for an upper dir given alone: beside it, on the same filesystem. */
-export function overlayWork(upper: string): string {
-  const slash = upper.lastIndexOf("/");
-  return `${upper.slice(0, slash)}/.${upper.slice(slash + 1)}.isolate-work`;
+/** A cgroup hierarchy the sandbox has a cgroup of its own in: where the host mounts it, and how. */
+export interface CgroupMount {
+  /** The host's mount point (under /sys/fs/cgroup). */
+  readonly mount: string;
+  /** v1: the hierarchy's controllers ("cpu,cpuacct"); "" for cgroup2. */
+  readonly options: string;
 }
 
-export function mountOps(spec: Spec, host: Host): Op[] {
+const CGROUP_FS = "/sys/fs/cgroup";
+
+/**
+ * /sys/fs/cgroup inside a new cgroup namespace. A cgroup mount made there is
+ * rooted at the namespace's root, which is the init's cgroup in each
+ * hierarchy: the sandbox's own where it has one, else the supervisor's (often
+ * the host's root). So the host's tree is hidden by a read-only tmpfs, and
+ * only the hierarchies in `own` get a fresh (read-only) mount at the host's
+ * mount point. Where the host mounts cgroup2 at /sys/fs/cgroup itself, that
+ * mount is made there directly. A mount the kernel refuses leaves its
+ * directory empty.
+ */
+export function cgroupViewOps(fresh: readonly string[], own: readonly CgroupMount[]): Op[] {
+  if (!fresh.includes("cgroup")) return [];
+  const whole = own.find((m) => m.mount === CGROUP_FS);
+  if (whole) return [op("mountCgroup", { dst: CGROUP_FS, options: whole.options, flags: VIEW.OPTIONAL })];
+  const ops: Op[] = [
+    op("tmpfs", { dst: CGROUP_FS, size: 0, mode: 0o755, flags: VIEW.SEAL | VIEW.NOEXEC | VIEW.OPTIONAL }),
+  ];
+  for (const m of own) {
+    if (!within(m.mount, CGROUP_FS) || m.mount === CGROUP_FS) continue;
+    ops.push(op("mkdir", { dst: m.mount, mode: 0o555 }));
+    ops.push(op("mountCgroup", { dst: m.mount, options: m.options, flags: VIEW.OPTIONAL }));
+  }
+  return ops;
+}
+
+export function mountOps(spec: Spec, host: Host, cgroups: readonly CgroupMount[] = []): Op[] {
   const fresh = newNamespaces(spec, host);
   if (!fresh.includes("mount")) return [];
   // Kernels before 5.12 lack mount_setattr: the mountRoot op fails with ENOSYS,
@@ -241,9 +341,10 @@ export function mountOps(spec: Spec, host: Host): Op[] {
   if (spec.rootfs !== undefined) checkRootfs(spec.rootfs);
   const idmap = identityPlan(spec, host).mappedRoot ? VIEW.IDMAP : 0;
   const { ops, layers } = defaultView(spec, host, fresh, idmap);
+  ops.push(...cgroupViewOps(fresh, cgroups));
   for (const m of spec.mounts) {
     checkMount(m, layers);
-    ops.push(...entryOps(m, fresh, layers, idmap));
+    ops.push(...entryOps(m, spec, fresh, layers, idmap));
   }
   ops.push(op("pivotRoot", {}));
   if (idmappedBinds(ops).length > MAX_IDMAPPED) {

@@ -16,8 +16,13 @@
  * (mode bits still apply), and can signal root's processes where the pid
  * namespace is shared.
  *
- * The init keeps only what forwarding signals needs: CAP_KILL when the
- * command runs as another host uid, else nothing.
+ * The init (pid 1 of the sandbox) holds nothing either once the command is
+ * started: every capability set empty, bounding set included, and it takes
+ * the command's ids (and groups), so that it can still forward signals to
+ * every process of the sandbox and, on SIG_END, kill them all: kill() needs
+ * matching uids, not CAP_KILL. Only with --cap-add, where the command may
+ * change its own uid with what it keeps, does the init keep CAP_KILL (and
+ * nothing else) to still reach it.
  */
 import { HostError } from "../errors.ts";
 import { capLast, ownCaps } from "../host/capabilities.ts";
@@ -26,7 +31,7 @@ import { type Op, op } from "../plan/op.ts";
 import { CAP, capName } from "../spec/capabilities.ts";
 import { ALL_CAPABILITIES } from "../spec/hardening.ts";
 import type { Spec } from "../spec/schema.ts";
-import { identityOps, identityPlan, initHostUid } from "./identity.ts";
+import { gidBytes, identityOps, identityPlan } from "./identity.ts";
 import { newNamespaces } from "./namespaces.ts";
 
 /** linux/securebits.h */
@@ -94,10 +99,24 @@ export function keptCaps(spec: Spec, host: Host, ownBounding?: bigint): bigint {
   return mask;
 }
 
-/** Sandbox phase: what the init keeps once the command is started. */
+/** initCaps flags: take the command's uid and gid; set its supplementary groups. */
+export const INIT_TAKE_IDS = 1;
+export const INIT_SET_GROUPS = 2;
+
+/** Sandbox phase: what the init keeps, and whose ids it takes, once the command is started. */
 export function initPrivilegeOps(spec: Spec, host: Host): Op[] {
   const id = identityPlan(spec, host);
-  return [op("initCaps", { keep: id.hostUid !== initHostUid(spec, host, id) ? Number(bit(CAP.KILL)) : 0 })];
+  const keep = keptCaps(spec, host) === 0n ? 0 : Number(bit(CAP.KILL));
+  const flags = (id.ids ? INIT_TAKE_IDS : 0) | (id.groups ? INIT_SET_GROUPS : 0);
+  return [
+    op("initCaps", {
+      keep,
+      uid: id.ids?.uid ?? 0,
+      gid: id.ids?.gid ?? 0,
+      gids: gidBytes(id.groups ?? []),
+      flags,
+    }),
+  ];
 }
 
 /** Command phase: no_new_privs, capabilities, identity. */

@@ -10,9 +10,10 @@
  */
 import type { Stats } from "node:fs";
 import { SpecError } from "../errors.ts";
+import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { basename, dirname } from "../host/paths.ts";
-import { type Mount, mountFlag, within } from "../spec/mounts.ts";
+import { type Mount, mountFlag, overlayWork, within } from "../spec/mounts.ts";
 
 export interface Layer {
   readonly dst: string;
@@ -73,7 +74,7 @@ function inspect(flag: string, path: string, layers: readonly Layer[]): Seen {
     if (parts[i] === "") continue;
     cur = `${cur}/${parts[i]}`;
     const hostPath = hostPathOf(l, cur);
-    const st = tryStat(() => nodeFs().lstatSync(hostPath));
+    const st = tryStat(() => nodeFs().lstatSync(osPath(hostPath)));
     if (!st) return { at: "host", type: "none", hostPath: hostPathOf(l, path) };
     if (st.isSymbolicLink()) {
       throw new SpecError(`${flag}: ${cur} is a symbolic link inside the sandbox (mount paths never follow symlinks)`);
@@ -82,7 +83,7 @@ function inspect(flag: string, path: string, layers: readonly Layer[]): Seen {
     if (!last && !st.isDirectory()) throw new SpecError(`${flag}: ${cur} is not a directory`);
     if (last) return { at: "host", type: st.isDirectory() ? "dir" : "other", hostPath };
   }
-  const st = tryStat(() => nodeFs().lstatSync(hostPathOf(l, path)));
+  const st = tryStat(() => nodeFs().lstatSync(osPath(hostPathOf(l, path))));
   return { at: "host", type: st?.isDirectory() ? "dir" : st ? "other" : "none", hostPath: hostPathOf(l, path) };
 }
 
@@ -94,6 +95,30 @@ function needDir(flag: string, path: string, seen: Seen, canCreate: boolean): vo
   }
 }
 
+/**
+ * A writable source (a bind, an overlay's upper or work) is never reached
+ * through a symlink: a sandbox can write there, and a link it leaves would
+ * steer the next run's mount onto another host directory. The init enforces
+ * it (openat2 with RESOLVE_NO_SYMLINKS, then mounts from that fd); this names
+ * the link and where it points, so the caller can pass the real path.
+ * Components from the first missing one on are not checked (the caller reports those).
+ */
+export function checkNoLink(what: string, path: string): void {
+  let cur = "";
+  for (const part of path.split("/")) {
+    if (part === "") continue;
+    cur = `${cur}/${part}`;
+    const st = tryStat(() => nodeFs().lstatSync(osPath(cur)));
+    if (!st) return;
+    if (!st.isSymbolicLink()) continue;
+    const target = tryRead(() => osString(nodeFs().readlinkSync(osPath(cur), { encoding: "buffer" }))) ?? "?";
+    const real = tryRead(() => osString(nodeFs().realpathSync(osPath(path), { encoding: "buffer" })));
+    throw new SpecError(
+      `${what}: ${cur} is a symbolic link to ${target} (isolate does not follow links in writable sources; pass the real path${real ? `, ${real}` : ""})`,
+    );
+  }
+}
+
 /** Throws a SpecError when entry `m` cannot be applied over `layers` (the view before it). */
 export function checkMount(m: Mount, layers: readonly Layer[]): void {
   const flag = mountFlag(m);
@@ -101,9 +126,11 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
     case "bind":
     case "ro-bind":
     case "dev-bind": {
-      const src = tryStat(() => nodeFs().statSync(m.src));
+      if (m.type !== "ro-bind") checkNoLink(flag, m.src);
+      const src = tryStat(() => nodeFs().statSync(osPath(m.src)));
       if (!src) {
-        if (!tryStat(() => nodeFs().lstatSync(m.src))) throw new SpecError(`${flag}: source ${m.src} does not exist`);
+        if (!tryStat(() => nodeFs().lstatSync(osPath(m.src))))
+          throw new SpecError(`${flag}: source ${m.src} does not exist`);
         return; // unreadable or a dangling link: the kernel will say
       }
       const seen = inspect(flag, m.dst, layers);
@@ -121,11 +148,13 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
     case "overlay": {
       needDir(flag, m.dst, inspect(flag, m.dst, layers), false);
       if (m.upper === undefined) return;
-      const upper = tryStat(() => nodeFs().statSync(m.upper as string));
+      checkNoLink(flag, m.upper);
+      const upper = tryStat(() => nodeFs().statSync(osPath(m.upper as string)));
       if (!upper?.isDirectory()) throw new SpecError(`${flag}: upper dir ${m.upper} is not an existing directory`);
-      const work = m.work;
-      if (work === undefined) return;
-      const w = tryStat(() => nodeFs().statSync(work)) ?? tryStat(() => nodeFs().statSync(dirname(work)));
+      const work = m.work ?? overlayWork(m.upper);
+      checkNoLink(flag, work);
+      const w =
+        tryStat(() => nodeFs().statSync(osPath(work))) ?? tryStat(() => nodeFs().statSync(osPath(dirname(work))));
       if (!w?.isDirectory()) throw new SpecError(`${flag}: work dir ${work} cannot be made (no such directory)`);
       if (w.dev !== upper.dev) throw new SpecError(`${flag}: upper and work dirs must be on the same filesystem`);
       return;
@@ -138,8 +167,12 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
       if (parent.at !== "host") return;
       needDir(flag, dirname(m.dst), parent, false);
       const hostPath = `${parent.hostPath === "/" ? "" : parent.hostPath}/${basename(m.dst)}`;
-      const link = tryStat(() => nodeFs().lstatSync(hostPath));
-      if (link?.isSymbolicLink() && tryRead(() => nodeFs().readlinkSync(hostPath)) === m.target) return;
+      const link = tryStat(() => nodeFs().lstatSync(osPath(hostPath)));
+      if (
+        link?.isSymbolicLink() &&
+        tryRead(() => osString(nodeFs().readlinkSync(osPath(hostPath), { encoding: "buffer" }))) === m.target
+      )
+        return;
       throw new SpecError(link ? `${flag}: ${m.dst} already exists` : `${flag}: ${OWN_HINT}`);
     }
     case "dir": {
@@ -154,11 +187,11 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
 
 /** --rootfs DIR must be a directory with places for /proc and /dev. */
 export function checkRootfs(dir: string): void {
-  const st = tryStat(() => nodeFs().statSync(dir));
+  const st = tryStat(() => nodeFs().statSync(osPath(dir)));
   if (!st) throw new SpecError(`--rootfs ${dir}: no such directory`);
   if (!st.isDirectory()) throw new SpecError(`--rootfs ${dir}: not a directory`);
   for (const sub of ["proc", "dev"]) {
-    const s = tryStat(() => nodeFs().lstatSync(`${dir}/${sub}`));
+    const s = tryStat(() => nodeFs().lstatSync(osPath(`${dir}/${sub}`)));
     if (!s?.isDirectory()) {
       throw new SpecError(`--rootfs ${dir}: it has no ${sub} directory (a root needs empty proc and dev directories)`);
     }

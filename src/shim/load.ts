@@ -1,19 +1,26 @@
 /**
- * The only bun:ffi user. Loads the C shim and the sandbox init from bytes
- * embedded in this program (build/embedded.ts), through sealed memfds:
- * nothing is written to a path anyone else could replace, and a noexec /tmp
- * does not matter. It also carries the few file operations the supervisor
- * needs, so the hot path never loads node:fs.
+ * The bun:ffi user (with landlock-abi.ts, for one system call). Loads the C
+ * shim and the sandbox init from bytes embedded in this program
+ * (build/embedded.ts), through sealed memfds: nothing is written to a path
+ * anyone else could replace, and a noexec /tmp does not matter. It also
+ * carries the few file operations the supervisor needs, so the hot path
+ * never loads node:fs.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
+import { osBytes } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
 import { setFastReader } from "../host/files.ts";
+import { setProcReader } from "../host/probe.ts";
 
 const ABI = 3;
 const MFD_CLOEXEC = 1;
 const GO = Uint8Array.of(1);
+const MFD_ALLOW_SEALING = 2;
+const F_ADD_SEALS = 1033;
+/** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: the same seals isolate_memfd() sets. */
+const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
 
 const symbols = {
   isolate_abi: { args: [], returns: FFIType.i32 },
@@ -26,6 +33,7 @@ const symbols = {
   },
   isolate_wait: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   isolate_signal: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_sched_init: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_close: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_fd_ok: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
@@ -37,6 +45,9 @@ const symbols = {
     args: [FFIType.cstring, FFIType.i32, FFIType.u64, FFIType.i32, FFIType.ptr],
     returns: FFIType.i32,
   },
+  isolate_open_dir_nofollow: { args: [FFIType.cstring], returns: FFIType.i32 },
+  isolate_type_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
+  isolate_remove_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
 } as const;
 
 /** Bound only when `isolate check` asks: every symbol bound costs startup time. */
@@ -45,6 +56,17 @@ const probeSymbols = {
   isolate_probe_overlay: { args: [FFIType.cstring, FFIType.ptr], returns: FFIType.i32 },
   isolate_probe_features: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
+
+/** Bound only for --report and --report-fd. */
+const reportSymbols = {
+  isolate_open_report: { args: [FFIType.cstring], returns: FFIType.i32 },
+  isolate_take_fd: { args: [FFIType.i32], returns: FFIType.i32 },
+} as const;
+
+/** ffi/shim.c's own refusals of a report destination, beyond errno values. */
+export const REPORT_NOT_REGULAR = 4096;
+export const REPORT_HARD_LINKED = 4097;
+export const REPORT_NOT_INHERITED = 4098;
 
 export interface Spawned {
   readonly pid: number;
@@ -71,6 +93,8 @@ export interface Shim {
   wait(pidfd: number, nohang: boolean): Waited | null;
   /** 0 or -errno. */
   signal(pidfd: number, sig: number): number;
+  /** Make the init real-time (not its children): 0 or -errno. */
+  schedInit(pid: number): number;
   /** [read, write], both close-on-exec. */
   pipe(): [number, number];
   /** A sealed memfd with the given bytes, close-on-exec. */
@@ -103,8 +127,27 @@ export interface Shim {
     attrs: number,
     plainOk: "never" | "always" | "file" | "only",
   ): number | { errno: number; stage: "open" | "clone" | "idmap" };
+  /**
+   * The report file, opened before the sandbox starts: no symlink followed in
+   * any component, no directory created, truncated only when it is a regular
+   * file with one link. The fd, or -errno, -REPORT_NOT_REGULAR, -REPORT_HARD_LINKED.
+   */
+  openReport(path: string): number;
+  /** An inherited fd for the report, made close-on-exec: 0, -EBADF, -EACCES, or -REPORT_NOT_INHERITED. */
+  takeFd(fd: number): number;
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
+  /** Host files a sandbox may have written, never through a symlink (ffi/hostfs.c). */
+  readonly hostFs: HostFs;
+}
+
+export interface HostFs {
+  /** An O_PATH fd of a directory, opened with no symlink in any component: the fd, or -errno (ELOOP for a link). */
+  openDir(path: string): number;
+  /** The S_IFMT bits of name in the directory fd, the name itself not followed; or -errno. */
+  typeAt(dir: number, name: string): number;
+  /** Remove name in the directory fd and all below it, following no link: 0 or -errno. */
+  removeAt(dir: number, name: string): number;
 }
 
 export interface ShimProbes {
@@ -119,10 +162,12 @@ export interface ShimProbes {
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
+export const S_IFDIR = 0o040000;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-const cstr = (s: string) => enc.encode(`${s}\0`);
+/** A C string from an OS string (src/host/bytes.ts): paths that are not UTF-8 keep their bytes. */
+const cstr = (s: string) => osBytes(`${s}\0`);
 
 /** The shim, opened from a memfd that stays open (close-on-exec) so probes can bind later. */
 function loadLibrary() {
@@ -130,9 +175,10 @@ function loadLibrary() {
     memfd_create: { args: [FFIType.cstring, FFIType.u32], returns: FFIType.i32 },
     write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
     close: { args: [FFIType.i32], returns: FFIType.i32 },
+    fcntl: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   });
   const bytes = Uint8Array.fromBase64(SHIM_BASE64);
-  const fd = libc.symbols.memfd_create(cstr("isolate-shim"), MFD_CLOEXEC);
+  const fd = libc.symbols.memfd_create(cstr("isolate-shim"), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (fd < 0) throw new HostError("load the shim: memfd_create failed", "isolate needs Linux 5.12 or later");
   try {
     let off = 0;
@@ -141,6 +187,8 @@ function loadLibrary() {
       if (n <= 0) throw new HostError("load the shim: cannot write its memfd");
       off += n;
     }
+    // Sealed before it is mapped: nobody, not even isolate, can change it from here on.
+    if (libc.symbols.fcntl(fd, F_ADD_SEALS, ALL_SEALS) < 0) throw new HostError("load the shim: cannot seal its memfd");
     const path = `/proc/self/fd/${fd}`;
     return { lib: dlopen(path, symbols), path };
   } catch (e) {
@@ -158,10 +206,15 @@ export function loadShim(): Shim {
   const { lib, path } = loadLibrary();
   const s = lib.symbols;
   let probes: ReturnType<typeof dlopen<typeof probeSymbols>>["symbols"] | undefined;
+  let reports: ReturnType<typeof dlopen<typeof reportSymbols>>["symbols"] | undefined;
   // dlopen of the same file returns the same mapping; only the bindings are new.
   const p = () => {
     probes ??= dlopen(path, probeSymbols).symbols;
     return probes;
+  };
+  const r = () => {
+    reports ??= dlopen(path, reportSymbols).symbols;
+    return reports;
   };
   if (s.isolate_abi() !== ABI) throw new HostError("load the shim: ABI mismatch", "rebuild with npm run build");
 
@@ -205,6 +258,11 @@ export function loadShim(): Shim {
         maxRssKiB: Number(out64[4]),
       };
     },
+    schedInit(pid) {
+      return s.isolate_sched_init(pid);
+    },
+    openReport: (path) => r().isolate_open_report(cstr(path)),
+    takeFd: (fd) => r().isolate_take_fd(fd),
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
     },
@@ -243,6 +301,11 @@ export function loadShim(): Shim {
         };
       },
     },
+    hostFs: {
+      openDir: (path) => s.isolate_open_dir_nofollow(cstr(path)),
+      typeAt: (dir, name) => s.isolate_type_at(dir, cstr(name)),
+      removeAt: (dir, name) => s.isolate_remove_at(dir, cstr(name)),
+    },
     pipe() {
       const rc = s.isolate_pipe(ptr(fds));
       if (rc < 0) throw new HostError(`pipe: ${errnoText(-rc)}`);
@@ -270,8 +333,11 @@ export function loadShim(): Shim {
       return s.isolate_write_file(cstr(path), data.length ? ptr(data) : null, data.length);
     },
   };
-  // Host facts read on demand (probe.ts) take this cheaper path than node:fs.
   const shim = loaded;
   setFastReader((path, max) => shim.readFile(path, max));
+  setProcReader((path) => {
+    const r = shim.readFile(path);
+    return typeof r === "string" ? r : undefined;
+  });
   return loaded;
 }

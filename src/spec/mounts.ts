@@ -5,6 +5,7 @@
  * builds the same objects from `--bind SRC[:DST]` and friends.
  */
 import * as v from "valibot";
+import { osByteLength } from "../host/bytes.ts";
 import { parseSize } from "./units.ts";
 
 export const MOUNT_TYPES = ["bind", "ro-bind", "dev-bind", "tmpfs", "overlay", "mask", "symlink", "dir"] as const;
@@ -61,11 +62,16 @@ export function canonicalPath(path: string): string | { error: string } {
   if (!path.startsWith("/")) return { error: `"${path}" is not an absolute path` };
   const parts = path.split("/").filter((p) => p !== "");
   if (parts.some((p) => p === "." || p === "..")) return { error: `"${path}" has a "." or ".." component` };
-  if (parts.some((p) => Buffer.byteLength(p) > 255))
-    return { error: `"${path}" has a component longer than 255 bytes` };
+  if (parts.some((p) => osByteLength(p) > 255)) return { error: `"${path}" has a component longer than 255 bytes` };
   const out = `/${parts.join("/")}`;
-  if (Buffer.byteLength(out) >= 4000) return { error: `"${path}" is too long` };
+  if (osByteLength(out) >= 4000) return { error: `"${path}" is too long` };
   return out;
+}
+
+/** overlayfs's work dir for an upper dir given alone: beside it, on the same filesystem, named for isolate. */
+export function overlayWork(upper: string): string {
+  const slash = upper.lastIndexOf("/");
+  return `${upper.slice(0, slash)}/.${upper.slice(slash + 1)}.isolate-work`;
 }
 
 /** The entry in command-line spelling, for messages: `--bind /a:/b`. */

@@ -4,9 +4,12 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { osString } from "../host/bytes.ts";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardening.ts";
+import { LANDLOCK_FIELDS, type LandlockMode } from "./landlock.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
+import { parseUnmask, type Unmask } from "./secrets.ts";
 import { parseDuration } from "./units.ts";
 
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
@@ -17,7 +20,16 @@ export const DEFAULT_NAMESPACES: readonly Namespace[] = ["pid", "mount", "uts", 
 
 const noNul = (what: string) => v.check((s: string) => !s.includes("\0"), `${what} contains a NUL byte`);
 
-const Arg = v.pipe(v.string(), noNul("argument"));
+/**
+ * An OS string: a JS string (bytes that are not UTF-8 as U+DC80..U+DCFF, see
+ * src/host/bytes.ts), or the bytes themselves as a Uint8Array.
+ */
+const OsString = v.pipe(
+  v.union([v.string(), v.instance(Uint8Array)], "must be a string or a Uint8Array"),
+  v.transform((x): string => (typeof x === "string" ? x : osString(x))),
+);
+
+const Arg = v.pipe(OsString, noNul("argument"));
 
 const Command = v.pipe(
   v.array(Arg, "the command must be a list of strings"),
@@ -43,7 +55,7 @@ const EnvName = v.pipe(
 const EnvEntry = v.strictObject({
   name: EnvName,
   /** Absent: pass the caller's value through (if it has one). */
-  value: v.optional(v.pipe(v.string(), noNul("environment value"))),
+  value: v.optional(v.pipe(OsString, noNul("environment value"))),
 });
 
 const AbsPath = v.pipe(v.string(), noNul("path"), v.startsWith("/", "must be an absolute path"));
@@ -61,6 +73,19 @@ const Duration = v.pipe(
       return NEVER;
     }
     return ms;
+  }),
+);
+
+/** An entry of the masked-secrets list (`~/.ssh`) or a path it stands for (`/root/.ssh`). */
+const UnmaskIn = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const u = parseUnmask(dataset.value);
+    if (typeof u === "string") {
+      addIssue({ message: u });
+      return NEVER;
+    }
+    return u;
   }),
 );
 
@@ -84,12 +109,16 @@ export const SpecInputSchema = v.strictObject({
   limits: v.optional(LimitsInputSchema),
   /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
   ...HARDENING_FIELDS,
+  /** Landlock: "auto" (default), "on" or "off" (src/spec/landlock.ts). */
+  ...LANDLOCK_FIELDS,
   /** The filesystem view beyond the default one, in order (src/spec/mounts.ts). */
   mounts: v.optional(v.array(MountInputSchema), []),
   /** A directory to use instead of the host's / as the read-only base. */
   rootfs: v.optional(v.string()),
   /** The caller's directory inside: "rw" (default), "ro" or "none" (default with rootfs). */
   cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
+  /** Credential stores to leave visible (src/spec/secrets.ts lists what is masked by default). */
+  unmask: v.optional(v.array(UnmaskIn), []),
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -109,6 +138,10 @@ export interface Spec extends Hardening {
   readonly mounts: readonly Mount[];
   readonly rootfs: string | undefined;
   readonly cwdMount: CwdMount;
+  /** Masked secrets kept visible. */
+  readonly unmask: readonly Unmask[];
+  /** Landlock around the command (src/setup/landlock.ts). */
+  readonly landlock: LandlockMode;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -157,7 +190,9 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     // Without the caller's directory inside, start at the root.
     cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
+    landlock: p.landlock,
     ...view,
+    unmask: p.unmask,
     limits,
   };
 }

@@ -1,19 +1,26 @@
 /**
  * The supervisor's side of limits: the sandbox's cgroups (created before
- * spawn, entered before GO), the wall-clock and CPU-time watchdogs, and the
- * limit fields of the report. spawnSpec() and the sandbox handle call into
+ * spawn, entered before GO), backstops for the wall-clock and CPU-time limits
+ * (the sandbox's init enforces both itself: ffi/init_limits.c), the last
+ * check that no result says ok past a limit, and the limit fields of the report. spawnSpec() and the sandbox handle call into
  * this module at fixed points; every cgroup is removed before `exited`
  * resolves, on every path.
  */
 
+import { detectCgroups } from "../cgroup/detect.ts";
 import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
 import type { CgroupUsage } from "../cgroup/stats.ts";
+import type { CpuCounter } from "../cgroup/v1.ts";
+import { CgroupError } from "../errors.ts";
+import { usableCpus, wallLimitMs } from "../setup/limits.ts";
+import type { CgroupMount } from "../setup/mounts.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
 import type { Spec } from "../spec/schema.ts";
-import { parseCpuList } from "../spec/units.ts";
 import type { LimitsReport, Reason, Result } from "./result.ts";
 
 const EINVAL = 22;
+/** How far past a limit (ms) the supervisor's backstop acts, if the init has not. */
+const BACKSTOP_MS = 1000;
 const E2BIG = 7;
 
 /** What the watchdogs need from the sandbox handle. */
@@ -35,16 +42,7 @@ export function appliedLimits(l: Limits): Record<string, unknown> {
   return out;
 }
 
-/** How many CPUs the sandbox can use at once (bounds how fast CPU time can grow). */
-export function usableCpus(l: Limits): number {
-  let n = navigator.hardwareConcurrency;
-  if (l.cpuset !== undefined) {
-    const set = parseCpuList(l.cpuset);
-    if (typeof set !== "string") n = Math.min(n, set.cpus.length);
-  }
-  if (l.cpus !== undefined) n = Math.min(n, Math.ceil(l.cpus));
-  return Math.max(1, n);
-}
+export { usableCpus };
 
 /**
  * When to look at CPU usage next: the soonest moment the sandbox could
@@ -80,6 +78,30 @@ export function cpuTime(
   return { userMs: ms((totalUs * u) / (u + s)), sysMs: ms((totalUs * s) / (u + s)) };
 }
 
+const SHARED_PID_FIX =
+  "run as root, or in a cgroup delegated to this user (systemd-run --user --scope -p Delegate=yes), or drop --share pid";
+
+/** A cgroup that reaches every process of a sandbox sharing the host's pid namespace, or CgroupError. */
+function killableGroup(l: Limits): SandboxCgroups {
+  let cg: SandboxCgroups;
+  try {
+    cg = createSandboxCgroups(l);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(/^--[a-z-]+: cannot be enforced: /, "") : String(e);
+    throw new CgroupError(`--share pid: no cgroup can end every process of the sandbox: ${why}`, SHARED_PID_FIX);
+  }
+  if (cg.paths.length === 0) {
+    void cg.destroy();
+    const where = detectCgroups().controllers.freezer;
+    const dir = where.version === 0 ? "any cgroup hierarchy" : where.hierarchy.dir;
+    throw new CgroupError(
+      `--share pid: no cgroup can end every process of the sandbox: no write access to ${dir}`,
+      SHARED_PID_FIX,
+    );
+  }
+  return cg;
+}
+
 export class SandboxLimits {
   private timers: ReturnType<typeof setTimeout>[] = [];
   private placedAtClone = false;
@@ -92,19 +114,20 @@ export class SandboxLimits {
     private readonly cgroups: SandboxCgroups | null,
   ) {}
 
-  /** Create the cgroups the limits need (throws CgroupError when one cannot be enforced). */
+  /**
+   * Create the cgroups the limits need (throws CgroupError when one cannot be
+   * enforced). With its own pid namespace, a sandbox ends whole when its init
+   * exits (the kernel kills the rest of the namespace), and the init's reaping
+   * accounts for the CPU of every process it had: no cgroup is needed for that.
+   * Sharing the host's pid namespace (--share pid), nothing would end a
+   * process that left the command's process group (setsid, a double fork): a
+   * cgroup is then always made, and every process in it is killed when the
+   * run ends, however it ends. Where none can be made, --share pid is refused.
+   */
   static prepare(spec: Spec, sharedPid: boolean): SandboxLimits {
     const l = spec.limits;
     if (needsCgroup(l)) return new SandboxLimits(l, createSandboxCgroups(l));
-    // A timeout ends a sandbox with its own pid namespace through its init, and
-    // the init's reaping accounts for the CPU of every process it had. Without
-    // a pid namespace, a cgroup (when one can be had) is what reaches them all.
-    // (Placing a process in a v1 cgroup costs milliseconds: not for nothing.)
-    if (l.timeoutMs !== undefined && sharedPid) {
-      try {
-        return new SandboxLimits(l, createSandboxCgroups(l));
-      } catch {}
-    }
+    if (sharedPid) return new SandboxLimits(l, killableGroup(l));
     return new SandboxLimits(l, null);
   }
 
@@ -130,15 +153,33 @@ export class SandboxLimits {
     this.cgroups?.attach(pid, this.placedAtClone);
   }
 
-  /** After GO: start the watchdogs. */
-  watch(target: LimitTarget): void {
-    const { timeoutMs, cpuTimeMs } = this.limits;
-    if (timeoutMs !== undefined) {
+  /** Whether the init enforces a wall-clock or CPU-time limit. */
+  get timed(): boolean {
+    return wallLimitMs(this.limits) !== undefined;
+  }
+
+  /** The cgroup file the init reads CPU usage from (with a CPU-time budget). */
+  cpuCounter(): CpuCounter | null {
+    return this.limits.cpuTimeMs === undefined ? null : (this.cgroups?.cpuCounter() ?? null);
+  }
+
+  /**
+   * After GO: the backstops. The init ends the sandbox at its limits whatever
+   * the event loop does; these act only if the init could not (it is killed
+   * with everything else once its own grace and the end's have passed).
+   */
+  watch(target: LimitTarget, killAfterMs: number): void {
+    const { cpuTimeMs } = this.limits;
+    const wallMs = wallLimitMs(this.limits);
+    if (wallMs !== undefined) {
       this.timers.push(
-        setTimeout(() => {
-          this.fired.add("timeout");
-          target.limitReached("timeout", true);
-        }, timeoutMs),
+        setTimeout(
+          () => {
+            this.fired.add("timeout");
+            target.limitReached("timeout", false);
+          },
+          wallMs + killAfterMs + BACKSTOP_MS,
+        ),
       );
     }
     const cg = this.cgroups;
@@ -146,15 +187,32 @@ export class SandboxLimits {
       const cpus = usableCpus(this.limits);
       const check = () => {
         const usedMs = (cg.cpuUsageUs() ?? 0) / 1000;
-        if (usedMs >= cpuTimeMs) {
+        if (usedMs >= cpuTimeMs + BACKSTOP_MS) {
           this.fired.add("cpu-time");
           target.limitReached("cpu-time", false);
           return;
         }
-        this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs, usedMs, cpus)));
+        this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs + BACKSTOP_MS, usedMs, cpus)));
       };
-      this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs, 0, cpus)));
+      this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs + BACKSTOP_MS, 0, cpus)));
     }
+  }
+
+  /** The init reported the limits it enforced that fired. */
+  noteFired(reason: "timeout" | "cpu-time"): void {
+    this.fired.add(reason);
+  }
+
+  /** The hierarchies the sandbox has a cgroup of its own in, as the host mounts them. */
+  hierarchies(): CgroupMount[] {
+    const paths = this.cgroups?.paths ?? [];
+    if (paths.length === 0) return [];
+    const layout = detectCgroups();
+    const has = (mount: string) => paths.some((p) => p.startsWith(`${mount}/`));
+    const out: CgroupMount[] = [];
+    if (layout.v2 && has(layout.v2.mount)) out.push({ mount: layout.v2.mount, options: "" });
+    for (const h of layout.v1) if (has(h.mount)) out.push({ mount: h.mount, options: h.controllers.join(",") });
+    return out;
   }
 
   /** End every process in the sandbox's cgroups (no-op without them). */
@@ -229,10 +287,22 @@ export class SandboxLimits {
     let reason = result.reason;
     // The OOM killer acted (on the command or any process of it) and nothing else ended the run.
     if (usage && usage.oomKills > 0 && reason === "ok") reason = "oom";
+    const cpu = cpuTime(result.cpu, usage);
+    // The last guard: no result says ok past a limit, whatever ended the command.
+    const wallMs = wallLimitMs(this.limits);
+    if (reason === "ok" && wallMs !== undefined && result.wallMs >= wallMs) {
+      reason = "timeout";
+      if (!fired.includes("timeout")) fired.unshift("timeout");
+    }
+    const cpuTimeMs = this.limits.cpuTimeMs;
+    if (reason === "ok" && cpuTimeMs !== undefined && cpu.userMs + cpu.sysMs >= cpuTimeMs) {
+      reason = "cpu-time";
+      if (!fired.includes("cpu-time")) fired.splice(fired.includes("timeout") ? 1 : 0, 0, "cpu-time");
+    }
     return {
       ...result,
       reason,
-      cpu: cpuTime(result.cpu, usage),
+      cpu,
       memoryPeakBytes: usage?.memoryPeakBytes ?? result.memoryPeakBytes,
       pidsPeak: usage?.pidsPeak ?? result.pidsPeak,
       limits,

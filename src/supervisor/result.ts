@@ -1,5 +1,8 @@
 /** The typed result of every run. */
+import type { LandlockReport } from "../setup/landlock.ts";
 import { signalName } from "./signals.ts";
+
+export type { LandlockReport };
 
 export type Status =
   | { readonly type: "exited"; readonly code: number }
@@ -40,6 +43,8 @@ export interface Result {
   readonly memoryPeakBytes: number | null;
   readonly pidsPeak: number | null;
   readonly limits: LimitsReport;
+  /** Whether the command ran under Landlock, with which ABI, restricting what. */
+  readonly landlock: LandlockReport;
   readonly error?: SetupFailure;
 }
 

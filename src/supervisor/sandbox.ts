@@ -4,6 +4,7 @@
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
 import { HostError, IsolateError } from "../errors.ts";
+import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
@@ -12,6 +13,7 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import type { Op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
@@ -29,7 +31,7 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { removeScratch, scratchDirs } from "./scratch.ts";
+import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
 
@@ -64,15 +66,26 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
-  // The shim first: host facts read on demand go through it, not node:fs.
+/** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
+export interface SpawnHooks {
+  readonly beforeStart?: () => void;
+}
+
+export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+  // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
   const shim = loadShim();
   const host = probeHost();
-  const ops = compilePlan(spec, host);
-  const plan = encodePlan(ops);
+  let ops = compilePlan(spec, host);
+  hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
   const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
-  const scratch = scratchDirs(spec);
+  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
+  // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
+  const own = limits.hierarchies();
+  const counter = limits.cpuCounter();
+  if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+  const plan = encodePlan(ops);
+  const scratch = scratchDirs(spec, shim);
   const started = performance.now();
   let spawned: Spawned | number;
   let stdio: ReturnType<typeof planStdio> | undefined;
@@ -82,12 +95,14 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
   } catch (e) {
     limits.abort();
+    removeScratch(shim, scratch);
     throw e;
   } finally {
     for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
   }
   if (typeof spawned === "number") {
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
@@ -99,6 +114,9 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
       mounts = idmappedMounts(shim, child.pid, ops);
     }
     limits.attach(child.pid);
+    // The init enforces the time limits: let it act at once however busy the
+    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
+    if (host.root && limits.timed) shim.schedInit(child.pid);
     const rc = shim.go(child.syncFd, mounts);
     if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
   } catch (e) {
@@ -108,6 +126,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}): Sandbox {
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
     limits.abort();
+    removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   } finally {
@@ -132,6 +151,7 @@ class Supervised implements Sandbox, LimitTarget {
   private readonly sharedPid: boolean;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private readonly rootless: boolean;
+  private readonly landlock: LandlockReport;
 
   constructor(
     private readonly shim: Shim,
@@ -142,11 +162,12 @@ class Supervised implements Sandbox, LimitTarget {
     private readonly started: number,
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
-    private readonly scratch: readonly string[],
+    private readonly scratch: readonly ScratchDir[],
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
     this.rootless = !host.root && newNamespaces(spec, host).includes("user");
+    this.landlock = landlockReport(spec, host, ops);
     const out = parentEnds[1];
     const err = parentEnds[2];
     const inp = parentEnds[0];
@@ -155,7 +176,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
     this.exited = this.supervise();
-    limits.watch(this);
+    limits.watch(this, spec.killAfterMs);
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -226,7 +247,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.scratch);
+    removeScratch(this.shim, this.scratch);
     this.stdinSink?.close();
     return this.limits.complete(this.result(records, waited));
   }
@@ -244,9 +265,13 @@ class Supervised implements Sandbox, LimitTarget {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * wallMs: from the clone to the command's end as the init measured it (its
+   * exit record), else from just before the spawn to now as the supervisor did.
+   */
   private result(records: SandboxRecord[], waited: Waited | null): Result {
-    const wallMs = performance.now() - this.started;
     const exit = records.find((r) => r.type === "exit");
+    const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
     let status: Status;
     if (exit?.type === "exit") status = statusFromWait(exit.status);
@@ -256,6 +281,16 @@ class Supervised implements Sandbox, LimitTarget {
     const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
+    if (exit?.type === "exit") {
+      // The init saw the end: a limit it enforced, or an end asked for while the
+      // command ran (kill(), SIG_END), or the command's own end before any of those.
+      if (exit.fired.timeout) this.limits.noteFired("timeout");
+      if (exit.fired.cpuTime) this.limits.noteFired("cpu-time");
+      if (exit.fired.timeout) reason = "timeout";
+      else if (exit.fired.cpuTime) reason = "cpu-time";
+      else if (exit.asked) reason = this.killedFor ?? "killed";
+      else reason = "ok";
+    }
     let exitCode = exitCodeOf(status);
     if (error && !this.killedFor) {
       reason = isExec ? "exec" : "setup";
@@ -276,6 +311,7 @@ class Supervised implements Sandbox, LimitTarget {
       memoryPeakBytes: exit?.type === "exit" ? exit.maxRssKiB * 1024 : null,
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
+      landlock: this.landlock,
     };
     return error ? { ...base, error } : base;
   }
@@ -291,16 +327,13 @@ class Supervised implements Sandbox, LimitTarget {
           : r.errno === 13
             ? "Permission denied (a directory, or a file without execute permission)"
             : text;
-      return fail(r, "exec", `exec ${JSON.stringify(name)}`, `exec ${JSON.stringify(name)}: ${why}`);
+      return fail(r, "exec", `exec ${quoteOs(name)}`, `exec ${quoteOs(name)}: ${why}`);
     }
     if (op) {
       const what = describeOp(op);
-      return fail(
-        r,
-        op.op,
-        what,
-        `setup: ${what}: ${explainViewErrno(op, r.errno) ?? text}${this.rootless ? setupBlockedHint(r.errno) : ""}`,
-      );
+      const explained = explainViewErrno(op, r.errno);
+      const hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import {
   BIN,
   IS_ROOT,
+  initsOf,
   isolate,
   marker,
   needs,
@@ -176,13 +177,13 @@ describe("signals and death", () => {
     try {
       // isolate and sh (their argv name the path) and three sleeps
       expect(await waitFor(async () => (await pidsWith(tag)).length === 5)).toBe(true);
-      expect((await pidsWith(`--supervisor=${proc.pid}`)).length).toBe(1);
+      expect((await initsOf(proc.pid)).length).toBe(1);
     } finally {
       proc.kill("SIGKILL");
       await proc.exited;
     }
     const left = await waitFor(
-      async () => (await pidsWith(tag)).length === 0 && (await pidsWith(`--supervisor=${proc.pid}`)).length === 0,
+      async () => (await pidsWith(tag)).length === 0 && (await initsOf(proc.pid)).length === 0,
       3000,
     );
     await sh(["rm", "-f", path]);
@@ -214,15 +215,15 @@ describe("signals and death", () => {
     const { path, tag } = await markedSleep();
     // Freeze the supervisor the moment its init exists (the init then waits for GO), then kill it.
     const proc = Bun.spawn([BIN, "exec", "--", path, "1000"], { stdout: "ignore", cwd: ROOT });
-    const owner = `--supervisor=${proc.pid}`;
-    const seen = await waitFor(async () => (await pidsWith(owner)).length > 0, 5000, 1);
+    const owner = proc.pid;
+    const seen = await waitFor(async () => (await initsOf(owner)).length > 0, 5000, 1);
     process.kill(proc.pid, "SIGSTOP");
     expect(seen).toBe(true);
     const commandStarted = (await pidsWith(tag)).length > 0;
     proc.kill("SIGKILL");
     await proc.exited;
     const gone = await waitFor(
-      async () => (await pidsWith(owner)).length === 0 && (await pidsWith(tag)).length === 0,
+      async () => (await initsOf(owner)).length === 0 && (await pidsWith(tag)).length === 0,
       3000,
     );
     await sh(["rm", "-f", path]);
@@ -233,17 +234,17 @@ describe("signals and death", () => {
 
   test("SIGKILL of isolate at any moment of its life leaves no process behind", async () => {
     const { path, tag } = await markedSleep();
-    const owners: string[] = [];
+    const owners: number[] = [];
     for (let delay = 0; delay <= 40; delay += 2) {
       const proc = Bun.spawn([BIN, "exec", "--", path, "1000"], { stdout: "ignore", stderr: "ignore", cwd: ROOT });
-      owners.push(`--supervisor=${proc.pid}`);
+      owners.push(proc.pid);
       await sleep(delay);
       proc.kill("SIGKILL");
       await proc.exited;
     }
     const gone = await waitFor(async () => {
       if ((await pidsWith(tag)).length > 0) return false;
-      for (const o of owners) if ((await pidsWith(o)).length > 0) return false;
+      for (const o of owners) if ((await initsOf(o)).length > 0) return false;
       return true;
     }, 5000);
     await sh(["rm", "-f", path]);
@@ -292,8 +293,8 @@ describe("the binary", () => {
 
   test("the shim and the init come from sealed memfds, not files", async () => {
     const proc = Bun.spawn([BIN, "exec", "--", "sleep", "5"], { stdout: "ignore", cwd: ROOT });
-    const owner = `--supervisor=${proc.pid}`;
-    const init = await waitFor(async () => (await pidsWith(owner))[0]);
+    const owner = proc.pid;
+    const init = await waitFor(async () => (await initsOf(owner))[0]);
     const maps = readFileSync(`/proc/${proc.pid}/maps`, "utf8");
     proc.kill("SIGKILL");
     await proc.exited;

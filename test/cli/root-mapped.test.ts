@@ -28,13 +28,17 @@ afterAll(() => dir?.remove());
 
 describe("root runs mapped by default", () => {
   asRoot("/etc/shadow is refused; --userns host reads it and warns in one line", async () => {
-    const r = await isolate(["exec", "--", "cat", "/etc/shadow"], { cwd: dir.path });
+    // Unmasked: masked (the default), it would read empty whoever the command is.
+    const r = await isolate(["exec", "--unmask", "/etc/shadow", "--", "cat", "/etc/shadow"], { cwd: dir.path });
     expect(r.code).not.toBe(0);
     expect(r.stdout).toBe("");
     expect(r.stderr).toContain("Permission denied");
-    const h = await isolate(["exec", "--userns", "host", "--", "sh", "-c", "cat /etc/shadow >/dev/null && id -u"], {
-      cwd: dir.path,
-    });
+    const h = await isolate(
+      ["exec", "--userns", "host", "--unmask", "/etc/shadow", "--", "sh", "-c", "cat /etc/shadow >/dev/null && id -u"],
+      {
+        cwd: dir.path,
+      },
+    );
     expect([h.code, h.stdout]).toEqual([0, "0\n"]);
     expect(h.stderr).toMatch(WARNING);
     expect(h.stderr.trimEnd().split("\n")).toHaveLength(1);
@@ -127,7 +131,7 @@ describe("root runs mapped by default", () => {
     expect([ro.code, ro.stdout]).toEqual([1, "s\n"]);
     expect(ro.stderr).toContain("Permission denied");
     // Root's files outside the binds are nobody's inside.
-    const o = await isolate(["exec", "--", "stat", "-c", "%u %g", "/etc/shadow"], { cwd });
+    const o = await isolate(["exec", "--unmask", "/etc/shadow", "--", "stat", "-c", "%u %g", "/etc/shadow"], { cwd });
     expect(o.stdout).toBe("65534 65534\n");
   });
 

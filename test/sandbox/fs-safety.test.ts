@@ -74,7 +74,7 @@ describe("a poisoned workspace", () => {
         mounts: [overlay, { type: "tmpfs", dst: join(ws, "real", "evil", "etc") }],
       });
       expect(deep).toBe(
-        `setup: tmpfs on "${ws}/real/evil/etc": a component of the path is a symbolic link (mount paths never follow symlinks)`,
+        `setup: tmpfs on "${ws}/real/evil/etc" (size 25% of RAM): a component of the path is a symbolic link (mount paths never follow symlinks)`,
       );
       // The last component itself a link: a bind would have landed on the host's /.
       const last = await refused({

@@ -2,15 +2,15 @@
  * Capabilities, no_new_privs and seccomp as the command sees them, as root
  * and as nobody: all five capability sets empty, NoNewPrivs 1, Seccomp 2,
  * still so after a further exec; setuid and file-capability binaries do not
- * elevate; --cap-add keeps what it names; the init keeps only CAP_KILL, and
- * only when the command runs as another uid.
+ * elevate; --cap-add keeps what it names; the init keeps nothing and takes
+ * the command's uid (test/sandbox/trust-init-caps.test.ts has every mode).
  */
 
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT_RANGE_BASE } from "../../src/setup/identity.ts";
-import { BIN, IS_ROOT, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";
+import { BIN, IS_ROOT, initOf, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";
 import { LOCKED_DOWN, securityStatus } from "./harden-fixtures.ts";
 
 const STATUS_TWICE = ["sh", "-c", 'cat /proc/self/status; echo ===; exec sh -c "cat /proc/self/status"'];
@@ -154,33 +154,21 @@ describe("setuid and file-capability binaries do not elevate", () => {
       expect(set.code).toBe(0);
       const outside = await sh([...NOBODY, cat, "/etc/shadow"]);
       expect(outside.code).toBe(0);
-      const r = await isolate(["exec", "--user", "65534", "--", cat, "/etc/shadow"]);
+      // Unmasked: masked, it would read empty whatever the capability did.
+      const r = await isolate(["exec", "--user", "65534", "--unmask", "/etc/shadow", "--", cat, "/etc/shadow"]);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(/Permission denied|Operation not permitted/);
     },
   );
 });
 
-/** The sandbox init: the child of the isolate process. */
-async function initOf(pid: number): Promise<number | undefined> {
-  return waitFor(() => {
-    try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
-        if (kids) return Number(kids.split(" ")[0]);
-      }
-    } catch {}
-    return undefined;
-  });
-}
-
 describe("the init", () => {
-  needs(IS_ROOT, "root")("keeps nothing, or only CAP_KILL when the command runs as another uid", async () => {
-    // Root runs mapped by default: the init takes root of its namespace, the range's first uid on the host.
+  needs(IS_ROOT, "root")("keeps nothing, and takes the command's uid when it runs as another", async () => {
+    // Root runs mapped by default: the command, and so the init, is the range's first uid on the host.
     for (const [args, eff, uid] of [
-      [[], "0000000000000000", ROOT_RANGE_BASE],
-      [["--userns", "host"], "0000000000000000", 0],
-      [["--user", "65534"], "0000000000000020", 0],
+      [[], "0000000000000000", String(ROOT_RANGE_BASE)],
+      [["--userns", "host"], "0000000000000000", "0"],
+      [["--user", "65534"], "0000000000000000", "65534"],
     ] as const) {
       const p = Bun.spawn([BIN, "exec", ...args, "--", "sleep", "30"], { stdout: "ignore", stderr: "pipe" });
       try {
@@ -189,7 +177,7 @@ describe("the init", () => {
         // The init drops its capabilities right after starting the command.
         const status = await waitFor(() => {
           const s = securityStatus(readFileSync(`/proc/${init}/status`, "utf8"));
-          return s.NoNewPrivs === "1" ? s : undefined;
+          return s.NoNewPrivs === "1" && s.CapBnd === eff ? s : undefined;
         });
         expect(status).toMatchObject({ CapEff: eff, CapPrm: eff, CapBnd: eff, CapInh: eff, NoNewPrivs: "1" });
         expect(readFileSync(`/proc/${init}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\s+${uid}\\s`, "m"));

@@ -146,20 +146,31 @@ describe("the dangerous-syscall probe", () => {
 
 describe("foreign ABIs are killed", () => {
   const abi = needs(HAVE_GCC && X86_64 && IS_ROOT, "x86_64, gcc with static glibc, and root");
+  /**
+   * Some kernels refuse int $0x80 from 64-bit code before any syscall entry
+   * (ia32 emulation off: SIGSEGV, with or without a filter). There the i386
+   * call never reaches the filter; what holds is that it never returns.
+   */
+  const i386Runs = async () =>
+    (await isolate(["exec", "--seccomp", "none", "--", built.path("foreign-abi"), "i386"])).code === 0;
 
   abi("i386 int $0x80 and x32 syscalls end the process with SIGSYS, as root and as nobody", async () => {
+    const kernelRunsI386 = await i386Runs();
     for (const nobody of [false, true]) {
       for (const kind of ["i386", "x32"]) {
         const r = await isolate(["exec", "--", built.path("foreign-abi"), kind], { nobody });
-        expect([kind, nobody, r.code, r.stdout]).toEqual([kind, nobody, SIGSYS_EXIT, ""]);
+        const want = kind === "i386" && !kernelRunsI386 ? 128 + 11 : SIGSYS_EXIT;
+        expect([kind, nobody, r.code, r.stdout]).toEqual([kind, nobody, want, ""]);
       }
     }
   });
 
   abi("without the filter the same calls return (so the probe does make them)", async () => {
     const i386 = await isolate(["exec", "--seccomp", "none", "--", built.path("foreign-abi"), "i386"]);
-    expect(i386.code).toBe(0);
-    expect(i386.stdout).toMatch(/^i386 getpid: \d+/);
+    if (i386.code !== 128 + 11) {
+      expect(i386.code).toBe(0);
+      expect(i386.stdout).toMatch(/^i386 getpid: \d+/);
+    }
     const x32 = await isolate(["exec", "--seccomp", "none", "--", built.path("foreign-abi"), "x32"]);
     expect(x32.code).toBe(0);
     expect(x32.stdout).toMatch(/^x32 getpid: -?\d+/);
@@ -208,7 +219,8 @@ describe("escapes that need the kernel surface fail", () => {
     const r = await isolate(["exec", ...(IS_ROOT ? ["--user", "65534"] : []), "--", BIN, "exec", "--", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/isolate: spawn: .*seccomp filter/);
-    expect(r.stderr).toMatch(/--security-opt seccomp=unconfined/);
+    // Inside an isolate sandbox the remedy is the outer run's flag (test/cli/nested.test.ts).
+    expect(r.stderr).toMatch(/give the outer isolate --allow-nested/);
   });
 });
 
@@ -228,7 +240,16 @@ describe("processes outside the sandbox", () => {
       expect(await run([], false)).toEqual({ ptrace_attach: EPERM, kill0: ESRCH });
       expect(await run([], true)).toEqual({ ptrace_attach: EPERM, kill0: ESRCH });
       // Sharing the host's pid namespace: another uid, no capability, no ptrace.
-      expect(await run(["--share", "pid"], true)).toEqual({ ptrace_attach: EPERM, kill0: EPERM });
+      // As nobody, --share pid needs a cgroup to end the sandbox with: with none delegated it is
+      // refused before anything runs (test/cli/trust-share-pid.test.ts).
+      const shared = await isolate(
+        ["exec", "--share", "pid", "--", built.path("syscall-probe"), "ptrace", String(victim.pid)],
+        {
+          nobody: true,
+        },
+      );
+      expect(shared.code).toBe(125);
+      expect(shared.stdout).toBe("");
       expect(await run(["--share", "pid", "--user", "65534"], false)).toEqual({ ptrace_attach: EPERM, kill0: EPERM });
       expect(victim.exitCode).toBeNull();
     } finally {

@@ -21,6 +21,7 @@ const host = (uid: number, gid = uid): Host => ({
   initialUserNs: true,
   env: {},
   cwd: "/",
+  landlockAbi: 7,
 });
 const ROOT = host(0);
 const NOBODY = host(65534);
@@ -235,12 +236,13 @@ describe("capabilities", () => {
     expect(() => spec({ capAdd: ["CAP_FLY"] })).toThrow(/"CAP_FLY": unknown capability/);
   });
 
-  test("the plan: no_new_privs, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only for another uid", () => {
+  test("the plan: no_new_privs, Landlock, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only with --cap-add", () => {
     const ops = (s: SpecInput, h: Host) => compilePlan(parseSpec(s), h).map((o) => o.op);
     expect(ops({ command: ["true"] }, ROOT).slice(-6, -2)).toEqual(["securebits", "setGroups", "setIds", "caps"]);
-    expect(ops({ command: ["true"], userns: "host" }, ROOT).slice(-7)).toEqual([
+    expect(ops({ command: ["true"], userns: "host" }, ROOT).slice(-8)).toEqual([
       "chdir",
       "noNewPrivs",
+      "landlock",
       "capBounding",
       "securebits",
       "caps",
@@ -256,7 +258,11 @@ describe("capabilities", () => {
     expect(initKeep({ command: ["true"] }, ROOT)).toBe(0n);
     expect(initKeep({ command: ["true"] }, NOBODY)).toBe(0n);
     expect(initKeep({ command: ["true"], uid: 0 }, NOBODY)).toBe(0n);
-    expect(initKeep({ command: ["true"], user: "1000" }, ROOT)).toBe(1n << BigInt(CAP.KILL));
+    expect(initKeep({ command: ["true"], user: "1000" }, ROOT)).toBe(0n);
+    expect(initKeep({ command: ["true"], capAdd: ["NET_ADMIN"] }, ROOT)).toBe(1n << BigInt(CAP.KILL));
+    // The init takes the command's ids instead: kill() then needs no capability.
+    const init = compilePlan(parseSpec({ command: ["true"], user: "1000" }), ROOT).find((x) => x.op === "initCaps");
+    expect(init?.op === "initCaps" && init.args).toMatchObject({ uid: 1000, gid: 1000, flags: 3 });
     expect(() =>
       compilePlan(
         parseSpec({ command: ["true"], share: ["pid", "mount", "uts", "ipc", "net", "cgroup", "user"] }),

@@ -7,6 +7,7 @@ import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { flagOf, scanFlags } from "../flags.ts";
 import { writeReport } from "../output.ts";
+import type { ReportTarget } from "../report.ts";
 import { flagArgs, usage } from "../usage.ts";
 
 /** Scans its own argv (ordered, repeated flags): citty only renders its help. */
@@ -17,7 +18,20 @@ export const execCommand: CommandDef = {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
     const spec = parseSpec(draft, flagOf);
-    const sandbox = spawnSpec(spec);
+    // The report's destinations are settled before the sandbox starts (after the
+    // plan is checked): nothing the command writes can redirect them.
+    const targets: ReportTarget[] = [];
+    const report = cli.report === undefined && cli.reportFd === undefined ? undefined : await import("../report.ts");
+    if (report && cli.reportFd !== undefined) targets.push(report.takeReportFd(cli.reportFd));
+    const sandbox = spawnSpec(
+      spec,
+      {},
+      {
+        beforeStart: () => {
+          if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
+        },
+      },
+    );
     // Once it runs (bad input gets its error alone).
     const warning = hostRootWarning(spec, probeHost());
     if (warning) process.stderr.write(`isolate: ${warning}\n`);
@@ -27,7 +41,7 @@ export const execCommand: CommandDef = {
     const result = await sandbox.exited;
     for (const [sig, h] of handlers) process.off(sig, h);
     if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
-    await writeReport(result, cli);
+    await writeReport(result, cli.json, targets);
     return result.exitCode;
   },
 };
