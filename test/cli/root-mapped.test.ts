@@ -172,13 +172,19 @@ describe("root runs mapped by default", () => {
       const knob = "/proc/sys/kernel/printk_ratelimit";
       const before = readFileSync(knob, "utf8");
       const script = `v=$(cat ${knob}) && echo "$v" > ${knob} && echo wrote`;
-      const r = await isolate(["exec", "--share", "mount", "--", "sh", "-c", script], { cwd: dir.path });
+      // Landlock off: it would refuse the write too; here the identity alone must.
+      const r = await isolate(["exec", "--landlock", "off", "--share", "mount", "--", "sh", "-c", script], {
+        cwd: dir.path,
+      });
       expect(r.code).not.toBe(0);
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain("Permission denied");
-      const h = await isolate(["exec", "--userns", "host", "--share", "mount", "--", "sh", "-c", script], {
-        cwd: dir.path,
-      });
+      const h = await isolate(
+        ["exec", "--userns", "host", "--landlock", "off", "--share", "mount", "--", "sh", "-c", script],
+        {
+          cwd: dir.path,
+        },
+      );
       expect([h.code, h.stdout]).toEqual([0, "wrote\n"]);
       expect(readFileSync(knob, "utf8")).toBe(before);
     },
