@@ -330,11 +330,13 @@ export function identityOps(plan: IdentityPlan): Op[] {
 
 /**
  * The one line `isolate exec` prints when root chose to stay host root
- * (--userns host or --share user, no --user): undefined otherwise.
+ * (--userns host, no --user): undefined otherwise.
  */
 export function hostRootWarning(spec: Spec, host: Host): string | undefined {
   if (!host.root || spec.user !== undefined || newNamespaces(spec, host).includes("user")) return undefined;
   if (!host.initialUserNs) return undefined;
-  const flag = spec.userns === "host" ? "--userns host" : "--share user";
+  // --share user says the same, but predates the mapped default: it stays quiet.
+  if (spec.userns !== "host") return undefined;
+  const flag = "--userns host";
   return `warning: ${flag}: the command runs as host root (uid 0, without capabilities): it can read root's secrets and write root's files that it can reach; without ${flag}, root runs mapped to an unprivileged range`;
 }

@@ -13,6 +13,7 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import type { Op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { identityPlan } from "../setup/identity.ts";
 import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
@@ -151,6 +152,8 @@ class Supervised implements Sandbox, LimitTarget {
   private readonly sharedPid: boolean;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private readonly rootless: boolean;
+  /** Root mapped to an unprivileged range (src/setup/identity.ts): a refused lookup may be a directory it cannot search. */
+  private readonly mappedRoot: boolean;
   private readonly landlock: LandlockReport;
 
   constructor(
@@ -167,6 +170,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
     this.rootless = !host.root && newNamespaces(spec, host).includes("user");
+    this.mappedRoot = identityPlan(spec, host).mappedRoot;
     this.landlock = landlockReport(spec, host, ops);
     const out = parentEnds[1];
     const err = parentEnds[2];
@@ -332,7 +336,11 @@ class Supervised implements Sandbox, LimitTarget {
     if (op) {
       const what = describeOp(op);
       const explained = explainViewErrno(op, r.errno);
-      const hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      let hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      if (r.errno === 13 && !explained && this.mappedRoot) {
+        hint =
+          " (root runs mapped to an unprivileged range: it cannot search another owner's directory above this path; make it searchable (o+x), or run with --userns host or --user UID)";
+      }
       return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
