@@ -115,7 +115,8 @@ describe("no setuid, setgid or file-capability file lands on the host", () => {
             ...mode.opts,
             cwd: w.path,
           });
-          expect(r.stderr).toBe("");
+          // --userns host's own warning aside.
+          expect(r.stderr.replace(/^isolate: warning: --userns host: .*\n/, "")).toBe("");
           const m = probeResults(r.stdout);
           for (const [name, code] of m) {
             if (name.startsWith("ok:")) expect([name, code]).toEqual([name, 0]);
