@@ -24,20 +24,25 @@ struct request {
 };
 
 static int req_w = -1, resp_r = -1;
-static long helper = -1;
+/* The helper thread's tid, cleared by the kernel (and a futex woken) when it exits. */
+static volatile int helper_tid;
 static int req_r = -1, resp_w = -1;
 
+/* A thread of the init (its own credentials, the init's memory, fds and
+ * signal handlers): invisible to a scan of /proc, gone with the init. It ends
+ * with exit(2), never exit_group(2), which would end the init too. */
 static int helper_main(void *unused) {
   (void)unused;
-  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   for (;;) {
     struct request q;
     long n = SYS3(SYS_read, req_r, &q, sizeof q);
     if (n == -EINTR) continue;
-    if (n != (long)sizeof q) return 0;
+    if (n != (long)sizeof q) break;
     long r = q.fn(q.dir, q.rel);
     SYS3(SYS_write, resp_w, &r, sizeof r);
   }
+  SYS1(SYS_exit, 0);
+  return 0; /* not reached */
 }
 
 int traverse_start(void) {
@@ -60,11 +65,14 @@ int traverse_start(void) {
   if (r >= 0) {
     struct clone_args ca;
     __builtin_memset(&ca, 0, sizeof ca);
-    ca.flags = CLONE_VM | CLONE_FILES;
-    ca.exit_signal = SIGCHLD;
+    ca.flags = CLONE_VM | CLONE_FILES | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+               CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID;
+    ca.parent_tid = (uint64_t)(uintptr_t)&helper_tid;
+    ca.child_tid = (uint64_t)(uintptr_t)&helper_tid;
+    ca.exit_signal = 0;
     ca.stack = (uint64_t)stack;
     ca.stack_size = HELPER_STACK;
-    r = helper = clone3_run(&ca, sizeof ca, helper_main, 0);
+    r = clone3_run(&ca, sizeof ca, helper_main, 0);
   }
   if (r < 0) {
     traverse_stop();
@@ -89,13 +97,8 @@ void traverse_stop(void) {
   for (int i = 0; i < 4; i++)
     if (fds[i] >= 0) SYS1(SYS_close, fds[i]);
   req_w = resp_r = req_r = resp_w = -1;
-  /* Reap it now: it must be gone before the command exists. */
-  if (helper > 0) {
-    long w;
-    do w = SYS4(SYS_wait4, helper, 0, __WALL, 0);
-    while (w == -EINTR);
-  }
-  helper = -1;
+  /* Wait for it to be gone: it must not outlive the sandbox phase. */
+  for (int t; (t = helper_tid) != 0;) SYS4(SYS_futex, &helper_tid, 0 /* FUTEX_WAIT */, t, 0);
 }
 
 static int cwd_fd = -1;

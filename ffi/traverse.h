@@ -3,9 +3,9 @@
  * unprivileged range: src/setup/identity.ts), it can no longer search the
  * caller's own directories (a 0700 /root, say), which a bind's destination
  * may lie under. Before it changes ids, it starts a helper task that keeps
- * the caller's: it shares the init's memory and fd table, runs lookups for
- * it (O_PATH opens, nothing else), and ends with the sandbox phase, before
- * the command exists. */
+ * the caller's: a thread of the init (creds are per thread), it runs lookups
+ * for it (O_PATH opens, nothing else), and ends with the sandbox phase,
+ * before the command exists. */
 #ifndef ISOLATE_TRAVERSE_H
 #define ISOLATE_TRAVERSE_H
 
@@ -29,7 +29,7 @@ int traverse_cwd_fd(void);
  * the rules, as the command), or -EACCES. */
 long traverse_kept(const char *path);
 
-/* End the helper and reap it. */
+/* End the helper and wait until it is gone. */
 void traverse_stop(void);
 
 #endif

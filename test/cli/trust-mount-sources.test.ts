@@ -346,11 +346,15 @@ for (const nobody of [false, true]) {
     canNobody(nobody)("after isolate is SIGKILLed it stays, and the next run with that UPPER removes it", async () => {
       const f = fixture(nobody);
       const { up, work } = upperIn(f);
-      const proc = Bun.spawn([...(nobody ? NOBODY : []), BIN, "exec", "--overlay", `/opt:${up}`, "--", "sleep", "30"], {
-        cwd: f.w,
-        stdout: "ignore",
-        stderr: "ignore",
-      });
+      const asHost = IS_ROOT && !nobody ? ["--userns", "host"] : []; // see run()
+      const proc = Bun.spawn(
+        [...(nobody ? NOBODY : []), BIN, "exec", ...asHost, "--overlay", `/opt:${up}`, "--", "sleep", "30"],
+        {
+          cwd: f.w,
+          stdout: "ignore",
+          stderr: "ignore",
+        },
+      );
       expect(await waitFor(() => existsSync(work))).toBe(true);
       await sleep(100);
       proc.kill("SIGKILL");
