@@ -25,6 +25,8 @@ export const execCommand: CommandDef = {
       spec,
       {},
       {
+        // One sandbox, nothing else on the event loop: no worker thread to start and end.
+        inline: true,
         beforeStart: () => {
           if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
         },
