@@ -104,7 +104,9 @@ describe("placement and killing", () => {
     async () => {
       const sb = spawn({ command: ["sleep", "100"], limits: { memory: "64M", pids: 10, cpuTime: "10s" } });
       // `ready` resolves after placement and GO: the cgroup lines already name the sandbox's cgroup.
-      const lines = readFileSync(`/proc/${await sb.ready}/cgroup`, "utf8").trim().split("\n");
+      const lines = readFileSync(`/proc/${await sb.ready}/cgroup`, "utf8")
+        .trim()
+        .split("\n");
       sb.kill("SIGKILL");
       const r = await sb.exited;
       const own = new RegExp(`/isolate-${process.pid}-\\d+$`);
