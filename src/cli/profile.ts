@@ -72,7 +72,7 @@ function syntaxLine(text: string, message: string): number | undefined {
   const lines = text.split("\n");
   for (let n = 1; n <= lines.length; n++) {
     try {
-      Bun.TOML.parse(lines.slice(0, n).join("\n"));
+      Bun.TOML.parse(`${lines.slice(0, n).join("\n")}\n`);
     } catch (e) {
       if ((e as Error).message === message) return n;
     }
