@@ -20,11 +20,26 @@ export function stdoutStyle(env: NodeJS.ProcessEnv = process.env): Style {
   return { width, color };
 }
 
-/** Words of `text` in lines of at most `width` columns (a longer word stands alone). */
+/** A word longer than a line, cut after its slashes (else anywhere) into pieces that fit. */
+function pieces(word: string, width: number): string[] {
+  if (word.length <= width) return [word];
+  const out: string[] = [];
+  let rest = word;
+  while (rest.length > width) {
+    const slash = rest.lastIndexOf("/", width - 1);
+    const cut = slash > 0 ? slash + 1 : width;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  return [...out, rest];
+}
+
+/** Words of `text` in lines of at most `width` columns (a longer word is cut after a '/'). */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let cur = "";
-  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+  const words = text.split(/\s+/).filter((w) => w !== "");
+  for (const word of words.flatMap((w) => pieces(w, Math.max(width, 10)))) {
     if (cur === "") cur = word;
     else if (cur.length + 1 + word.length <= width) cur += ` ${word}`;
     else {
@@ -34,6 +49,12 @@ export function wrap(text: string, width: number): string[] {
   }
   if (cur !== "") lines.push(cur);
   return lines.length > 0 ? lines : [""];
+}
+
+/** A shell command in lines of at most `width` columns, continued with ` \\` as a shell reads it. */
+export function wrapCommand(cmd: string, width: number): string[] {
+  const lines = wrap(cmd, width - 2);
+  return lines.map((l, i) => (i < lines.length - 1 ? `${l} \\` : l)).map((l, i) => (i > 0 ? `  ${l}` : l));
 }
 
 export async function optionsOf(name: string): Promise<readonly OptionDoc[]> {
@@ -87,7 +108,7 @@ export function renderCommandHelp(info: CommandInfo, options: readonly OptionDoc
   out.push(p.head("EXAMPLES"));
   for (const [cmd, what] of info.examples) {
     out.push(...wrap(what, s.width - 2).map((l) => `  ${l}`));
-    out.push(`    ${p.cmd(`$ ${cmd}`)}`);
+    out.push(...wrapCommand(`$ ${cmd}`, s.width - 4).map((l) => `    ${p.cmd(l)}`));
   }
   out.push("", p.head("EXIT STATUS"), ...table(info.exit, s, (t) => t), "");
   out.push(...wrap("More: isolate man, and the README.", s.width));
