@@ -14,7 +14,8 @@ async function onTty(args: string[], cols: number, env: Record<string, string | 
   return r.stdout.replace(/\r/g, "");
 }
 
-const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "");
+const SGR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+const visible = (s: string) => s.replace(SGR, "");
 
 describe("--help", () => {
   for (const c of COMMANDS) {
