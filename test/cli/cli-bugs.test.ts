@@ -70,6 +70,7 @@ describe("plan", () => {
   test("exec --help lists --report; plan --help does not", async () => {
     expect((await isolate(["exec", "--help"])).stdout).toContain("--report-fd");
     const plan = (await isolate(["plan", "--help"])).stdout;
+    expect(plan).toContain("\nFLAGS\n");
     expect(plan.slice(plan.indexOf("FLAGS"))).not.toContain("--report");
   });
 });
