@@ -51,7 +51,7 @@ function need(cmd: string, pkg: string): void {
 /** A Bun hello-world compiled as dist/isolate is (scripts/build-binary.ts): the floor of --version. */
 function buildHello(): { path: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), "isolate-bench-"));
-  writeFileSync(join(dir, "hello.ts"), 'await Bun.write(Bun.stdout, "hello\\n");\n');
+  writeFileSync(join(dir, "hello.ts"), 'void Bun.write(Bun.stdout, "hello\\n");\n');
   const out = join(dir, "hello");
   const r = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, join(dir, "hello.ts"), "--outfile", out], {
     stdout: "ignore",
