@@ -9,6 +9,7 @@ import type { SpecInput } from "../spec/schema.ts";
 import { HARDENING_FLAGS } from "./hardening-flags.ts";
 import { LIMIT_FLAGS } from "./limit-flags.ts";
 import { hostPath, parseMountFlag } from "./mount-flags.ts";
+import { NET_FLAGS } from "./net-flags.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 export type Draft = Partial<Mutable<SpecInput>>;
@@ -26,7 +27,7 @@ export interface FlagDef {
   readonly value?: string;
   readonly description: string;
   /** The Spec field it fills (a dotted path for nested ones), for error messages. */
-  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}`;
+  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}` | `net.${string}`;
   apply(draft: Draft, cli: CliOptions, value: string): void;
 }
 
@@ -99,6 +100,7 @@ export const FLAGS: readonly FlagDef[] = [
   },
   ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
+  ...NET_FLAGS,
   ...(
     [
       [

@@ -8,6 +8,7 @@ import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
+import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -72,13 +73,23 @@ export interface SpawnHooks {
   readonly beforeStart?: () => void;
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+export function spawnSpec(given: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   const host = probeHost();
-  let ops = compilePlan(spec, host);
+  let ops = compilePlan(given, host);
   const shim = loadShim();
   hooks.beforeStart?.();
+  // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+  const net = NetHook.prepare(given, host);
+  const spec = net.spec;
+  if (spec !== given) ops = compilePlan(spec, host);
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
-  const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  let limits: SandboxLimits;
+  try {
+    limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  } catch (e) {
+    net.close(shim);
+    throw e;
+  }
   // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace).
   const own = limits.hierarchies();
   if (own.length > 0) ops = compilePlan(spec, host, own);
@@ -94,6 +105,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   } catch (e) {
     limits.abort();
     removeScratch(shim, scratch);
+    net.close(shim);
     throw e;
   } finally {
     for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
@@ -101,6 +113,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   if (typeof spawned === "number") {
     limits.abort();
     removeScratch(shim, scratch);
+    net.close(shim);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
@@ -108,8 +121,8 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   try {
     if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
     limits.attach(child.pid);
-    const rc = shim.write(child.syncFd, GO);
-    if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+    // With pasta, GO waits for the network (Supervised.release): the event loop is not blocked meanwhile.
+    if (!net.active) release(shim, child);
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
     shim.close(child.syncFd);
@@ -118,11 +131,18 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     shim.close(child.pidfd);
     limits.abort();
     removeScratch(shim, scratch);
+    net.close(shim);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
+  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch, net);
+}
+
+/** GO: the init may run the plan. */
+function release(shim: Shim, child: Spawned): void {
+  const rc = shim.write(child.syncFd, GO);
   shim.close(child.syncFd);
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
+  if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
 }
 
 class Supervised implements Sandbox, LimitTarget {
@@ -152,6 +172,7 @@ class Supervised implements Sandbox, LimitTarget {
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
     private readonly scratch: readonly ScratchDir[],
+    private readonly net: NetHook,
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
@@ -221,6 +242,7 @@ class Supervised implements Sandbox, LimitTarget {
   }
 
   private async supervise(): Promise<Result> {
+    if (this.net.active) await this.attachNet();
     let bytes: Uint8Array;
     try {
       bytes = this.sharedPid ? await this.readWatchingStart() : await Bun.file(this.child.recordFd).bytes();
@@ -238,7 +260,22 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.endTimer) clearTimeout(this.endTimer);
     removeScratch(this.shim, this.scratch);
     this.stdinSink?.close();
-    return this.limits.complete(this.result(records, waited));
+    const network = await this.net.finish(this.shim);
+    return this.limits.complete(this.result(records, waited, network));
+  }
+
+  /** The network before GO; if it fails, the init is killed unreleased and the run reports why (125). */
+  private netError: Error | undefined;
+  private async attachNet(): Promise<void> {
+    try {
+      await this.net.attach(this.shim, this.child.pid);
+      if (this.killedFor) throw new Error("killed before it started");
+      release(this.shim, this.child);
+    } catch (e) {
+      this.netError = e as Error;
+      this.shim.signal(this.child.pidfd, SIGKILL);
+      this.shim.close(this.child.syncFd);
+    }
   }
 
   /** Read the records as they come, to learn the command's pid early (see killAll). */
@@ -254,7 +291,7 @@ class Supervised implements Sandbox, LimitTarget {
     return Buffer.concat(chunks);
   }
 
-  private result(records: SandboxRecord[], waited: Waited | null): Result {
+  private result(records: SandboxRecord[], waited: Waited | null, network: NetReport): Result {
     const wallMs = performance.now() - this.started;
     const exit = records.find((r) => r.type === "exit");
     const errRec = records.find((r) => r.type === "error");
@@ -263,11 +300,18 @@ class Supervised implements Sandbox, LimitTarget {
     else if (waited && waited.code === CLD_EXITED) status = { type: "exited", code: waited.status };
     else status = statusFromWait(waited ? waited.status & 0x7f : SIGKILL);
 
-    const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
+    const error = this.netError
+      ? netFailure(this.netError)
+      : errRec?.type === "error"
+        ? this.failure(errRec)
+        : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
     let exitCode = exitCodeOf(status);
-    if (error && !this.killedFor) {
+    if (this.netError && !this.killedFor) {
+      reason = "setup";
+      exitCode = 125;
+    } else if (error && !this.killedFor) {
       reason = isExec ? "exec" : "setup";
       exitCode = isExec ? (error.errno === 2 ? 127 : 126) : 125;
     }
@@ -287,6 +331,7 @@ class Supervised implements Sandbox, LimitTarget {
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
       landlock: this.landlock,
+      network,
     };
     return error ? { ...base, error } : base;
   }
@@ -316,6 +361,11 @@ class Supervised implements Sandbox, LimitTarget {
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
   }
+}
+
+function netFailure(e: Error): SetupFailure {
+  const hint = e instanceof IsolateError && e.hint ? ` (${e.hint})` : "";
+  return { index: -1, op: "net", what: "network", errno: 0, errnoName: "", message: `${e.message}${hint}` };
 }
 
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
