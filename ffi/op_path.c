@@ -39,16 +39,58 @@ static int n_owned;
 static int sealed[MAX_SEALED];
 static int n_sealed;
 
+static long statx_fd(int fd, unsigned mask, struct statx *st) {
+  return SYS5(SYS_statx, fd, "", AT_EMPTY_PATH, mask, st);
+}
+
+/* What openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) does, one component at a
+ * time, for where openat2 answers ENOSYS: an enclosing sandbox's seccomp filter
+ * (isolate --allow-nested refuses it, its mode being out of the filter's
+ * reach). Each step opens the next name relative to the fd of the last, with
+ * O_NOFOLLOW: a symlink (magic links included) is ELOOP, "." and ".." (which
+ * could climb) are EXDEV, and a component swapped meanwhile changes nothing. */
+static long walk_beneath(int dirfd, const char *rel) {
+  char comp[256];
+  long dir = SYS3(SYS_openat, dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  const char *c = rel;
+  while (dir >= 0) {
+    while (*c == '/') c++;
+    if (!*c) return dir;
+    unsigned long n = 0;
+    while (c[n] && c[n] != '/') {
+      if (n >= sizeof comp - 1) {
+        SYS1(SYS_close, dir);
+        return -ENAMETOOLONG;
+      }
+      comp[n] = c[n];
+      n++;
+    }
+    comp[n] = 0;
+    c += n;
+    long fd = (n == 1 && comp[0] == '.') || (n == 2 && comp[0] == '.' && comp[1] == '.')
+                  ? -EXDEV
+                  : SYS3(SYS_openat, dir, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    SYS1(SYS_close, dir);
+    if (fd < 0) return fd;
+    struct statx st;
+    long r = statx_fd((int)fd, STATX_TYPE, &st);
+    if (r >= 0 && (st.stx_mode & S_IFMT) == S_IFLNK) r = -ELOOP;
+    if (r < 0) {
+      SYS1(SYS_close, fd);
+      return r;
+    }
+    dir = fd;
+  }
+  return dir;
+}
+
 static long open_beneath(int dirfd, const char *rel) {
   struct open_how how;
   __builtin_memset(&how, 0, sizeof how);
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  return SYS4(SYS_openat2, dirfd, rel, &how, sizeof how);
-}
-
-static long statx_fd(int fd, unsigned mask, struct statx *st) {
-  return SYS5(SYS_statx, fd, "", AT_EMPTY_PATH, mask, st);
+  long r = SYS4(SYS_openat2, dirfd, rel, &how, sizeof how);
+  return r == -ENOSYS ? walk_beneath(dirfd, rel) : r;
 }
 
 long view_type(int fd) {
@@ -175,7 +217,14 @@ int view_host_open(const char *abs, int follow) {
   __builtin_memset(&how, 0, sizeof how);
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = follow ? 0 : RESOLVE_NO_SYMLINKS;
-  return (int)SYS4(SYS_openat2, AT_FDCWD, abs, &how, sizeof how);
+  long r = SYS4(SYS_openat2, AT_FDCWD, abs, &how, sizeof how);
+  if (r != -ENOSYS) return (int)r;
+  if (follow) return (int)SYS3(SYS_openat, AT_FDCWD, abs, O_PATH | O_CLOEXEC);
+  long root = SYS3(SYS_openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return (int)root;
+  r = walk_beneath((int)root, abs);
+  SYS1(SYS_close, root);
+  return (int)r;
 }
 
 int view_host_open_at(int dir, const char *name) {
@@ -183,7 +232,8 @@ int view_host_open_at(int dir, const char *name) {
   __builtin_memset(&how, 0, sizeof how);
   how.flags = O_PATH | O_CLOEXEC;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-  return (int)SYS4(SYS_openat2, dir, name, &how, sizeof how);
+  long r = SYS4(SYS_openat2, dir, name, &how, sizeof how);
+  return (int)(r == -ENOSYS ? walk_beneath(dir, name) : r);
 }
 
 /* ABS up to its last slash into buf ("/" for a top-level name); *name is the rest. */

@@ -22,6 +22,7 @@ enum record_stage {
   STAGE_READ_PLAN = -4,
   STAGE_FORK = -5,
   STAGE_SIGNALS = -6,
+  STAGE_LIMITS = -7,
 };
 
 struct record {
@@ -34,8 +35,15 @@ struct record {
   uint64_t user_us;
   uint64_t sys_us;
   uint64_t maxrss_kib;
-  uint64_t reserved[2];
+  uint32_t fired;   /* REC_EXIT: the limits the init enforced that fired (init_limits.h) */
+  uint32_t asked;   /* REC_EXIT: what asked for the end before it came (ASKED_*) */
+  uint64_t wall_us; /* REC_EXIT: wall time from the clone to the command's end */
 };
+
+/* record.asked: the supervisor forwarded a signal to the command, or sent
+ * SIG_END, while the command was still running. */
+#define ASKED_SIGNAL 1u
+#define ASKED_END 2u
 
 /* Sent by the supervisor to the init: kill every process of the sandbox, reap
  * them all (so what they used is counted), report, exit. */
@@ -49,7 +57,7 @@ struct record {
 
 static inline void record_send(int fd, uint32_t type, int32_t index, int32_t opcode, int32_t err, int32_t status,
                                int32_t pid) {
-  struct record r = {type, index, opcode, err, status, pid, 0, 0, 0, {0, 0}};
+  struct record r = {type, index, opcode, err, status, pid, 0, 0, 0, 0, 0, 0};
   SYS3(SYS_write, fd, &r, sizeof r);
 }
 

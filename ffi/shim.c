@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -346,6 +347,15 @@ EXPORT int isolate_wait(int pidfd, int nohang, int64_t *out) {
   out[4] = ru.ru_maxrss;
   out[5] = si.si_pid;
   return 0;
+}
+
+/* Make the init a real-time task (its children are not: SCHED_RESET_ON_FORK),
+ * so that it acts at a limit at once however busy the CPUs are. It only ever
+ * sleeps, runs the setup ops, and signals. 0 or -errno (EPERM without
+ * CAP_SYS_NICE, or in a cgroup without real-time runtime). */
+EXPORT int isolate_sched_init(int pid) {
+  struct sched_param sp = {.sched_priority = 1};
+  return sched_setscheduler(pid, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0 ? -errno : 0;
 }
 
 EXPORT int isolate_signal(int pidfd, int sig) {

@@ -81,6 +81,16 @@ static int landlock_values(const struct plan_op *op) {
   return PLAN_OK;
 }
 
+/* initLimits: wall µs, grace µs, CPU µs, usable CPUs, the CPU counter's path and kind.
+ * Durations within a year; a CPU budget needs an absolute counter path and its kind. */
+#define LIMIT_US_MAX (366ULL * 24 * 3600 * 1000000)
+static int init_limits_values(const struct plan_arg *a) {
+  if (a[0].u > LIMIT_US_MAX || a[1].u > LIMIT_US_MAX || a[2].u > LIMIT_US_MAX) return PLAN_E_VALUE;
+  if (a[3].u < 1 || a[3].u > 8192 || a[5].u > 2) return PLAN_E_VALUE;
+  if (a[2].u == 0) return a[4].len == 0 && a[5].u == 0 ? PLAN_OK : PLAN_E_VALUE;
+  return a[4].len >= 2 && a[4].s[0] == '/' && a[5].u != 0 ? PLAN_OK : PLAN_E_VALUE;
+}
+
 int op_check_values(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
   switch (op->code) {
@@ -112,6 +122,8 @@ int op_check_values(const struct plan_op *op) {
       return a[0].u < ID_INVALID && a[1].u < ID_INVALID ? PLAN_OK : PLAN_E_VALUE;
     case OP_SECCOMP:
       return seccomp_shape(&a[0]);
+    case OP_INIT_LIMITS:
+      return init_limits_values(a);
     case OP_LANDLOCK:
       return landlock_values(op);
     case OP_EXEC:

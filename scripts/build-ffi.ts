@@ -20,6 +20,7 @@ const CC = process.env.CC ?? "cc";
 export const SHARED_SOURCES = ["plan.c", "values.c", "view_values.c"];
 const INIT_SOURCES = [
   "init.c",
+  "init_limits.c",
   "rt.c",
   "op_ns.c",
   "op_net.c",

@@ -5,7 +5,7 @@
  * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
  */
 import { test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -138,6 +138,19 @@ export async function initsOf(supervisor: number): Promise<number[]> {
     } catch {}
   }
   return out;
+}
+
+/** The sandbox init: the (first) child of the isolate process `pid`, once it exists. */
+export async function initOf(pid: number): Promise<number | undefined> {
+  return waitFor(() => {
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) {
+        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
+        if (kids) return Number(kids.split(" ")[0]);
+      }
+    } catch {}
+    return undefined;
+  });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -16,7 +16,7 @@ import { v1Writes } from "./map-v1.ts";
 import { v2Writes } from "./map-v2.ts";
 import { sandboxName } from "./names.ts";
 import { type CgroupUsage, NO_USAGE } from "./stats.ts";
-import { V1Group, type V1Need } from "./v1.ts";
+import { type CpuCounter, V1Group, type V1Need } from "./v1.ts";
 import { V2Group } from "./v2.ts";
 import { controllersFor } from "./writes.ts";
 
@@ -35,6 +35,8 @@ export interface SandboxCgroups {
   /** Before the sandbox is released: place its init (v1; v2 too when clone could not). */
   attach(pid: number, placedAtClone: boolean): void;
   cpuUsageUs(): number | null;
+  /** The file the init reads the sandbox's CPU usage from (ffi/init_limits.c). */
+  cpuCounter(): CpuCounter | null;
   usage(): CgroupUsage;
   kill(): Promise<void>;
   /** Kill what is left and remove every directory; what could not be removed. */
@@ -164,6 +166,10 @@ class Combined implements SandboxCgroups {
 
   cpuUsageUs(): number | null {
     return this.cpuGroup()?.cpuUsageUs() ?? null;
+  }
+
+  cpuCounter(): CpuCounter | null {
+    return this.cpuGroup()?.cpuCounter() ?? null;
   }
 
   usage(): CgroupUsage {

@@ -8,6 +8,7 @@
 
 import { CgroupError } from "../errors.ts";
 import { nodeFs } from "../host/files.ts";
+import { inInitialUserNs, ownIdMap } from "../host/probe.ts";
 import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { type Controller, type Hierarchy, V1_NAME } from "./detect.ts";
@@ -24,6 +25,12 @@ export interface V1Need {
 
 export function noAccessFix(dir: string): string {
   const uid = process.geteuid?.() ?? -1;
+  if (!inInitialUserNs()) {
+    // In a container's or unshare's user namespace the cgroups belong to the parent.
+    const l = ownIdMap("uid").find((x) => uid >= x.inside && uid < x.inside + x.count);
+    const outside = l === undefined ? "your uid outside" : String(l.outside + (uid - l.inside));
+    return `isolate runs in a user namespace and the parent namespace owns ${dir}: have it delegate a cgroup (on the host: chown -R ${outside} ${dir}; a cgroup v2 subtree with Delegate=yes; or a container runtime's cgroup delegation), or set the limits on the container itself`;
+  }
   return uid === 0
     ? `the cgroup file system at ${dir} is read-only or not ours: mount cgroups writable`
     : `run as root, or delegate ${dir} to uid ${uid} (chown -R ${uid} ${dir})`;
@@ -47,6 +54,12 @@ export function makeCgroupDir(dir: string, limit: LimitField | undefined, what: 
       throw new CgroupError(`${LIMIT_FLAG[limit]}: cannot be enforced: ${why}`, noAccessFix(parent));
     }
   }
+}
+
+/** A cgroup file holding the sandbox's CPU usage: a number of ns (v1), or cpu.stat (v2). */
+export interface CpuCounter {
+  readonly path: string;
+  readonly unit: "ns" | "cpu.stat";
 }
 
 export class V1Group implements CgroupGroup {
@@ -100,6 +113,12 @@ export class V1Group implements CgroupGroup {
   private file(c: Controller, name: string): string | null {
     const dir = this.dirs.get(c);
     return dir ? readText(`${dir}/${name}`) : null;
+  }
+
+  /** The file the sandbox's init reads its CPU usage from (ns). */
+  cpuCounter(): CpuCounter | null {
+    const dir = this.dirs.get("cpuacct");
+    return dir ? { path: `${dir}/cpuacct.usage`, unit: "ns" } : null;
   }
 
   cpuUsageUs(): number | null {

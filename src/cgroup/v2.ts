@@ -13,6 +13,7 @@ import type { Controller, Hierarchy } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDir, removeCgroupDirNow, sleep, writeValue } from "./files.ts";
 import type { CgroupGroup } from "./group.ts";
 import { type CgroupUsage, parseKeyed, parseNumber, parsePids } from "./stats.ts";
+import type { CpuCounter } from "./v1.ts";
 import { makeCgroupDir, noAccessFix } from "./v1.ts";
 import type { CgroupWrite } from "./writes.ts";
 
@@ -84,6 +85,11 @@ export class V2Group implements CgroupGroup {
 
   private read(name: string): string {
     return readText(`${this.dir}/${name}`) ?? "";
+  }
+
+  /** The file the sandbox's init reads its CPU usage from. */
+  cpuCounter(): CpuCounter {
+    return { path: `${this.dir}/cpu.stat`, unit: "cpu.stat" };
   }
 
   cpuUsageUs(): number | null {

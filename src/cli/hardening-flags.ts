@@ -116,6 +116,15 @@ export const HARDENING_FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: "--allow-nested",
+    field: "allowNested",
+    description:
+      "let the command run sandboxes of its own (isolate, bwrap, podman): it may create user namespaces and mount inside them; /proc is not masked",
+    apply: (d) => {
+      d.allowNested = true;
+    },
+  },
+  {
     name: "--seccomp-deny",
     value: "NAME[,NAME...]",
     field: "seccompDeny",

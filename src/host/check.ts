@@ -11,7 +11,7 @@ import { NAMESPACES, type Namespace } from "../spec/schema.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
 import { errnoName, errnoText } from "./errno.ts";
 import { nodeFs, readText } from "./files.ts";
-import { probeHost } from "./probe.ts";
+import { idMappedHere, ownIdMap, probeHost, setgroupsAllowed } from "./probe.ts";
 import { findHelper, readSubIds, SUBGID, SUBUID, type SubRange, userName } from "./subid.ts";
 import { type Blocker, readUsernsKnobs, type UsernsKnobs, usernsBlocker, usernsBlockersNow } from "./userns.ts";
 
@@ -84,6 +84,16 @@ const NOBODY = 65534;
 const LIMIT_CONTROLLERS = ["memory", "cpu", "cpuacct", "cpuset", "pids", "io", "blkio", "freezer"];
 const ENOSPC = 28;
 
+/** Mount points strictly below /proc (binfmt_misc sits on an always-empty directory and does not count). */
+export function mountsOverProc(mountinfo: string): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const at = line.split(" ")[4];
+    if (at?.startsWith("/proc/") && at !== "/proc/sys/fs/binfmt_misc") out.push(at);
+  }
+  return out;
+}
+
 export function kernelAtLeast(release: string, [major, minor]: readonly [number, number]): boolean {
   const m = /^(\d+)\.(\d+)/.exec(release);
   if (!m) return false;
@@ -94,6 +104,11 @@ export function kernelAtLeast(release: string, [major, minor]: readonly [number,
 
 function nsRemedy(ns: Namespace, errno: number, knobs: UsernsKnobs, viaUserNs: boolean): string {
   const [config, limit] = NS_CONFIG[ns];
+  const viaUser = viaUserNs || ns === "user";
+  if (errno === ENOSPC && viaUser && knobs.maxUserNamespaces === 0) {
+    const b = usernsBlocker(errno, knobs);
+    if (b) return `${b.why}: ${b.remedy}`;
+  }
   if (errno === ENOSPC) return `the limit ${limit} is reached or 0: as root, sysctl -w ${limit}=15000`;
   const b = viaUserNs || ns === "user" ? usernsBlocker(errno, knobs) : usernsBlocker(errno, knobs, false);
   if (b) return `${b.why}: ${b.remedy}`;
@@ -200,8 +215,43 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     });
   }
 
-  // Unprivileged user namespaces: as root, ask as nobody.
-  const unprivErr = host.root ? shim.ns(CLONE_FLAG.user, NOBODY, NOBODY) : shim.ns(CLONE_FLAG.user, -1, -1);
+  // Where isolate itself runs: the initial user namespace, or a container's / unshare's.
+  const nested = !host.initialUserNs;
+  const mapText = (kind: "uid" | "gid") =>
+    ownIdMap(kind)
+      .map((l) => `${l.inside}-${l.inside + l.count - 1} -> ${l.outside}-${l.outside + l.count - 1}`)
+      .join(", ") || "nothing";
+  item({
+    id: "userns.own",
+    ok: true,
+    required: false,
+    value: nested
+      ? `isolate runs in a user namespace (uids ${mapText("uid")}; gids ${mapText("gid")}${setgroupsAllowed() ? "" : "; setgroups denied"}): only these ids exist here, and the parent locks its mounts' flags, its sysctls and its cgroups`
+      : "the initial one (the host's)",
+  });
+  // A user namespace may mount a fresh /proc only where no locked mount covers part of one.
+  const overProc = mountsOverProc(readText("/proc/self/mountinfo") ?? "");
+  if (nested || !host.root) {
+    item({
+      id: "proc.visible",
+      ok: overProc.length === 0,
+      required: false,
+      value:
+        overProc.length === 0
+          ? "/proc has nothing mounted over it: a sandbox's fresh /proc can be mounted"
+          : `mounted over: ${overProc.slice(0, 6).join(" ")}${overProc.length > 6 ? " ..." : ""}; where the parent namespace locks these (a container's masked paths, an outer isolate's), a fresh /proc cannot be mounted`,
+      remedy:
+        "an outer isolate: give it --allow-nested; a container: an unmasked /proc (docker/podman --security-opt systempaths=unconfined); else run with --share pid",
+    });
+  }
+
+  // Unprivileged user namespaces: as root, ask as nobody (where nobody exists).
+  const nobodyHere = host.initialUserNs || (idMappedHere("uid", NOBODY) && idMappedHere("gid", NOBODY));
+  const unprivErr = !host.root
+    ? shim.ns(CLONE_FLAG.user, -1, -1)
+    : nobodyHere
+      ? shim.ns(CLONE_FLAG.user, NOBODY, NOBODY)
+      : 0;
   const blockers = usernsBlockersNow(knobs);
   const blocker = unprivErr === 0 ? undefined : (usernsBlocker(-unprivErr, knobs) ?? blockers[0]);
   item({
@@ -210,7 +260,9 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     required: !host.root,
     value:
       unprivErr === 0
-        ? `allowed${host.root ? " (probed as nobody)" : ""}`
+        ? host.root && !nobodyHere
+          ? "not probed: no uid but root's is mapped in this user namespace, so no other user exists"
+          : `allowed${host.root ? " (probed as nobody)" : ""}`
         : `blocked: ${blocker?.why ?? errnoText(-unprivErr)}`,
     remedy: blocker?.remedy ?? `refused with ${errnoName(-unprivErr)}`,
   });

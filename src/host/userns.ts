@@ -5,6 +5,7 @@
  * itself (a container runtime's default profile).
  */
 import { nodeFs } from "./files.ts";
+import { inInitialUserNs } from "./probe.ts";
 
 export interface UsernsKnobs {
   /** user.max_user_namespaces: 0 disables user namespaces for everyone. */
@@ -15,6 +16,10 @@ export interface UsernsKnobs {
   readonly apparmorRestrict: number | undefined;
   /** Seccomp mode of isolate's own process: 2 = under a filter. */
   readonly seccompMode: number | undefined;
+  /** Running inside an isolate sandbox (its init is pid 1 here). */
+  readonly insideIsolate?: boolean;
+  /** isolate runs in the initial user namespace (host.initialUserNs); undefined: assume so. */
+  readonly initialUserNs?: boolean;
 }
 
 export interface Blocker {
@@ -38,6 +43,15 @@ export function seccompModeOf(status: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
+/** pid 1 of this pid namespace is an isolate sandbox's init. */
+export function insideIsolate(): boolean {
+  try {
+    return nodeFs().readFileSync("/proc/1/cmdline", "latin1").startsWith("isolate-init");
+  } catch {
+    return false;
+  }
+}
+
 export function readUsernsKnobs(): UsernsKnobs {
   let status = "";
   try {
@@ -48,6 +62,8 @@ export function readUsernsKnobs(): UsernsKnobs {
     unprivilegedUsernsClone: readNum("/proc/sys/kernel/unprivileged_userns_clone"),
     apparmorRestrict: readNum("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
     seccompMode: seccompModeOf(status),
+    insideIsolate: insideIsolate(),
+    initialUserNs: inInitialUserNs(),
   };
 }
 
@@ -75,9 +91,20 @@ export const BLOCKERS = {
   },
   seccomp: {
     knob: "seccomp filter",
-    why: "isolate itself runs under a seccomp filter (e.g. a container's default profile) that refuses new namespaces",
+    why: "isolate itself runs under a seccomp filter (an outer isolate's, or a container's default profile) that refuses new namespaces",
     remedy:
-      "run the container with a seccomp profile that allows clone3 and unshare, e.g. docker/podman --security-opt seccomp=unconfined; or run isolate on the host",
+      "run the outer isolate with --allow-nested; a container with a seccomp profile that allows clone3 and unshare (docker/podman --security-opt seccomp=unconfined); or run isolate on the host",
+  },
+  maxZeroNested: {
+    knob: "user.max_user_namespaces=0",
+    why: "user namespaces are disabled here (user.max_user_namespaces is 0 in the user namespace isolate runs in, or in a parent of it)",
+    remedy:
+      "raise it where it was lowered: as root of that namespace, sysctl -w user.max_user_namespaces=15000 (a container runtime or the host sets it for its containers)",
+  },
+  nestedIsolate: {
+    knob: "--allow-nested",
+    why: "isolate runs inside another isolate sandbox, whose seccomp filter refuses new namespaces",
+    remedy: "give the outer isolate --allow-nested",
   },
 } as const satisfies Record<string, Blocker | ((n: number) => Blocker)>;
 
@@ -86,19 +113,23 @@ const EACCES = 13;
 const ENOSPC = 28;
 const ENOSYS = 38;
 
+const maxZero = (k: UsernsKnobs): Blocker => (k.initialUserNs === false ? BLOCKERS.maxZeroNested : BLOCKERS.maxZero);
+
+const filterBlocker = (k: UsernsKnobs): Blocker => (k.insideIsolate ? BLOCKERS.nestedIsolate : BLOCKERS.seccomp);
+
 /**
  * The likely cause of a failure to create a user namespace (or, for ENOSYS,
  * to clone at all), from the errno and the knobs; undefined when none fits.
  */
 export function usernsBlocker(errno: number, k: UsernsKnobs, userns = true): Blocker | undefined {
-  if (!userns) return (errno === ENOSYS || errno === EPERM) && k.seccompMode === 2 ? BLOCKERS.seccomp : undefined;
-  if (k.maxUserNamespaces === 0) return BLOCKERS.maxZero;
+  if (!userns) return (errno === ENOSYS || errno === EPERM) && k.seccompMode === 2 ? filterBlocker(k) : undefined;
+  if (k.maxUserNamespaces === 0) return maxZero(k);
   if (errno === ENOSPC) return k.maxUserNamespaces === undefined ? undefined : BLOCKERS.maxReached(k.maxUserNamespaces);
-  if (errno === ENOSYS) return k.seccompMode === 2 ? BLOCKERS.seccomp : undefined;
+  if (errno === ENOSYS) return k.seccompMode === 2 ? filterBlocker(k) : undefined;
   if (errno === EPERM || errno === EACCES) {
     if (k.unprivilegedUsernsClone === 0) return BLOCKERS.cloneSysctl;
     if (k.apparmorRestrict === 1) return BLOCKERS.apparmor;
-    if (k.seccompMode === 2) return BLOCKERS.seccomp;
+    if (k.seccompMode === 2) return filterBlocker(k);
   }
   return undefined;
 }
@@ -106,10 +137,10 @@ export function usernsBlocker(errno: number, k: UsernsKnobs, userns = true): Blo
 /** Every knob that is set against unprivileged user namespaces right now. */
 export function usernsBlockersNow(k: UsernsKnobs): Blocker[] {
   const out: Blocker[] = [];
-  if (k.maxUserNamespaces === 0) out.push(BLOCKERS.maxZero);
+  if (k.maxUserNamespaces === 0) out.push(maxZero(k));
   if (k.unprivilegedUsernsClone === 0) out.push(BLOCKERS.cloneSysctl);
   if (k.apparmorRestrict === 1) out.push(BLOCKERS.apparmor);
-  if (k.seccompMode === 2) out.push(BLOCKERS.seccomp);
+  if (k.seccompMode === 2) out.push(filterBlocker(k));
   return out;
 }
 

@@ -2,14 +2,16 @@
  * Spec + Host -> the ordered plan. Each facility contributes its ops; the
  * phase order is fixed here and checked again by the C decoder.
  */
+import type { CpuCounter } from "../cgroup/v1.ts";
 import type { Host } from "../host/probe.ts";
 import { execOps } from "../setup/exec.ts";
 import { hostnameOps } from "../setup/hostname.ts";
 import { initIdentityOps } from "../setup/identity.ts";
 import { landlockOps } from "../setup/landlock.ts";
-import { limitOps } from "../setup/limits.ts";
+import { initLimitOps, limitOps } from "../setup/limits.ts";
 import { type CgroupMount, mountOps } from "../setup/mounts.ts";
 import { namespaceOps } from "../setup/namespaces.ts";
+import { checkNesting } from "../setup/nesting.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
 import { processOps } from "../setup/process.ts";
@@ -30,14 +32,25 @@ function privileges(spec: Spec, host: Host, landlock: Op[]): Op[] {
   return [...ops.slice(0, at), ...landlock, ...ops.slice(at)];
 }
 
-/** `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them). */
-export function compilePlan(spec: Spec, host: Host, cgroups: readonly CgroupMount[] = []): Op[] {
+/**
+ * `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them).
+ * `cpuCounter`: the sandbox's cgroup CPU counter, when a CPU-time budget has one.
+ */
+export function compilePlan(
+  spec: Spec,
+  host: Host,
+  cgroups: readonly CgroupMount[] = [],
+  cpuCounter: CpuCounter | null = null,
+): Op[] {
+  checkNesting(spec, host);
   const namespaces = namespaceOps(spec, host);
   const identity = initIdentityOps(spec, host);
   const view = mountOps(spec, host, cgroups);
   return [
-    // spawn, then sandbox-wide (pid 1)
-    ...namespaces,
+    // spawn, then sandbox-wide (pid 1): the init's own limits first
+    ...namespaces.slice(0, 1),
+    ...initLimitOps(spec, cpuCounter),
+    ...namespaces.slice(1),
     ...identity,
     ...view,
     ...hostnameOps(spec),

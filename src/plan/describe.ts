@@ -52,6 +52,15 @@ export function describeOp(o: Op): string {
     case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);
+    case "initLimits": {
+      const parts: string[] = [];
+      if (Number(o.args.wallUs) > 0)
+        parts.push(
+          `wall ${Number(o.args.wallUs) / 1000}ms from the command's start, SIGTERM then kill-after ${Number(o.args.graceUs) / 1000}ms`,
+        );
+      if (Number(o.args.cpuUs) > 0) parts.push(`CPU ${Number(o.args.cpuUs) / 1000}ms read from ${q(o.args.cpuFile)}`);
+      return `the init enforces: ${parts.join("; ")}`;
+    }
     case "loopbackUp":
       return "bring loopback up";
     case "setsid":

@@ -149,6 +149,21 @@ export const OPS = {
       ["flags", "u"],
     ],
   },
+  // The limits the init enforces itself (ffi/init_limits.c): wall clock from the command's start,
+  // the kill-after grace, and a CPU budget read from the cgroup counter at cpuFile
+  // (cpuUnit 1: v1 cpuacct.usage in ns, 2: v2 cpu.stat; 0 with no budget). 0 = none.
+  initLimits: {
+    code: 28,
+    phase: "sandbox",
+    args: [
+      ["wallUs", "u"],
+      ["graceUs", "u"],
+      ["cpuUs", "u"],
+      ["cpus", "u"],
+      ["cpuFile", "s"],
+      ["cpuUnit", "u"],
+    ],
+  },
 
   setsid: { code: 40, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },
@@ -213,6 +228,7 @@ export const STAGES: Record<number, string> = {
   [-4]: "init: read the plan",
   [-5]: "init: start the command",
   [-6]: "init: watch signals",
+  [-7]: "init: arm the time limits",
 };
 
 const byCode = new Map<number, OpName>((Object.keys(OPS) as OpName[]).map((name) => [OPS[name].code, name]));

@@ -30,6 +30,8 @@ export interface SeccompSetting {
   readonly allow: readonly string[];
   /** --seccomp-deny NAME: EPERM whatever the profile says. */
   readonly deny: readonly string[];
+  /** --allow-nested: the default profile lets the command build nested sandboxes (profiles.ts). */
+  readonly nested?: boolean;
 }
 
 export const DEFAULT_SECCOMP: SeccompSetting = { profile: "default", allow: [], deny: [] };
@@ -71,7 +73,7 @@ export function resolveSetting(
   }
   if (s.profile === "default") {
     return {
-      rules: [...nosuidRules(guard), ...flagRules, ...defaultRules()],
+      rules: [...nosuidRules(guard), ...flagRules, ...defaultRules(s.nested === true)],
       unknown: UNKNOWN_ACTION,
       fallback: { type: "allow" },
     };
@@ -79,7 +81,7 @@ export function resolveSetting(
   const p = s.profile;
   const base = p.base === "default";
   return {
-    rules: [...nosuidRules(guard), ...flagRules, ...compileRules(p), ...(base ? defaultRules() : [])],
+    rules: [...nosuidRules(guard), ...flagRules, ...compileRules(p), ...(base ? defaultRules(s.nested === true) : [])],
     unknown: base ? UNKNOWN_ACTION : undefined,
     fallback: action(p.defaultAction, p.defaultErrno),
   };
@@ -165,7 +167,7 @@ export function assembleFilter(
 
 /** The default profile untouched by --seccomp-allow/--seccomp-deny. */
 export function isPlainDefault(s: SeccompSetting): boolean {
-  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0;
+  return s.profile === "default" && s.allow.length === 0 && s.deny.length === 0 && s.nested !== true;
 }
 
 /**

@@ -90,8 +90,30 @@ function rule(names: readonly string[], action: Action, args: CompiledRule["args
   return { names, nrs, action, args };
 }
 
+/**
+ * What --allow-nested lets through: creating namespaces (clone3 included, its
+ * flags being out of reach) and the mount family a nested sandbox builds its
+ * view with. The command holds no capability in any namespace isolate made,
+ * so the kernel lets these act only on namespaces the command creates itself,
+ * under a new user namespace of its own, where the mounts it inherits are
+ * locked (MNT_LOCK_*): it cannot undo isolate's view, only stack on it.
+ * setns and everything else in DENIED stay denied.
+ */
+export const NESTED_ALLOWED: readonly string[] = ["clone3", "unshare", ...(DENIED_GROUPS.mounts ?? [])];
+
 /** The default profile's rules, in the order the filter tries them. */
-export function defaultRules(): CompiledRule[] {
+export function defaultRules(nested = false): CompiledRule[] {
+  if (nested) {
+    return [
+      rule(NESTED_ALLOWED, { type: "allow" }),
+      rule(["socket"], deny, [{ index: 0, op: "eq", value: AF_VSOCK }]),
+      rule(["socket"], deny, [{ index: 0, op: "eq", value: AF_ALG }]),
+      rule(
+        DENIED.filter((n) => !NESTED_ALLOWED.includes(n)),
+        deny,
+      ),
+    ];
+  }
   return [
     // No way to inspect clone3's flags (they are behind a pointer): say it does
     // not exist, and libcs fall back to clone, whose flags can be checked.

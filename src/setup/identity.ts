@@ -13,7 +13,7 @@
  *    through newuidmap/newgidmap.
  */
 import { HostError } from "../errors.ts";
-import type { Host } from "../host/probe.ts";
+import { type Host, ownIdMap, setgroupsAllowed } from "../host/probe.ts";
 import { readSubIds, SUBGID, SUBUID, type SubRange, userName } from "../host/subid.ts";
 import { type Op, op } from "../plan/op.ts";
 import { type IdRange, MAX_MAP_LINES } from "../spec/hardening.ts";
@@ -98,6 +98,43 @@ export function identityPlan(spec: Spec, host: Host, subids: SubIdSource = SYSTE
   return plan;
 }
 
+/** What isolate's own user namespace maps, for a message: "0-0", "0-65535". */
+const ownRanges = (kind: "uid" | "gid") =>
+  ownIdMap(kind)
+    .map((l) => `${l.inside}-${l.inside + l.count - 1}`)
+    .join(", ") || "nothing";
+
+const WIDER_MAP =
+  "use an id it maps, or give it a wider map (unshare --map-auto --map-root-user, podman --userns=auto, a Kubernetes pod's user namespace)";
+
+/**
+ * In a user namespace other than the initial one, only ids its map holds
+ * exist: the kernel refuses to switch to, or map, any other.
+ */
+function checkMappedHere(host: Host, kind: "uid" | "gid", ranges: readonly IdRange[], what: string): void {
+  if (host.initialUserNs) return;
+  for (const r of ranges) {
+    const missing = firstUnmapped(kind, r.outside, r.count);
+    if (missing === undefined) continue;
+    throw new HostError(
+      `${what}: ${kind} ${missing} is not mapped in the user namespace isolate runs in (its ${kind}_map holds ${ownRanges(kind)})`,
+      WIDER_MAP,
+    );
+  }
+}
+
+/** The first id of [start, start+count) that isolate's own namespace does not map, if any. */
+function firstUnmapped(kind: "uid" | "gid", start: number, count: number): number | undefined {
+  let at = start;
+  const end = start + count;
+  for (;;) {
+    if (at >= end) return undefined;
+    const l = ownIdMap(kind).find((x) => at >= x.inside && at < x.inside + x.count);
+    if (!l) return at;
+    at = l.inside + l.count;
+  }
+}
+
 function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): IdentityPlan {
   if (spec.user && !host.root) {
     throw new HostError(
@@ -106,8 +143,20 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
     );
   }
   const target = spec.user ?? { uid: host.uid, gid: host.gid };
+  if (spec.user) {
+    checkMappedHere(host, "uid", [{ inside: 0, outside: target.uid, count: 1 }], `--user ${target.uid}`);
+    checkMappedHere(host, "gid", [{ inside: 0, outside: target.gid, count: 1 }], `--user ${target.uid}:${target.gid}`);
+  }
+  // A parent namespace that denied setgroups denies it to every child: groups cannot be set.
+  const canSetGroups = host.initialUserNs || setgroupsAllowed();
   if (!newNamespaces(spec, host).includes("user")) {
     if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid };
+    if (!canSetGroups) {
+      throw new HostError(
+        "--user: the user namespace isolate runs in denies setgroups (/proc/self/setgroups), so the command could not be given GID as its only group",
+        "run isolate in a user namespace created with setgroups allowed (a map written by newgidmap or by root of the parent), or use --uid/--gid",
+      );
+    }
     return { maps: undefined, ids: target, groups: [target.gid], hostUid: target.uid };
   }
 
@@ -136,10 +185,22 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
   if (hostUid === undefined) throw new HostError(`uid ${inside.uid} is not mapped by --map-uid`);
   if (outsideOf(inside.gid, gidMap) === undefined) throw new HostError(`gid ${inside.gid} is not mapped by --map-gid`);
 
+  checkMappedHere(host, "uid", uidMap, spec.mapUid.length ? "--map-uid" : "the user namespace's uid map");
+  checkMappedHere(host, "gid", gidMap, spec.mapGid.length ? "--map-gid" : "the user namespace's gid map");
+
+  // Since Linux 5.12 mapping uid 0 of the parent needs CAP_SETFCAP there: uid 0 without it
+  // (the command of another sandbox) has no id it could map.
+  if (!host.root && host.uid === 0 && uidMap.some((r) => r.outside === 0)) {
+    throw new HostError(
+      "user namespace: isolate runs as uid 0 without capabilities, and the kernel lets only a holder of CAP_SETFCAP map uid 0 into a new user namespace",
+      "run isolate as another uid (in an outer isolate: --uid 1000, or --user UID)",
+    );
+  }
+
   const uidVia = host.root || ownOnly(uidMap, host.uid) ? "write" : "newuidmap";
   const gidVia = host.root || ownOnly(gidMap, host.gid) ? "write" : "newgidmap";
   // newgidmap leaves setgroups allowed only when a subordinate range is mapped.
-  const groupsAllowed = host.root || (gidVia === "newgidmap" && !ownOnly(gidMap, host.gid));
+  const groupsAllowed = canSetGroups && (host.root || (gidVia === "newgidmap" && !ownOnly(gidMap, host.gid)));
   return {
     maps: { uid: uidMap, gid: gidMap, uidVia, gidVia, denySetgroups: !host.root && gidVia === "write" },
     ids: inside,

@@ -175,7 +175,15 @@ export function landlockPlan(spec: Spec, host: Host, view: readonly Op[]): Landl
       "use Linux 6.12 or later with landlock in its lsm= list, or --landlock auto (what the kernel has)",
     );
   }
-  const fs = mode === "off" || abi < LANDLOCK_MIN_ABI ? 0 : writeRights(abi);
+  // --allow-nested: a domain that handles any file access forbids every mount (and the nested
+  // sandbox's own id map writes), so only the scopes are kept.
+  if (mode === "on" && spec.allowNested) {
+    throw new HostError(
+      "--landlock on: --allow-nested needs mounts and id map writes, which a Landlock domain restricting writes forbids",
+      "use --landlock auto with --allow-nested (signals and abstract sockets stay scoped; the view stays read-only)",
+    );
+  }
+  const fs = mode === "off" || abi < LANDLOCK_MIN_ABI || spec.allowNested ? 0 : writeRights(abi);
   const scope = mode === "off" ? 0 : scopes(abi);
   // The pid namespace shared, as isolate's own uid: only the signal scope keeps isolate out of reach.
   if (!fresh.includes("pid") && identityPlan(spec, host).hostUid === host.uid && !(scope & LL_SCOPE.SIGNAL)) {

@@ -155,11 +155,19 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
     ops.push(op("bind", { src: "/proc", dst: "/proc", flags: VIEW.RO }));
     layers.push({ dst: "/proc", kind: "kernel" });
   }
-  for (const path of MASKED_PATHS) ops.push(op("mask", { path, flags: 0 }));
-  for (const path of READONLY_PATHS) ops.push(op("readonly", { path, flags: VIEW.OPTIONAL | VIEW.NOEXEC }));
+  // --allow-nested: a nested sandbox may mount a proc of its own only where
+  // one is fully visible (no mount over any part of it), so /proc stays as the
+  // kernel makes it; src/setup/nesting.ts refuses this for a host-root command.
+  const procAsIs = spec.allowNested && fresh.includes("pid");
+  for (const path of MASKED_PATHS)
+    if (!(procAsIs && path.startsWith("/proc/"))) ops.push(op("mask", { path, flags: 0 }));
+  if (!procAsIs)
+    for (const path of READONLY_PATHS) ops.push(op("readonly", { path, flags: VIEW.OPTIONAL | VIEW.NOEXEC }));
 
-  // devpts may name the tty group only where the host's groups are mapped.
-  const pts = `newinstance,ptmxmode=0666,mode=620${fresh.includes("user") ? "" : ",gid=5"}`;
+  // devpts may name the tty group only where it is mapped: not in a new user
+  // namespace, nor in one isolate runs in (a container's, `unshare -U`'s).
+  const ttyGroup = !fresh.includes("user") && host.initialUserNs;
+  const pts = `newinstance,ptmxmode=0666,mode=620${ttyGroup ? ",gid=5" : ""}`;
   const sharedIpc = !fresh.includes("ipc");
   ops.push(
     op("mountDev", {

@@ -74,6 +74,7 @@ export function describeViewOp(o: ViewOp): string {
   }
 }
 
+const EPERM = 1;
 const ENOENT = 2;
 const EROFS = 30;
 const ENOTDIR = 20;
@@ -102,6 +103,14 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
   )
     return undefined;
   if (errno === ENOSYS) return "this kernel lacks the new mount API (Linux 5.12 or later is needed)";
+  if (o.op === "mountProc" && errno === EPERM) {
+    return (
+      "the kernel lets a user namespace mount proc only where a fully visible one exists, and the /proc around isolate " +
+      "has paths masked or mounted over (a container's masked paths, or an outer isolate without --allow-nested) " +
+      "(give the outer isolate --allow-nested; a container an unmasked /proc, e.g. docker/podman --security-opt " +
+      "systempaths=unconfined; or keep the host's pids with --share pid)"
+    );
+  }
   if (errno === ELOOP && (o.op === "bind" || o.op === "overlay"))
     return "a component of the path is a symbolic link (destinations and writable sources never follow symlinks)";
   if (errno === ELOOP) return "a component of the path is a symbolic link (mount paths never follow symlinks)";

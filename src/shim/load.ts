@@ -11,6 +11,7 @@ import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { osBytes } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
+import { setProcReader } from "../host/probe.ts";
 
 const ABI = 2;
 const MFD_CLOEXEC = 1;
@@ -30,6 +31,7 @@ const symbols = {
   },
   isolate_wait: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   isolate_signal: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_sched_init: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_close: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_fd_ok: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_open: { args: [FFIType.cstring, FFIType.i32], returns: FFIType.i32 },
@@ -84,6 +86,8 @@ export interface Shim {
   wait(pidfd: number, nohang: boolean): Waited | null;
   /** 0 or -errno. */
   signal(pidfd: number, sig: number): number;
+  /** Make the init real-time (not its children): 0 or -errno. */
+  schedInit(pid: number): number;
   /** [read, write], both close-on-exec. */
   pipe(): [number, number];
   /** A sealed memfd with the given bytes, close-on-exec. */
@@ -231,6 +235,9 @@ export function loadShim(): Shim {
         maxRssKiB: Number(out64[4]),
       };
     },
+    schedInit(pid) {
+      return s.isolate_sched_init(pid);
+    },
     openReport: (path) => r().isolate_open_report(cstr(path)),
     takeFd: (fd) => r().isolate_take_fd(fd),
     signal(pidfd, sig) {
@@ -287,5 +294,10 @@ export function loadShim(): Shim {
       return s.isolate_write_file(cstr(path), data.length ? ptr(data) : null, data.length);
     },
   };
+  const shim = loaded;
+  setProcReader((path) => {
+    const r = shim.readFile(path);
+    return typeof r === "string" ? r : undefined;
+  });
   return loaded;
 }

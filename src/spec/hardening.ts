@@ -101,6 +101,13 @@ export const HARDENING_FIELDS = {
   /** Syscalls to allow / deny (EPERM) whatever the profile says. */
   seccompAllow: v.optional(v.array(SyscallName), []),
   seccompDeny: v.optional(v.array(SyscallName), []),
+  /**
+   * Let the command create user namespaces, and inside them the namespaces and
+   * mounts a sandbox needs (isolate in isolate, bwrap, podman): the seccomp
+   * filter allows those calls, and /proc is left unmasked so that a nested
+   * one can mount its own. Everything else stays as it is.
+   */
+  allowNested: v.optional(v.boolean("allowNested must be true or false"), false),
 } as const;
 
 const Fields = v.object(HARDENING_FIELDS);
@@ -117,6 +124,7 @@ export interface Hardening {
   readonly mapUid: readonly IdRange[];
   readonly mapGid: readonly IdRange[];
   readonly seccomp: SeccompSetting;
+  readonly allowNested: boolean;
 }
 
 export const DEFAULT_HARDENING: Hardening = {
@@ -128,6 +136,7 @@ export const DEFAULT_HARDENING: Hardening = {
   mapUid: [],
   mapGid: [],
   seccomp: DEFAULT_SECCOMP,
+  allowNested: false,
 };
 
 /** Lines a uid_map/gid_map may have (kernel 4.15+). */
@@ -198,7 +207,10 @@ export function normalizeHardening(
       userns: p.userns,
       mapUid: p.mapUid,
       mapGid: p.mapGid,
-      seccomp: { profile: p.seccomp, allow: p.seccompAllow, deny: p.seccompDeny },
+      seccomp: p.allowNested
+        ? { profile: p.seccomp, allow: p.seccompAllow, deny: p.seccompDeny, nested: true }
+        : { profile: p.seccomp, allow: p.seccompAllow, deny: p.seccompDeny },
+      allowNested: p.allowNested,
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The supervisor's side of limits: the sandbox's cgroups (created before
- * spawn, entered before GO), the wall-clock and CPU-time watchdogs, and the
- * limit fields of the report. spawnSpec() and the sandbox handle call into
+ * spawn, entered before GO), backstops for the wall-clock and CPU-time limits
+ * (the sandbox's init enforces both itself: ffi/init_limits.c), the last
+ * check that no result says ok past a limit, and the limit fields of the report. spawnSpec() and the sandbox handle call into
  * this module at fixed points; every cgroup is removed before `exited`
  * resolves, on every path.
  */
@@ -9,14 +10,17 @@
 import { detectCgroups } from "../cgroup/detect.ts";
 import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
 import type { CgroupUsage } from "../cgroup/stats.ts";
+import type { CpuCounter } from "../cgroup/v1.ts";
 import { CgroupError } from "../errors.ts";
+import { usableCpus, wallLimitMs } from "../setup/limits.ts";
 import type { CgroupMount } from "../setup/mounts.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
 import type { Spec } from "../spec/schema.ts";
-import { parseCpuList } from "../spec/units.ts";
 import type { LimitsReport, Reason, Result } from "./result.ts";
 
 const EINVAL = 22;
+/** How far past a limit (ms) the supervisor's backstop acts, if the init has not. */
+const BACKSTOP_MS = 1000;
 const E2BIG = 7;
 
 /** What the watchdogs need from the sandbox handle. */
@@ -38,16 +42,7 @@ export function appliedLimits(l: Limits): Record<string, unknown> {
   return out;
 }
 
-/** How many CPUs the sandbox can use at once (bounds how fast CPU time can grow). */
-export function usableCpus(l: Limits): number {
-  let n = navigator.hardwareConcurrency;
-  if (l.cpuset !== undefined) {
-    const set = parseCpuList(l.cpuset);
-    if (typeof set !== "string") n = Math.min(n, set.cpus.length);
-  }
-  if (l.cpus !== undefined) n = Math.min(n, Math.ceil(l.cpus));
-  return Math.max(1, n);
-}
+export { usableCpus };
 
 /**
  * When to look at CPU usage next: the soonest moment the sandbox could
@@ -158,15 +153,33 @@ export class SandboxLimits {
     this.cgroups?.attach(pid, this.placedAtClone);
   }
 
-  /** After GO: start the watchdogs. */
-  watch(target: LimitTarget): void {
-    const { timeoutMs, cpuTimeMs } = this.limits;
-    if (timeoutMs !== undefined) {
+  /** Whether the init enforces a wall-clock or CPU-time limit. */
+  get timed(): boolean {
+    return wallLimitMs(this.limits) !== undefined;
+  }
+
+  /** The cgroup file the init reads CPU usage from (with a CPU-time budget). */
+  cpuCounter(): CpuCounter | null {
+    return this.limits.cpuTimeMs === undefined ? null : (this.cgroups?.cpuCounter() ?? null);
+  }
+
+  /**
+   * After GO: the backstops. The init ends the sandbox at its limits whatever
+   * the event loop does; these act only if the init could not (it is killed
+   * with everything else once its own grace and the end's have passed).
+   */
+  watch(target: LimitTarget, killAfterMs: number): void {
+    const { cpuTimeMs } = this.limits;
+    const wallMs = wallLimitMs(this.limits);
+    if (wallMs !== undefined) {
       this.timers.push(
-        setTimeout(() => {
-          this.fired.add("timeout");
-          target.limitReached("timeout", true);
-        }, timeoutMs),
+        setTimeout(
+          () => {
+            this.fired.add("timeout");
+            target.limitReached("timeout", false);
+          },
+          wallMs + killAfterMs + BACKSTOP_MS,
+        ),
       );
     }
     const cg = this.cgroups;
@@ -174,15 +187,20 @@ export class SandboxLimits {
       const cpus = usableCpus(this.limits);
       const check = () => {
         const usedMs = (cg.cpuUsageUs() ?? 0) / 1000;
-        if (usedMs >= cpuTimeMs) {
+        if (usedMs >= cpuTimeMs + BACKSTOP_MS) {
           this.fired.add("cpu-time");
           target.limitReached("cpu-time", false);
           return;
         }
-        this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs, usedMs, cpus)));
+        this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs + BACKSTOP_MS, usedMs, cpus)));
       };
-      this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs, 0, cpus)));
+      this.timers.push(setTimeout(check, nextCpuCheckMs(cpuTimeMs + BACKSTOP_MS, 0, cpus)));
     }
+  }
+
+  /** The init reported the limits it enforced that fired. */
+  noteFired(reason: "timeout" | "cpu-time"): void {
+    this.fired.add(reason);
   }
 
   /** The hierarchies the sandbox has a cgroup of its own in, as the host mounts them. */
@@ -197,6 +215,7 @@ export class SandboxLimits {
     return out;
   }
 
+  /** End every process in the sandbox's cgroups (no-op without them). */
   /** Whether the sandbox has cgroups (which can end it whole, and count what it used). */
   get grouped(): boolean {
     return this.cgroups !== null;
@@ -268,10 +287,22 @@ export class SandboxLimits {
     let reason = result.reason;
     // The OOM killer acted (on the command or any process of it) and nothing else ended the run.
     if (usage && usage.oomKills > 0 && reason === "ok") reason = "oom";
+    const cpu = cpuTime(result.cpu, usage);
+    // The last guard: no result says ok past a limit, whatever ended the command.
+    const wallMs = wallLimitMs(this.limits);
+    if (reason === "ok" && wallMs !== undefined && result.wallMs >= wallMs) {
+      reason = "timeout";
+      if (!fired.includes("timeout")) fired.unshift("timeout");
+    }
+    const cpuTimeMs = this.limits.cpuTimeMs;
+    if (reason === "ok" && cpuTimeMs !== undefined && cpu.userMs + cpu.sysMs >= cpuTimeMs) {
+      reason = "cpu-time";
+      if (!fired.includes("cpu-time")) fired.splice(fired.includes("timeout") ? 1 : 0, 0, "cpu-time");
+    }
     return {
       ...result,
       reason,
-      cpu: cpuTime(result.cpu, usage),
+      cpu,
       memoryPeakBytes: usage?.memoryPeakBytes ?? result.memoryPeakBytes,
       pidsPeak: usage?.pidsPeak ?? result.pidsPeak,
       limits,

@@ -13,6 +13,12 @@ export type SandboxRecord =
       readonly sysUs: number;
       /** The largest of those processes' peak RSS. */
       readonly maxRssKiB: number;
+      /** The limits the init enforced that ended the command. */
+      readonly fired: { readonly timeout: boolean; readonly cpuTime: boolean };
+      /** A signal from the supervisor, or SIG_END, reached the init while the command still ran. */
+      readonly asked: boolean;
+      /** Wall time from the clone to the command's end, measured by the init. */
+      readonly wallUs: number;
     };
 
 export function decodeRecords(bytes: Uint8Array): SandboxRecord[] {
@@ -28,12 +34,16 @@ export function decodeRecords(bytes: Uint8Array): SandboxRecord[] {
     if (type === 1) out.push({ type: "error", index, opcode, errno });
     else if (type === 2) out.push({ type: "started", pid });
     else if (type === 3) {
+      const fired = view.getUint32(off + 48, true);
       out.push({
         type: "exit",
         status,
         userUs: Number(view.getBigUint64(off + 24, true)),
         sysUs: Number(view.getBigUint64(off + 32, true)),
         maxRssKiB: Number(view.getBigUint64(off + 40, true)),
+        fired: { timeout: (fired & 1) !== 0, cpuTime: (fired & 2) !== 0 },
+        asked: view.getUint32(off + 52, true) !== 0,
+        wallUs: Number(view.getBigUint64(off + 56, true)),
       });
     }
   }

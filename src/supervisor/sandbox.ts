@@ -74,9 +74,10 @@ export interface SpawnHooks {
 }
 
 export function spawnSpec(given: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+  // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
+  const shim = loadShim();
   const host = probeHost();
   let ops = compilePlan(given, host);
-  const shim = loadShim();
   hooks.beforeStart?.();
   // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
   const net = NetHook.prepare(given, host);
@@ -90,9 +91,11 @@ export function spawnSpec(given: Spec, opts: SpawnOptions = {}, hooks: SpawnHook
     net.close(shim);
     throw e;
   }
-  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace).
+  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
+  // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
   const own = limits.hierarchies();
-  if (own.length > 0) ops = compilePlan(spec, host, own);
+  const counter = limits.cpuCounter();
+  if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
   const plan = encodePlan(ops);
   const scratch = scratchDirs(spec, shim);
   const started = performance.now();
@@ -121,6 +124,9 @@ export function spawnSpec(given: Spec, opts: SpawnOptions = {}, hooks: SpawnHook
   try {
     if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
     limits.attach(child.pid);
+    // The init enforces the time limits: let it act at once however busy the
+    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
+    if (host.root && limits.timed) shim.schedInit(child.pid);
     // With pasta, GO waits for the network (Supervised.release): the event loop is not blocked meanwhile.
     if (!net.active) release(shim, child);
   } catch (e) {
@@ -186,7 +192,7 @@ class Supervised implements Sandbox, LimitTarget {
     this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
     this.exited = this.supervise();
-    limits.watch(this);
+    limits.watch(this, spec.killAfterMs);
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -291,9 +297,13 @@ class Supervised implements Sandbox, LimitTarget {
     return Buffer.concat(chunks);
   }
 
+  /**
+   * wallMs: from the clone to the command's end as the init measured it (its
+   * exit record), else from just before the spawn to now as the supervisor did.
+   */
   private result(records: SandboxRecord[], waited: Waited | null, network: NetReport): Result {
-    const wallMs = performance.now() - this.started;
     const exit = records.find((r) => r.type === "exit");
+    const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
     let status: Status;
     if (exit?.type === "exit") status = statusFromWait(exit.status);
@@ -307,6 +317,16 @@ class Supervised implements Sandbox, LimitTarget {
         : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
+    if (exit?.type === "exit") {
+      // The init saw the end: a limit it enforced, or an end asked for while the
+      // command ran (kill(), SIG_END), or the command's own end before any of those.
+      if (exit.fired.timeout) this.limits.noteFired("timeout");
+      if (exit.fired.cpuTime) this.limits.noteFired("cpu-time");
+      if (exit.fired.timeout) reason = "timeout";
+      else if (exit.fired.cpuTime) reason = "cpu-time";
+      else if (exit.asked) reason = this.killedFor ?? "killed";
+      else reason = "ok";
+    }
     let exitCode = exitCodeOf(status);
     if (this.netError && !this.killedFor) {
       reason = "setup";
@@ -351,12 +371,9 @@ class Supervised implements Sandbox, LimitTarget {
     }
     if (op) {
       const what = describeOp(op);
-      return fail(
-        r,
-        op.op,
-        what,
-        `setup: ${what}: ${explainViewErrno(op, r.errno) ?? text}${this.rootless ? setupBlockedHint(r.errno) : ""}`,
-      );
+      const explained = explainViewErrno(op, r.errno);
+      const hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);

@@ -175,12 +175,14 @@ describe("isolate check where the sandbox cannot run", () => {
     const r = await isolate(["exec", "--user", "65534", "--", BIN, "check"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(
-      /^ {2}no {3}clone3 +unavailable: Function not implemented\n +-> .*seccomp profile that allows clone3/m,
+      /^ {2}no {3}clone3 +unavailable: Function not implemented\n +-> .*give the outer isolate --allow-nested/m,
     );
     expect(r.stdout).toMatch(
-      /^ {2}no {3}namespace\.user +cannot be created: .*\n +-> isolate itself runs under a seccomp filter/m,
+      /^ {2}no {3}namespace\.user +cannot be created: .*\n +-> isolate runs inside another isolate sandbox, whose seccomp filter/m,
     );
-    expect(r.stdout).toMatch(/^ {2}no {3}userns\.unprivileged +blocked: isolate itself runs under a seccomp filter/m);
+    expect(r.stdout).toMatch(
+      /^ {2}no {3}userns\.unprivileged +blocked: isolate runs inside another isolate sandbox, whose seccomp filter/m,
+    );
     expect(r.stdout).toMatch(/^result: the default sandbox cannot run here: .*clone3/m);
   });
 });

@@ -5,31 +5,15 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { SHARED_SOURCES } from "../../scripts/build-ffi.ts";
-import { ROOT, sh, tempDir } from "../helpers.ts";
+import { sh, tempDir } from "../helpers.ts";
+import { buildSanitized } from "./sanitized.ts";
 
 const t = tempDir();
 afterAll(() => t.remove());
 
 test("an empty PATH entry with a 4094-byte argv[0] stays inside the path buffer", async () => {
   const bin = join(t.path, "exec_path");
-  const cc = await sh([
-    "gcc",
-    "-O1",
-    "-g",
-    "-fsanitize=address,undefined",
-    "-fno-sanitize-recover=all",
-    "-Wall",
-    "-Wextra",
-    "-Werror",
-    `-I${join(ROOT, "build")}`,
-    `-I${join(ROOT, "ffi")}`,
-    "-o",
-    bin,
-    join(ROOT, "test/ffi/exec_path.c"),
-    join(ROOT, "ffi/op_exec.c"),
-    ...SHARED_SOURCES.map((f) => join(ROOT, "ffi", f)),
-  ]);
+  const cc = await buildSanitized(bin, "exec_path.c", ["op_exec.c"]);
   expect(cc.stderr).toBe("");
   expect(cc.code).toBe(0);
   // Lengths around the edge, the empty entry first, last, and in the middle.

@@ -5,10 +5,10 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SHARED_SOURCES } from "../../scripts/build-ffi.ts";
 import { compilePlan, encodePlan, parseSpec, probeHost } from "../../src/index.ts";
 import { loadShim } from "../../src/shim/load.ts";
-import { ROOT, sh, tempDir } from "../helpers.ts";
+import { sh, tempDir } from "../helpers.ts";
+import { buildSanitized } from "./sanitized.ts";
 
 const shim = loadShim();
 const valid = (extra: Record<string, unknown> = {}) =>
@@ -77,22 +77,7 @@ describe("sanitizer build", () => {
 
   test("ASan+UBSan decoder survives 20000 mutated plans per seed plan", async () => {
     const bin = join(t.path, "plan_fuzz");
-    const cc = await sh([
-      "gcc",
-      "-O1",
-      "-g",
-      "-fsanitize=address,undefined",
-      "-fno-sanitize-recover=all",
-      "-Wall",
-      "-Wextra",
-      "-Werror",
-      `-I${join(ROOT, "build")}`,
-      `-I${join(ROOT, "ffi")}`,
-      "-o",
-      bin,
-      join(ROOT, "test/ffi/plan_fuzz.c"),
-      ...SHARED_SOURCES.map((f) => join(ROOT, "ffi", f)),
-    ]);
+    const cc = await buildSanitized(bin, "plan_fuzz.c");
     expect(cc.stderr).toBe("");
     expect(cc.code).toBe(0);
     const seeds = [

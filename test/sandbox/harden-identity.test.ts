@@ -274,7 +274,7 @@ describe("where user namespaces are switched off", () => {
     ]);
     expect(r.stdout.trim()).toBe("rc=125");
     expect(r.stderr).toMatch(
-      /^isolate: spawn: cannot create a user namespace: user namespaces are disabled \(user.max_user_namespaces is 0\) \(as root: sysctl -w user.max_user_namespaces=\d+/,
+      /^isolate: spawn: cannot create a user namespace: user namespaces are disabled here \(user.max_user_namespaces is 0 in the user namespace isolate runs in, or in a parent of it\) \(.*sysctl -w user.max_user_namespaces=\d+/,
     );
     // The host's own limit is untouched.
     expect(Number(readFileSync("/proc/sys/user/max_user_namespaces", "utf8"))).toBeGreaterThan(0);

@@ -6,9 +6,9 @@
  * the command's uid (test/sandbox/trust-init-caps.test.ts has every mode).
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { chmodSync, chownSync, copyFileSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, IS_ROOT, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";
+import { BIN, IS_ROOT, initOf, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";
 import { LOCKED_DOWN, securityStatus } from "./harden-fixtures.ts";
 
 const STATUS_TWICE = ["sh", "-c", 'cat /proc/self/status; echo ===; exec sh -c "cat /proc/self/status"'];
@@ -148,19 +148,6 @@ describe("setuid and file-capability binaries do not elevate", () => {
     },
   );
 });
-
-/** The sandbox init: the child of the isolate process. */
-async function initOf(pid: number): Promise<number | undefined> {
-  return waitFor(() => {
-    try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
-        if (kids) return Number(kids.split(" ")[0]);
-      }
-    } catch {}
-    return undefined;
-  });
-}
 
 describe("the init", () => {
   needs(IS_ROOT, "root")("keeps nothing, and takes the command's uid when it runs as another", async () => {

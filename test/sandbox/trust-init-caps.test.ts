@@ -7,21 +7,8 @@
  * (SIG_END) still works after the drop.
  */
 import { describe, expect } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
-import { BIN, IS_ROOT, marker, NOBODY, needs, pidsWith, SCRATCH, sh, waitFor } from "../helpers.ts";
-
-/** The sandbox init: the child of the isolate process. */
-async function initOf(pid: number): Promise<number | undefined> {
-  return waitFor(() => {
-    try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) {
-        const kids = readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim();
-        if (kids) return Number(kids.split(" ")[0]);
-      }
-    } catch {}
-    return undefined;
-  });
-}
+import { readFileSync } from "node:fs";
+import { BIN, IS_ROOT, initOf, marker, NOBODY, needs, pidsWith, SCRATCH, sh, waitFor } from "../helpers.ts";
 
 function status(pid: number): Record<string, string> {
   const out: Record<string, string> = {};

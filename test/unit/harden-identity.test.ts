@@ -18,6 +18,7 @@ const host = (uid: number, gid = uid): Host => ({
   uid,
   gid,
   root: uid === 0,
+  initialUserNs: true,
   env: {},
   cwd: "/",
   landlockAbi: 7,
