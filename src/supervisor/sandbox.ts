@@ -8,6 +8,7 @@ import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
+import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -72,14 +73,24 @@ export interface SpawnHooks {
   readonly beforeStart?: () => void;
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+export function spawnSpec(given: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
   const shim = loadShim();
   const host = probeHost();
-  let ops = compilePlan(spec, host);
+  let ops = compilePlan(given, host);
   hooks.beforeStart?.();
+  // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+  const net = NetHook.prepare(given, host);
+  const spec = net.spec;
+  if (spec !== given) ops = compilePlan(spec, host);
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
-  const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  let limits: SandboxLimits;
+  try {
+    limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  } catch (e) {
+    net.close(shim);
+    throw e;
+  }
   // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
   // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
   const own = limits.hierarchies();
@@ -97,6 +108,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   } catch (e) {
     limits.abort();
     removeScratch(shim, scratch);
+    net.close(shim);
     throw e;
   } finally {
     for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
@@ -104,6 +116,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   if (typeof spawned === "number") {
     limits.abort();
     removeScratch(shim, scratch);
+    net.close(shim);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw spawnError(shim, plan, -spawned, spec, host);
   }
@@ -114,8 +127,8 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     // The init enforces the time limits: let it act at once however busy the
     // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
     if (host.root && limits.timed) shim.schedInit(child.pid);
-    const rc = shim.write(child.syncFd, GO);
-    if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+    // With pasta, GO waits for the network (Supervised.release): the event loop is not blocked meanwhile.
+    if (!net.active) release(shim, child);
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
     shim.close(child.syncFd);
@@ -124,11 +137,18 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     shim.close(child.pidfd);
     limits.abort();
     removeScratch(shim, scratch);
+    net.close(shim);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
     throw e;
   }
+  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch, net);
+}
+
+/** GO: the init may run the plan. */
+function release(shim: Shim, child: Spawned): void {
+  const rc = shim.write(child.syncFd, GO);
   shim.close(child.syncFd);
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
+  if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
 }
 
 class Supervised implements Sandbox, LimitTarget {
@@ -158,6 +178,7 @@ class Supervised implements Sandbox, LimitTarget {
     parentEnds: readonly (number | null)[],
     private readonly limits: SandboxLimits,
     private readonly scratch: readonly ScratchDir[],
+    private readonly net: NetHook,
   ) {
     this.pid = child.pid;
     this.sharedPid = !newNamespaces(spec, host).includes("pid");
@@ -227,6 +248,7 @@ class Supervised implements Sandbox, LimitTarget {
   }
 
   private async supervise(): Promise<Result> {
+    if (this.net.active) await this.attachNet();
     let bytes: Uint8Array;
     try {
       bytes = this.sharedPid ? await this.readWatchingStart() : await Bun.file(this.child.recordFd).bytes();
@@ -244,7 +266,22 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.endTimer) clearTimeout(this.endTimer);
     removeScratch(this.shim, this.scratch);
     this.stdinSink?.close();
-    return this.limits.complete(this.result(records, waited));
+    const network = await this.net.finish(this.shim);
+    return this.limits.complete(this.result(records, waited, network));
+  }
+
+  /** The network before GO; if it fails, the init is killed unreleased and the run reports why (125). */
+  private netError: Error | undefined;
+  private async attachNet(): Promise<void> {
+    try {
+      await this.net.attach(this.shim, this.child.pid);
+      if (this.killedFor) throw new Error("killed before it started");
+      release(this.shim, this.child);
+    } catch (e) {
+      this.netError = e as Error;
+      this.shim.signal(this.child.pidfd, SIGKILL);
+      this.shim.close(this.child.syncFd);
+    }
   }
 
   /** Read the records as they come, to learn the command's pid early (see killAll). */
@@ -264,7 +301,7 @@ class Supervised implements Sandbox, LimitTarget {
    * wallMs: from the clone to the command's end as the init measured it (its
    * exit record), else from just before the spawn to now as the supervisor did.
    */
-  private result(records: SandboxRecord[], waited: Waited | null): Result {
+  private result(records: SandboxRecord[], waited: Waited | null, network: NetReport): Result {
     const exit = records.find((r) => r.type === "exit");
     const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
@@ -273,7 +310,11 @@ class Supervised implements Sandbox, LimitTarget {
     else if (waited && waited.code === CLD_EXITED) status = { type: "exited", code: waited.status };
     else status = statusFromWait(waited ? waited.status & 0x7f : SIGKILL);
 
-    const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
+    const error = this.netError
+      ? netFailure(this.netError)
+      : errRec?.type === "error"
+        ? this.failure(errRec)
+        : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
     if (exit?.type === "exit") {
@@ -287,7 +328,10 @@ class Supervised implements Sandbox, LimitTarget {
       else reason = "ok";
     }
     let exitCode = exitCodeOf(status);
-    if (error && !this.killedFor) {
+    if (this.netError && !this.killedFor) {
+      reason = "setup";
+      exitCode = 125;
+    } else if (error && !this.killedFor) {
       reason = isExec ? "exec" : "setup";
       exitCode = isExec ? (error.errno === 2 ? 127 : 126) : 125;
     }
@@ -307,6 +351,7 @@ class Supervised implements Sandbox, LimitTarget {
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
       landlock: this.landlock,
+      network,
     };
     return error ? { ...base, error } : base;
   }
@@ -333,6 +378,11 @@ class Supervised implements Sandbox, LimitTarget {
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
   }
+}
+
+function netFailure(e: Error): SetupFailure {
+  const hint = e instanceof IsolateError && e.hint ? ` (${e.hint})` : "";
+  return { index: -1, op: "net", what: "network", errno: 0, errnoName: "", message: `${e.message}${hint}` };
 }
 
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
