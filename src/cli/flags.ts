@@ -10,6 +10,7 @@ import { readEnvFileFlag } from "./env-file.ts";
 import { HARDENING_FLAGS } from "./hardening-flags.ts";
 import { LIMIT_FLAGS } from "./limit-flags.ts";
 import { hostPath, parseMountFlag } from "./mount-flags.ts";
+import { NET_FLAGS } from "./net-flags.ts";
 import { flagHint } from "./suggest.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -33,7 +34,7 @@ export interface FlagDef {
   readonly value?: string;
   readonly description: string;
   /** The Spec field it fills (a dotted path for nested ones), for error messages. */
-  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}`;
+  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}` | `net.${string}`;
   /** Only this command takes it (the other rejects it: it would mean nothing there). */
   readonly only?: SpecCommand;
   /** The values it takes, for completion (when they are a fixed list). */
@@ -116,6 +117,7 @@ export const FLAGS: readonly FlagDef[] = [
   },
   ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
+  ...NET_FLAGS,
   ...(
     [
       [

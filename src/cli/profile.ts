@@ -80,7 +80,7 @@ function syntaxLine(text: string, message: string): number | undefined {
   return undefined;
 }
 
-const KEY = String.raw`(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')`;
+const KEY = `(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')`;
 const DOTTED = String.raw`${KEY}(?:\s*\.\s*${KEY})*`;
 const HEADER = new RegExp(String.raw`^\s*(\[\[?)\s*(${DOTTED})\s*\]\]?`);
 const ASSIGN = new RegExp(String.raw`^\s*(${DOTTED})\s*=`);

@@ -8,6 +8,7 @@ import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
+import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -137,6 +138,8 @@ async function setupTurn(): Promise<() => void> {
 /** What the setup made, in the order it made it (for undoing). */
 interface Made {
   host: Host;
+  /** The network (src/net/): attached before GO. */
+  net: NetHook;
   ops: Op[];
   plan: Uint8Array;
   limits: SandboxLimits;
@@ -186,7 +189,7 @@ class Supervised implements Sandbox, LimitTarget {
 
   constructor(
     private readonly shim: Shim,
-    private readonly spec: Spec,
+    private spec: Spec,
     stdio: StdioPlan,
     hooks: SpawnHooks,
   ) {
@@ -237,8 +240,19 @@ class Supervised implements Sandbox, LimitTarget {
     const child = spawned;
     try {
       await this.beforeGo(child, made);
-      const rc = this.shim.write(child.syncFd, GO);
-      if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+      // The network last (pasta): if it fails, the init is killed unreleased and the run reports why (125).
+      if (made.net.active) {
+        try {
+          await made.net.attach(this.shim, child.pid);
+        } catch (e) {
+          this.netError = e as Error;
+          this.shim.signal(child.pidfd, SIGKILL);
+        }
+      }
+      if (!this.netError) {
+        const rc = this.shim.write(child.syncFd, GO);
+        if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+      }
     } catch (e) {
       this.shim.signal(child.pidfd, SIGKILL);
       this.shim.close(child.syncFd);
@@ -257,12 +271,23 @@ class Supervised implements Sandbox, LimitTarget {
 
   /** Host facts, the plan, and the cgroups with the limits (a limit that cannot be enforced stops here). */
   private prepare(hooks: SpawnHooks): Made {
-    const { shim, spec } = this;
+    const { shim, spec: given } = this;
     const host = probeHost();
-    let ops = compilePlan(spec, host);
+    let ops = compilePlan(given, host);
     hooks.beforeStart?.();
+    // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+    const net = NetHook.prepare(given, host);
+    const spec = net.spec;
+    this.spec = spec;
+    if (spec !== given) ops = compilePlan(spec, host);
     const fresh = newNamespaces(spec, host);
-    const limits = SandboxLimits.prepare(spec, !fresh.includes("pid"));
+    let limits: SandboxLimits;
+    try {
+      limits = SandboxLimits.prepare(spec, !fresh.includes("pid"));
+    } catch (e) {
+      net.close(shim);
+      throw e;
+    }
     // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
     // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
     try {
@@ -274,9 +299,10 @@ class Supervised implements Sandbox, LimitTarget {
       this.sharedPid = !fresh.includes("pid");
       this.rootless = !host.root && fresh.includes("user");
       this.landlock = landlockReport(spec, host, ops);
-      return { host, ops, plan, limits, scratch };
+      return { host, net, ops, plan, limits, scratch };
     } catch (e) {
       limits.abort();
+      net.close(shim);
       throw e;
     }
   }
@@ -299,6 +325,7 @@ class Supervised implements Sandbox, LimitTarget {
     if (made) {
       made.limits.abort();
       removeScratch(this.shim, made.scratch);
+      made.net.close(this.shim);
     }
     // The child's ends are closed: piped output reads EOF and its stream closes the fd.
     void stdio;
@@ -381,8 +408,12 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.endTimer) clearTimeout(this.endTimer);
     removeScratch(this.shim, this.made.scratch);
     this.stdinSink?.close();
-    return this.made.limits.complete(this.result(records, waited));
+    const network = await this.made.net.finish(this.shim);
+    return this.made.limits.complete(this.result(records, waited, network));
   }
+
+  /** The network's failure before GO: the run reports it (125). */
+  private netError: Error | undefined;
 
   /** Read the records as they come; sharing the host's pid namespace, learn the command's pid early (see killAll). */
   private async readRecords(): Promise<Uint8Array> {
@@ -404,7 +435,7 @@ class Supervised implements Sandbox, LimitTarget {
    * wallMs: from the clone to the command's end as the init measured it (its
    * exit record), else from just before the spawn to now as the supervisor did.
    */
-  private result(records: SandboxRecord[], waited: Waited | null): Result {
+  private result(records: SandboxRecord[], waited: Waited | null, network: NetReport): Result {
     const exit = records.find((r) => r.type === "exit");
     const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
@@ -413,7 +444,11 @@ class Supervised implements Sandbox, LimitTarget {
     else if (waited && waited.code === CLD_EXITED) status = { type: "exited", code: waited.status };
     else status = statusFromWait(waited ? waited.status & 0x7f : SIGKILL);
 
-    const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
+    const error = this.netError
+      ? netFailure(this.netError)
+      : errRec?.type === "error"
+        ? this.failure(errRec)
+        : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
     if (exit?.type === "exit") {
@@ -427,7 +462,10 @@ class Supervised implements Sandbox, LimitTarget {
       else reason = "ok";
     }
     let exitCode = exitCodeOf(status);
-    if (error && !this.killedFor) {
+    if (this.netError && !this.killedFor) {
+      reason = "setup";
+      exitCode = 125;
+    } else if (error && !this.killedFor) {
       reason = isExec ? "exec" : "setup";
       exitCode = isExec ? (error.errno === 2 ? 127 : 126) : 125;
     }
@@ -447,6 +485,7 @@ class Supervised implements Sandbox, LimitTarget {
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
       landlock: this.landlock,
+      network,
     };
     return error ? { ...base, error } : base;
   }
@@ -473,6 +512,11 @@ class Supervised implements Sandbox, LimitTarget {
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
   }
+}
+
+function netFailure(e: Error): SetupFailure {
+  const hint = e instanceof IsolateError && e.hint ? ` (${e.hint})` : "";
+  return { index: -1, op: "net", what: "network", errno: 0, errnoName: "", message: `${e.message}${hint}` };
 }
 
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {

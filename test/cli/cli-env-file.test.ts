@@ -50,7 +50,7 @@ describe("isolate exec --env-file", () => {
         "--",
         "sh",
         "-c",
-        'echo "$A|$B|$C|${MISSING-unset}"',
+        `echo "$A|$B|$C|$\{MISSING-unset}"`,
       ],
       { env: { ...process.env, B: "caller", MISSING: undefined } },
     );
