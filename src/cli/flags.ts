@@ -5,6 +5,7 @@
  */
 import { SpecError } from "../errors.ts";
 import type { LimitsInput } from "../spec/limits.ts";
+import type { SpecDefaults } from "../spec/parse.ts";
 import type { SpecInput } from "../spec/schema.ts";
 import { HARDENING_FLAGS } from "./hardening-flags.ts";
 import { LIMIT_FLAGS } from "./limit-flags.ts";
@@ -29,6 +30,12 @@ export interface FlagDef {
   readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}`;
   apply(draft: Draft, cli: CliOptions, value: string): void;
 }
+
+/**
+ * Spec defaults of the CLI where they differ from the library's: the current
+ * directory is shared read-write (the library shares it read-only). README: "Defaults".
+ */
+export const CLI_SPEC_DEFAULTS: SpecDefaults = { cwdMount: "rw" };
 
 const list = (v: string) => v.split(",").map((s) => s.trim());
 
@@ -68,7 +75,7 @@ export const FLAGS: readonly FlagDef[] = [
     apply: (d, _c, v) => {
       const eq = v.indexOf("=");
       const entry = eq < 0 ? { name: v } : { name: v.slice(0, eq), value: v.slice(eq + 1) };
-      d.env = [...(d.env ?? []), entry];
+      d.env = [...(Array.isArray(d.env) ? d.env : []), entry];
     },
   },
   {
@@ -151,7 +158,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--ro-cwd",
     field: "cwdMount",
-    description: "share the current directory read-only (default: read-write)",
+    description: "share the current directory read-only (the CLI's default: read-write)",
     apply: (d) => {
       d.cwdMount = "ro";
     },

@@ -21,9 +21,11 @@ import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
 import { idMapsFor, writeIdMaps } from "./idmap.ts";
 import { type LimitTarget, SandboxLimits } from "./limits.ts";
+import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
   exitCodeOf,
+  makeResult,
   NO_LIMITS_REPORT,
   type Reason,
   type Result,
@@ -33,36 +35,66 @@ import {
 } from "./result.ts";
 import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
-import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
+import { fdSink, fdStream, type OwnedStream, planStdio, type StdinSink } from "./stdio.ts";
 
-export interface SpawnOptions {
-  readonly stdin?: StdioOption;
-  readonly stdout?: StdioOption;
-  readonly stderr?: StdioOption;
-}
+export type { SpawnOptions };
 
-export interface Sandbox {
+/**
+ * A running sandbox. Its fds are all closed once it has ended, whether its
+ * streams were read or not (what the pipes still held stays readable).
+ * `await using sb = spawn(...)` kills and reaps it when the scope exits.
+ */
+export interface Sandbox extends AsyncDisposable {
   /** Host pid of the sandbox's init (its pid 1). */
   readonly pid: number;
-  /** With stdin: "pipe", the command's stdin: write to it, then end() it. */
+  /** With stdin: "pipe", the command's stdin: `await write()` (backpressure), then end() it. */
   readonly stdin: StdinSink | null;
+  /** With stdout: "pipe", the command's stdout. */
   readonly stdout: ReadableStream<Uint8Array> | null;
+  /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
   /** Resolves once the sandbox is gone (every process of it), with the result. */
   readonly exited: Promise<Result>;
   /**
    * Send a signal to the command (default SIGTERM). If it has not ended
    * after the spec's kill-after grace, the whole sandbox is killed.
-   * SIGKILL kills the whole sandbox at once.
+   * SIGKILL kills the whole sandbox at once. If it ends the command, the
+   * result's reason is "killed", whatever the signal.
    */
   kill(signal?: string | number): void;
+  /** Kill the whole sandbox (if it still runs) and wait until it is gone. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const CLD_EXITED = 1;
 const GO = Uint8Array.of(1);
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
+/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
+const STDIO_CLOSE_MS = 200;
 
+/**
+ * End a sandbox for a reason of the caller's (run()'s output cap): the whole
+ * sandbox at once, reported with that reason.
+ */
+export function endSandbox(sb: Sandbox, reason: Reason): void {
+  if (sb instanceof Supervised) sb.killAll(reason);
+  else sb.kill("SIGKILL");
+}
+
+/**
+ * Start a sandbox and return its handle at once. Bad input and a host that
+ * cannot run it throw here, synchronously (an IsolateError), before anything
+ * is created, as Bun.spawn does; once it returns, every later failure is in
+ * the result `exited` resolves with (reason "setup" or "exec").
+ *
+ * @example
+ * await using sb = spawn({ command: ["cat"] }, { stdin: "pipe", stdout: "pipe" });
+ * await sb.stdin?.write("hello\n");
+ * await sb.stdin?.end();
+ * console.log(await new Response(sb.stdout).text()); // "hello\n"
+ * const r = await sb.exited; // r.reason "ok", r.exitCode 0
+ */
 export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
@@ -72,7 +104,20 @@ export interface SpawnHooks {
   readonly beforeStart?: () => void;
 }
 
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+/**
+ * spawn() for a Spec that parseSpec() already checked (the CLI's path).
+ *
+ * @example
+ * const spec = parseSpec({ command: ["true"] });
+ * const r = await spawnSpec(spec).exited;
+ */
+export function spawnSpec(spec: Spec, options: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+  const opts = parseSpawnOptions(options);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  // The caller's timeout is the Spec's wall-clock limit, enforced by the init like it.
+  if (opts.timeout !== undefined && (spec.limits.timeoutMs === undefined || opts.timeout < spec.limits.timeoutMs)) {
+    spec = { ...spec, limits: { ...spec.limits, timeoutMs: opts.timeout } };
+  }
   // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
   const shim = loadShim();
   const host = probeHost();
@@ -128,7 +173,14 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     throw e;
   }
   shim.close(child.syncFd);
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
+  const sb = new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
+  const signal = opts.signal;
+  if (signal) {
+    const abort = () => sb.killAll("killed");
+    signal.addEventListener("abort", abort, { once: true });
+    void sb.exited.finally(() => signal.removeEventListener("abort", abort));
+  }
+  return sb;
 }
 
 class Supervised implements Sandbox, LimitTarget {
@@ -137,7 +189,8 @@ class Supervised implements Sandbox, LimitTarget {
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly exited: Promise<Result>;
-  private readonly stdinSink: (StdinSink & { close(): void }) | null;
+  private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
+  private readonly outputs: OwnedStream[] = [];
   private done = false;
   private killedFor: Reason | undefined;
   private grace: ReturnType<typeof setTimeout> | undefined;
@@ -166,8 +219,14 @@ class Supervised implements Sandbox, LimitTarget {
     const out = parentEnds[1];
     const err = parentEnds[2];
     const inp = parentEnds[0];
-    this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
-    this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
+    const own = (fd: number | null | undefined) => {
+      if (fd === null || fd === undefined) return null;
+      const s = fdStream(shim, fd);
+      this.outputs.push(s);
+      return s.stream;
+    };
+    this.stdout = own(out);
+    this.stderr = own(err);
     this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
     this.exited = this.supervise();
@@ -184,6 +243,11 @@ class Supervised implements Sandbox, LimitTarget {
     }
     this.shim.signal(this.child.pidfd, SIGTERM);
     this.grace ??= setTimeout(() => this.killAll(reason), this.spec.killAfterMs);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.killAll("killed");
+    await this.exited.catch(() => {});
   }
 
   kill(signal: string | number = "SIGTERM"): void {
@@ -243,8 +307,21 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
     removeScratch(this.shim, this.scratch);
-    this.stdinSink?.close();
+    await this.closeStdio();
     return this.limits.complete(this.result(records, waited));
+  }
+
+  /**
+   * The sandbox is gone, and with it every writer of its pipes: what they
+   * still hold moves into the streams, and every fd of ours is closed, read
+   * or not. Bounded: a writer that somehow survived cannot hold up the result
+   * (its stream then closes at its EOF).
+   */
+  private async closeStdio(): Promise<void> {
+    const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    clearTimeout(timer);
   }
 
   /** Read the records as they come, to learn the command's pid early (see killAll). */
@@ -308,7 +385,7 @@ class Supervised implements Sandbox, LimitTarget {
       limits: NO_LIMITS_REPORT,
       landlock: this.landlock,
     };
-    return error ? { ...base, error } : base;
+    return makeResult(base, error);
   }
 
   private failure(r: Extract<SandboxRecord, { type: "error" }>): SetupFailure {

@@ -3,7 +3,7 @@ import type { CommandDef } from "citty";
 import { parseSpec } from "../../spec/parse.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
-import { flagOf, scanFlags } from "../flags.ts";
+import { CLI_SPEC_DEFAULTS, flagOf, scanFlags } from "../flags.ts";
 import { writeReport } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 import { flagArgs, usage } from "../usage.ts";
@@ -15,7 +15,7 @@ export const execCommand: CommandDef = {
   async run({ rawArgs, cmd }) {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
-    const spec = parseSpec(draft, flagOf);
+    const spec = parseSpec(draft, flagOf, CLI_SPEC_DEFAULTS);
     // The report's destinations are settled before the sandbox starts (after the
     // plan is checked): nothing the command writes can redirect them.
     const targets: ReportTarget[] = [];

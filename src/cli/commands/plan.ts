@@ -5,7 +5,7 @@ import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
 import { parseSpec } from "../../spec/parse.ts";
-import { flagOf, scanFlags } from "../flags.ts";
+import { CLI_SPEC_DEFAULTS, flagOf, scanFlags } from "../flags.ts";
 import { flagArgs, usage } from "../usage.ts";
 
 /** Byte arguments (a seccomp program, a gid list) as base64; u64s beyond 2^53 as strings. */
@@ -19,7 +19,7 @@ export const planCommand: CommandDef = {
   run({ rawArgs, cmd }) {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
-    const spec = parseSpec(draft, flagOf);
+    const spec = parseSpec(draft, flagOf, CLI_SPEC_DEFAULTS);
     const ops = compilePlan(spec, probeHost()).map((o, index) => ({
       index,
       phase: OPS[o.op].phase,
