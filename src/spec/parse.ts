@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { SpecError } from "../errors.ts";
 import type { CwdMount } from "./mounts.ts";
 import { normalize, type Spec, SpecInputSchema } from "./schema.ts";
-import { unknownKey } from "./suggest.ts";
+import { keyIssue } from "./suggest.ts";
 
 /** Defaults that differ between callers: the CLI shares the working directory read-write, the library read-only. */
 export interface SpecDefaults {
@@ -28,11 +28,8 @@ export function parseSpec(
       .filter((p) => !/^\d+$/.test(p))
       .join(".");
     const name = field ? fieldName(field) : "spec";
-    const unknown = unknownKey(SpecInputSchema, issue);
-    if (unknown) {
-      const parent = field.split(".").slice(0, -1).join(".");
-      throw new SpecError(`${parent ? `${fieldName(parent)}: ` : ""}${unknown.message}`, unknown.hint);
-    }
+    const key = keyIssue(SpecInputSchema, r.issues);
+    if (key) throw new SpecError(`${key.parent ? `${fieldName(key.parent)}: ` : ""}${key.message}`, key.hint);
     const value = issue.input;
     const shown = typeof value === "string" && value.length <= 80 ? ` "${value}"` : "";
     throw new SpecError(`${name}${shown}: ${issue.message}`);

@@ -65,19 +65,30 @@ function keysAt(schema: AnySchema | undefined, path: readonly (string | number)[
 }
 
 /**
- * For an unknown-key issue of strictObject: "unknown field `memroy`" and a
- * hint naming the closest known key; undefined for any other issue.
+ * A strictObject's key problem among the issues: an unknown key first ("unknown
+ * field `memroy`", with a hint naming the closest known key: the slip explains
+ * a field then missing), else a missing one ("missing field `dst`"); with the
+ * dotted path of the object holding it. undefined when there is neither.
  */
-export function unknownKey(
+export function keyIssue(
   schema: v.GenericSchema,
-  issue: v.BaseIssue<unknown>,
-): { message: string; hint: string | undefined } | undefined {
-  const last = issue.path?.[issue.path.length - 1];
-  if (issue.type !== "strict_object" || !last || last.origin !== "key" || typeof last.key !== "string") return;
+  issues: readonly v.BaseIssue<unknown>[],
+): { message: string; hint: string | undefined; parent: string } | undefined {
+  const keyOf = (i: v.BaseIssue<unknown>) => {
+    const last = i.path?.[i.path.length - 1];
+    return i.type === "strict_object" && last?.origin === "key" && typeof last.key === "string" ? last.key : undefined;
+  };
+  const unknown = issues.find((i) => keyOf(i) !== undefined && i.expected === "never");
+  const issue = unknown ?? issues.find((i) => keyOf(i) !== undefined && i.received === "undefined");
+  const key = issue && keyOf(issue);
+  if (!issue || key === undefined) return;
   const parents = (issue.path ?? []).slice(0, -1).map((p) => p.key as string | number);
-  const near = closest(last.key, keysAt(schema as AnySchema, parents));
+  const parent = parents.filter((p) => typeof p === "string").join(".");
+  if (!unknown) return { message: `missing field \`${key}\``, hint: undefined, parent };
+  const near = closest(key, keysAt(schema as AnySchema, parents));
   return {
-    message: `unknown field \`${last.key}\``,
+    message: `unknown field \`${key}\``,
     hint: near === undefined ? undefined : `did you mean \`${near}\`?`,
+    parent,
   };
 }

@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { SpecError } from "../errors.ts";
 import { Duration } from "../spec/schema.ts";
-import { unknownKey } from "../spec/suggest.ts";
+import { keyIssue } from "../spec/suggest.ts";
 import type { StdioOption } from "./stdio.ts";
 
 const Stdio = v.union(
@@ -105,8 +105,8 @@ function check<T>(schema: v.GenericSchema<unknown, T>, input: unknown, what: str
   const r = v.safeParse(schema, input ?? {});
   if (r.success) return r.output;
   const issue = r.issues[0];
-  const unknown = unknownKey(schema, issue);
-  if (unknown) throw new SpecError(`${what}: ${unknown.message}`, unknown.hint);
+  const key = keyIssue(schema, r.issues);
+  if (key) throw new SpecError(`${what}: ${key.message}`, key.hint);
   const path = v.getDotPath(issue);
   throw new SpecError(`${what}${path ? `.${path}` : ""}: ${issue.message}`);
 }
