@@ -10,8 +10,15 @@ export interface SpecDefaults {
 }
 
 /**
- * Validate and normalize a SpecInput. Throws SpecError naming the field;
- * `fieldName` lets the CLI speak of its flags instead of Spec fields.
+ * Validate and normalize a SpecInput. Throws SpecError naming the field (an
+ * unknown one with the closest known one); `fieldName` lets the CLI speak of
+ * its flags instead of Spec fields; `defaults` are the caller's (the CLI's
+ * read-write cwd).
+ *
+ * @example
+ * const spec = parseSpec({ command: ["make"], limits: { memory: "1G" }, env: { CC: "gcc" } });
+ * parseSpec({ command: ["true"], limits: { memroy: "1G" } });
+ * // throws SpecError "limits: unknown field `memroy`" with hint "did you mean `memory`?"
  */
 export function parseSpec(
   input: unknown,

@@ -12,6 +12,12 @@ import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView 
 import { parseUnmask, type Unmask } from "./secrets.ts";
 import { parseDuration } from "./units.ts";
 
+/**
+ * The namespaces a Spec may `share` (keep the host's) or `unshare` (create).
+ *
+ * @example
+ * run({ command: ["ip", "addr"], share: ["net"] }); // the host's network
+ */
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
