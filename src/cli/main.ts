@@ -3,7 +3,7 @@
 import type { CommandDef, ParsedArgs } from "citty";
 import { SpecError } from "../errors.ts";
 import { rawArgs } from "../host/bytes.ts";
-import { printError } from "./output.ts";
+import { printError, quietOnBrokenPipe } from "./output.ts";
 
 const VERSION = "0.1.0";
 
@@ -55,6 +55,7 @@ async function cli(argv: string[]): Promise<number> {
   return typeof result === "number" ? result : 0;
 }
 
+quietOnBrokenPipe();
 // Byte for byte: Bun's process.argv replaces bytes that are not UTF-8.
 cli(rawArgs()).then(
   (code) => {
