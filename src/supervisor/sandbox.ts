@@ -164,6 +164,10 @@ export function spawnSpec(spec: Spec, options: SpawnOptions = {}, hooks: SpawnHo
   } catch (e) {
     shim.signal(child.pidfd, SIGKILL);
     shim.close(child.syncFd);
+    // Near the open-file limit, the init (which starts with a copy of our fd table) died of it:
+    // that, not the map or the release, is what failed.
+    const fds = fdPressure(shim);
+    if (fds && e instanceof IsolateError) e = new HostError(`${e.message} (${fds.what})`, fds.hint);
     shim.close(child.recordFd);
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
@@ -416,7 +420,34 @@ function fail(r: { index: number; errno: number }, op: string, what: string, mes
   return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
 }
 
+const EMFILE = 24;
+const ENFILE = 23;
+const FD_HINT = "raise the open-file limit (ulimit -n) or run fewer sandboxes at once";
+
+/** Whether this process is within a few fds of its open-file limit: then the sandbox's init was too. */
+function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
+  const limits = shim.readFile("/proc/self/limits");
+  const soft = typeof limits === "string" ? /^Max open files\s+(\d+)/m.exec(limits)?.[1] : undefined;
+  if (soft === undefined) return;
+  let open = 0;
+  try {
+    // node:fs only on this error path: loading it costs every run milliseconds.
+    open = (require("node:fs") as typeof import("node:fs")).readdirSync("/proc/self/fd").length;
+  } catch {
+    return { what: "out of file descriptors", hint: FD_HINT };
+  }
+  // The init opens a few dozen fds of its own while it sets up (the plan, /proc, mount fds).
+  if (open + 64 < Number(soft)) return;
+  return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
+}
+
 function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+  if (errno === EMFILE || errno === ENFILE) {
+    return new HostError(
+      `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
+      errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
+    );
+  }
   const fresh = newNamespaces(spec, host);
   if (errno === 22) {
     const check = shim.planCheck(plan);

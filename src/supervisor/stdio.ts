@@ -37,6 +37,12 @@ export function planStdio(shim: Shim, opts: readonly [StdioOption, StdioOption, 
     });
   } catch (e) {
     for (const fd of [...closeAfterSpawn, ...parent]) if (fd !== null) shim.close(fd);
+    if (e instanceof HostError && /Too many open files/.test(e.message)) {
+      throw new HostError(
+        `stdio: out of file descriptors creating the sandbox's pipes: ${e.message}`,
+        "raise the open-file limit (ulimit -n) or run fewer sandboxes at once",
+      );
+    }
     throw e;
   }
   return { child, parent, closeAfterSpawn };
