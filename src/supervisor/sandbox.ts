@@ -167,14 +167,14 @@ export function spawnSpec(spec: Spec, options: SpawnOptions = {}, hooks: SpawnHo
     // Near the open-file limit, the init (which starts with a copy of our fd table) died of it:
     // that, not the map or the release, is what failed.
     const fds = fdPressure(shim);
-    if (fds && e instanceof IsolateError) e = new HostError(`${e.message} (${fds.what})`, fds.hint);
+    const err = fds && e instanceof IsolateError ? new HostError(`${e.message} (${fds.what})`, fds.hint) : e;
     shim.close(child.recordFd);
     shim.wait(child.pidfd, false);
     shim.close(child.pidfd);
     limits.abort();
     removeScratch(shim, scratch);
     for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
-    throw e;
+    throw err;
   }
   shim.close(child.syncFd);
   const sb = new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
