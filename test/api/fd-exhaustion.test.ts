@@ -23,8 +23,12 @@ try {
 } catch (e) {
   error = e.text?.() ?? String(e);
 }
+// A setup that failed rejects ready (the sandboxes start after spawn() returns).
+const started = await Promise.allSettled(sbs.map((s) => s.ready));
+const failed = started.find((s) => s.status === "rejected");
+if (error === "none" && failed) error = failed.reason.text?.() ?? String(failed.reason);
 for (const s of sbs) s.kill("SIGKILL");
-await Promise.all(sbs.map((s) => s.exited));
+await Promise.allSettled(sbs.map((s) => s.exited));
 console.log(error);
 `,
 );

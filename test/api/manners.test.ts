@@ -94,7 +94,7 @@ describe("cancellation", () => {
     let exited: Promise<Result> | undefined;
     {
       await using sb = spawn({ command: ["sleep", "100"] }, { stdout: "pipe" });
-      pid = sb.pid;
+      pid = await sb.ready;
       exited = sb.exited;
       expect(alive(pid)).toBe(true);
     }
