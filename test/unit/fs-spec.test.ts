@@ -177,7 +177,7 @@ describe("the plan", () => {
     // Root runs mapped: the writable cwd is idmapped (files keep their host owners).
     const cwd = ops.find((o) => o.op === "bind");
     expect(cwd?.args).toEqual({ src: "/work/project", dst: "/work/project", flags: VIEW.IDMAP });
-    const hostRoot = compilePlan(spec({ userns: "host" }), host).find((o) => o.op === "bind");
+    const hostRoot = compilePlan(spec({ userns: "host", cwdMount: "rw" }), host).find((o) => o.op === "bind");
     expect(hostRoot?.args).toEqual({ src: "/work/project", dst: "/work/project", flags: 0 });
     const tmps = ops.filter((o) => o.op === "tmpfs").map((o) => (o.args as { dst: string }).dst);
     expect(tmps).toContain("/tmp");
