@@ -1,25 +1,34 @@
 /**
  * `--net pasta`: the supervisor's hook for a sandbox connected through pasta.
  *
- *   prepare (before anything is created)  pasta, nft, nsenter and setpriv are found,
+ *   prepare (before anything is created)  pasta, nft and setpriv are found,
  *            /dev/net/tun is usable by the identity pasta runs as; the sandbox's
  *            resolv.conf (and hosts, with an allowlist) are given a place in a
  *            private directory and bound into the view
  *   attach (after the id maps, before GO)  allowlisted names are resolved; the rules
  *            (src/net/rules.ts) and ip_unprivileged_port_start=0 are set in the
- *            sandbox's namespace by `nsenter ... nft -f -`; pasta attaches to the
- *            namespace and configures it; the command starts with the network up
- *   finish   the refused-connection counter is read, pasta is killed and reaped,
- *            the private directory removed
+ *            sandbox's namespace by isolate-nsexec (ffi/nsexec.c) running nft;
+ *            pasta attaches to the namespace and configures it; the private
+ *            directory is removed (the view's binds hold its files); the
+ *            command starts with the network up
+ *   finish   the refused-connection counter is read, pasta is killed and reaped
+ *
+ * The sandbox's network namespace may be owned by a user namespace of its own
+ * (always for an unprivileged caller; for root too once it runs in one): then
+ * both are entered, the user namespace first. isolate-nsexec joins them and
+ * keeps CAP_NET_ADMIN as an ambient capability across its exec of nft (which
+ * nsenter cannot do: nft would lose the namespace's capabilities).
  *
  * pasta never runs as root. Unprivileged, it runs as the caller and joins the
- * sandbox's user and network namespaces by pid. As root it runs as nobody with
- * CAP_SYS_ADMIN and CAP_NET_ADMIN as ambient capabilities (setpriv), given the
- * namespace as an inherited descriptor: pasta's own --runas drops to nobody
- * before it opens the namespace, and a setuid also clears the parent-death
- * signal. Either way setpriv arms PR_SET_PDEATHSIG (SIGKILL) last before exec,
- * so pasta dies with isolate on every path, SIGKILL included.
+ * sandbox's user and network namespaces (--userns, --netns, inherited
+ * descriptors). As root it runs as nobody with CAP_SYS_ADMIN and CAP_NET_ADMIN
+ * as ambient capabilities (setpriv), given the namespaces the same way:
+ * pasta's own --runas drops to nobody before it opens the namespace, and a
+ * setuid also clears the parent-death signal. Either way setpriv arms
+ * PR_SET_PDEATHSIG (SIGKILL) last before exec, so pasta dies with isolate on
+ * every path, SIGKILL included.
  */
+import { NSEXEC_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { nodeFs, readText } from "../host/files.ts";
 import type { Host } from "../host/probe.ts";
@@ -33,6 +42,7 @@ import {
   hostsFile,
   NFT_COUNTER,
   NFT_TABLE,
+  nameservers,
   nftRuleset,
   pastaArgs,
   resolvConf,
@@ -59,11 +69,28 @@ export function netReport(net: Net, refused?: number): NetReport {
 const RUNAS = 65534;
 const READY_MS = 10_000;
 
+/** CAP_NET_ADMIN: what nft needs in the sandbox's namespace. */
+const CAP_NET_ADMIN = 12;
+
 interface Helpers {
   readonly pasta: string;
   readonly nft: string;
-  readonly nsenter: string;
   readonly setpriv: string;
+}
+
+/** isolate-nsexec, held in a sealed memfd once per process (only --net pasta needs it). */
+let nsexecFd: number | undefined;
+function nsexec(shim: Shim): number {
+  nsexecFd ??= shim.memfd("isolate-nsexec", Uint8Array.fromBase64(NSEXEC_BASE64), true);
+  return nsexecFd;
+}
+
+/** Whether pid's user namespace is another than isolate's own. */
+function ownUserns(pid: number): boolean {
+  const fs = nodeFs();
+  const a = fs.statSync(`/proc/${pid}/ns/user`);
+  const b = fs.statSync("/proc/self/ns/user");
+  return a.ino !== b.ino || a.dev !== b.dev;
 }
 
 /** What --net pasta needs on this host: the first missing piece, with its remedy; or the helpers. */
@@ -71,7 +98,6 @@ export function pastaReadiness(root: boolean): Helpers | { what: string; remedy:
   const need = [
     ["pasta", "passt"],
     ["nft", "nftables"],
-    ["nsenter", "util-linux"],
     ["setpriv", "util-linux"],
   ] as const;
   const found: Record<string, string> = {};
@@ -100,7 +126,9 @@ function tunUsable(uid: number): string | undefined {
 
 export class NetHook {
   private pasta: Bun.Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  /** The sandbox's namespaces, held to the end: the user namespace (when it has its own) first, then the network. */
   private nsFds: number[] = [];
+  private userns = false;
   private stderr = "";
 
   private constructor(
@@ -141,7 +169,10 @@ export class NetHook {
     if (!h || !this.dir) return;
     const fs = nodeFs();
     const resolved = await this.resolveAllowed();
-    fs.writeFileSync(`${this.dir}/resolv.conf`, resolvConf());
+    fs.writeFileSync(
+      `${this.dir}/resolv.conf`,
+      resolvConf(this.net.dns, nameservers(readText("/etc/resolv.conf") ?? "")),
+    );
     if (this.net.allow.length > 0) fs.writeFileSync(`${this.dir}/hosts`, hostsFile(this.spec.hostname, resolved.names));
     const ruleset = nftRuleset({
       net: this.net,
@@ -150,46 +181,44 @@ export class NetHook {
       allowed: resolved.allowed,
     });
     // Held to the end: the counter is read after the sandbox is gone.
-    for (const ns of this.root ? ["net"] : ["user", "net"]) {
+    this.userns = ownUserns(pid);
+    for (const ns of this.userns ? ["user", "net"] : ["net"]) {
       const fd = shim.open(`/proc/${pid}/ns/${ns}`, 0);
       if (fd < 0) throw new HostError(`--net pasta: open the sandbox's ${ns} namespace: errno ${-fd}`);
       this.nsFds.push(fd);
     }
-    const enter = this.enterArgs(h);
-    const rules = Bun.spawn(
-      [
-        ...enter,
-        "/bin/sh",
-        "-c",
-        `{ echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; } 2>/dev/null; exec "$0" -f -`,
-        h.nft,
-      ],
-      { stdio: [new TextEncoder().encode(ruleset), "ignore", "pipe", ...this.nsFds] } as never,
-    ) as Bun.Subprocess<"pipe", "ignore", "pipe">;
+    const rules = this.spawnInside(shim, "p", [h.nft, "-f", "-"], new TextEncoder().encode(ruleset), "ignore");
     const [rc, rulesErr] = await Promise.all([rules.exited, new Response(rules.stderr).text()]);
-    if (rc !== 0) {
-      throw new HostError(
-        `--net pasta: set the sandbox's network rules: ${firstLine(rulesErr)}`,
-        this.root
-          ? undefined
-          : "not yet for an unprivileged caller: nft loses the namespace's capabilities when nsenter execs it; run as root",
-      );
-    }
+    if (rc !== 0)
+      throw new HostError(`--net pasta: set the sandbox's network rules: ${firstLine(rulesErr) || `exit ${rc}`}`);
     await this.startPasta(h, pid);
   }
 
-  /** nsenter into the sandbox's namespaces, through the held descriptors (3: user or net, 4: net). */
-  private enterArgs(h: Helpers): string[] {
-    return this.root
-      ? [h.nsenter, "--net=/proc/self/fd/3", "--"]
-      : [h.nsenter, "--user=/proc/self/fd/3", "--net=/proc/self/fd/4", "--preserve-credentials", "--"];
+  /**
+   * argv run by isolate-nsexec inside the sandbox's namespaces (the held
+   * descriptors: 3 the user namespace when it has its own, then the network
+   * one) with CAP_NET_ADMIN; "p" also sets ip_unprivileged_port_start to 0.
+   */
+  private spawnInside<O extends "pipe" | "ignore">(
+    shim: Shim,
+    flags: string,
+    argv: string[],
+    stdin: Uint8Array | "ignore",
+    stdout: O,
+  ): Bun.Subprocess<"pipe", O, "pipe"> {
+    const mode = `${this.userns ? "u" : "n"}${flags}`;
+    // The memfd is passed at the fd after the namespaces' and run by its /proc/self/fd path (nsexec closes it).
+    const exe = this.nsFds.length + 3;
+    return Bun.spawn([`/proc/self/fd/${exe}`, mode, String(CAP_NET_ADMIN), ...argv], {
+      argv0: "isolate-nsexec",
+      stdio: [stdin, stdout, "pipe", ...this.nsFds, nsexec(shim)],
+    } as never) as Bun.Subprocess<"pipe", O, "pipe">;
   }
 
   private async startPasta(h: Helpers, pid: number): Promise<void> {
     const args = pastaArgs(this.net);
     const lowPort = this.net.publish.some((p) => p.hostPort < 1024);
     let argv: string[];
-    let fds: number[];
     if (this.root) {
       const caps = `+sys_admin,+net_admin${lowPort ? ",+net_bind_service" : ""}`;
       argv = [
@@ -202,15 +231,12 @@ export class NetHook {
         "--pdeathsig=KILL",
         h.pasta,
         ...args,
-        "--netns",
-        "/proc/self/fd/3",
-        "--netns-only",
+        ...this.pastaNs(),
       ];
-      fds = [this.nsFds[0] ?? -1];
     } else {
-      argv = [h.setpriv, "--pdeathsig=KILL", h.pasta, ...args, String(pid)];
-      fds = [];
+      argv = [h.setpriv, "--pdeathsig=KILL", h.pasta, ...args, ...this.pastaNs()];
     }
+    const fds = this.nsFds;
     const proc = Bun.spawn(argv, { stdio: ["ignore", "ignore", "pipe", ...fds] } as never) as Bun.Subprocess<
       "ignore",
       "ignore",
@@ -233,6 +259,13 @@ export class NetHook {
       }
       await Bun.sleep(2);
     }
+  }
+
+  /** How pasta finds the sandbox: the inherited descriptors (3, and 4 with a user namespace of its own). */
+  private pastaNs(): string[] {
+    return this.userns
+      ? ["--userns", "/proc/self/fd/3", "--netns", "/proc/self/fd/4"]
+      : ["--netns", "/proc/self/fd/3", "--netns-only"];
   }
 
   private remedy(): string | undefined {
@@ -277,7 +310,7 @@ export class NetHook {
   async finish(shim: Shim): Promise<NetReport> {
     let refused: number | undefined;
     if (this.helpers && this.net.allow.length > 0 && this.nsFds.length > 0)
-      refused = await this.readRefused(this.helpers);
+      refused = await this.readRefused(shim, this.helpers);
     this.close(shim);
     if (this.pasta) await this.pasta.exited;
     return netReport(this.net, refused);
@@ -295,10 +328,14 @@ export class NetHook {
     }
   }
 
-  private async readRefused(h: Helpers): Promise<number | undefined> {
-    const p = Bun.spawn([...this.enterArgs(h), h.nft, "-j", "list", "counter", "inet", NFT_TABLE, NFT_COUNTER], {
-      stdio: ["ignore", "pipe", "ignore", ...this.nsFds],
-    } as never) as Bun.Subprocess<"ignore", "pipe", "ignore">;
+  private async readRefused(shim: Shim, h: Helpers): Promise<number | undefined> {
+    const p = this.spawnInside(
+      shim,
+      "",
+      [h.nft, "-j", "list", "counter", "inet", NFT_TABLE, NFT_COUNTER],
+      "ignore",
+      "pipe",
+    );
     const [out, rc] = await Promise.all([new Response(p.stdout).text(), p.exited]);
     if (rc !== 0) return undefined;
     const m = out.match(/"packets":\s*(\d+)/);
