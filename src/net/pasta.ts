@@ -65,6 +65,58 @@ export function netReport(net: Net, refused?: number): NetReport {
   return refused === undefined ? { mode: net.mode, published } : { mode: net.mode, published, refused };
 }
 
+/** Where the generated resolv.conf and hosts wait for the view's binds: BASE/isolate-net-PID-XXXXXX. */
+const NET_DIR_PREFIX = "isolate-net-";
+function netDirBase(root: boolean): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return xdg && !root ? xdg : "/tmp";
+}
+
+/**
+ * isolate clean: the generated files' directories of isolate processes that
+ * died before their command started (SIGKILL). Only directories of this
+ * caller's own, named by isolate, whose pid is gone, holding nothing but the
+ * generated files; nothing is followed.
+ */
+export function sweepNetDirs(opts: { dryRun?: boolean; bases?: readonly string[] } = {}): {
+  removed: string[];
+  failed: { path: string; why: string }[];
+} {
+  const fs = nodeFs();
+  const uid = process.getuid?.() ?? 0;
+  const bases = opts.bases ?? [...new Set([netDirBase(uid === 0), "/tmp"])];
+  const removed: string[] = [];
+  const failed: { path: string; why: string }[] = [];
+  for (const base of bases) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = name.match(/^isolate-net-(\d+)-[A-Za-z0-9]{6}$/);
+      if (!m) continue;
+      const path = `${base}/${name}`;
+      try {
+        const st = fs.lstatSync(path);
+        if (!st.isDirectory() || st.uid !== uid) continue;
+        if (fs.existsSync(`/proc/${m[1]}`)) continue;
+        const inside = fs.readdirSync(path, { withFileTypes: true });
+        if (inside.some((e) => !e.isFile() || (e.name !== "resolv.conf" && e.name !== "hosts"))) continue;
+        if (!opts.dryRun) {
+          for (const e of inside) fs.unlinkSync(`${path}/${e.name}`);
+          fs.rmdirSync(path);
+        }
+        removed.push(path);
+      } catch (e) {
+        failed.push({ path, why: (e as Error).message });
+      }
+    }
+  }
+  return { removed, failed };
+}
+
 /** The uid pasta runs as when isolate is root. */
 const RUNAS = 65534;
 const READY_MS = 10_000;
@@ -151,8 +203,7 @@ export class NetHook {
     const ready = pastaReadiness(host.root);
     if ("what" in ready) throw new HostError(`--net pasta: ${ready.what}`, ready.remedy);
     const fs = nodeFs();
-    const base = process.env.XDG_RUNTIME_DIR && !host.root ? process.env.XDG_RUNTIME_DIR : "/tmp";
-    const dir = fs.mkdtempSync(`${base}/isolate-net-${process.pid}-`);
+    const dir = fs.mkdtempSync(`${netDirBase(host.root)}/${NET_DIR_PREFIX}${process.pid}-`);
     const files: [string, string][] = [["resolv.conf", "/etc/resolv.conf"]];
     if (net.allow.length > 0) files.push(["hosts", "/etc/hosts"]);
     for (const [name] of files) fs.writeFileSync(`${dir}/${name}`, "", { mode: 0o644 });
@@ -316,16 +367,28 @@ export class NetHook {
     return netReport(this.net, refused);
   }
 
+  /**
+   * The command has started: the view's binds hold the generated files, so
+   * their directory goes now (a SIGKILL of isolate later leaves nothing; before
+   * this point `isolate clean` sweeps it: sweepNetDirs).
+   */
+  started(): void {
+    this.removeDir();
+  }
+
+  private removeDir(): void {
+    if (!this.dir) return;
+    try {
+      nodeFs().rmSync(this.dir, { recursive: true, force: true });
+    } catch {}
+  }
+
   /** Synchronous cleanup for every path (a failed spawn too): pasta killed, fds closed, files removed. */
   close(shim: Shim): void {
     if (this.pasta && this.pasta.exitCode === null) this.pasta.kill("SIGKILL");
     for (const fd of this.nsFds) shim.close(fd);
     this.nsFds = [];
-    if (this.dir) {
-      try {
-        nodeFs().rmSync(this.dir, { recursive: true, force: true });
-      } catch {}
-    }
+    this.removeDir();
   }
 
   private async readRefused(shim: Shim, h: Helpers): Promise<number | undefined> {

@@ -251,7 +251,11 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.net.active) await this.attachNet();
     let bytes: Uint8Array;
     try {
-      bytes = this.sharedPid ? await this.readWatchingStart() : await Bun.file(this.child.recordFd).bytes();
+      // Watched as they come without a pid namespace (killAll), and with --net pasta (NetHook.started).
+      bytes =
+        this.sharedPid || this.net.active
+          ? await this.readWatchingStart()
+          : await Bun.file(this.child.recordFd).bytes();
     } finally {
       this.shim.close(this.child.recordFd);
     }
@@ -291,7 +295,10 @@ class Supervised implements Sandbox, LimitTarget {
       chunks.push(chunk);
       if (this.commandPid === undefined) {
         const s = decodeRecords(Buffer.concat(chunks)).find((r) => r.type === "started");
-        if (s?.type === "started") this.commandPid = s.pid;
+        if (s?.type === "started") {
+          this.commandPid = s.pid;
+          this.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
+        }
       }
     }
     return Buffer.concat(chunks);

@@ -5,6 +5,7 @@
  * nothing left behind.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { readdir } from "node:fs/promises";
 import { DNS_FORWARD } from "../../src/net/rules.ts";
 import { IS_ROOT, needs, pidsWith } from "../helpers.ts";
 import { fetchCmd, HOST_END, makeWorld, PORT, REMOTE_A, REMOTE_A6, REMOTE_B, runIsolate, type World } from "./world.ts";
@@ -36,6 +37,12 @@ afterAll(async () => {
 async function noPasta(): Promise<void> {
   // pasta's command line names its flags; none of ours may outlive a run.
   expect(await pidsWith("--dns-forward")).toEqual([]);
+}
+
+/** The generated-files directories of these isolate pids (src/net/pasta.ts: /tmp/isolate-net-PID-XXXXXX). */
+async function netDirs(pids: number[]): Promise<string[]> {
+  const names = await readdir("/tmp");
+  return names.filter((n) => pids.some((p) => n.startsWith(`isolate-net-${p}-`)));
 }
 
 for (const nobody of [false, true]) {
@@ -166,14 +173,20 @@ for (const nobody of [false, true]) {
         pasta = await pidsWith("--dns-forward");
       }
       expect(pasta.length).toBe(1);
-      const sup = (await pidsWith("sleep\x0030")).filter((pid) => !pasta.includes(pid));
-      for (const pid of sup) {
+      const sup: number[] = [];
+      for (const pid of (await pidsWith("sleep\x0030")).filter((pid) => !pasta.includes(pid))) {
         const comm = (await Bun.file(`/proc/${pid}/comm`).text()).trim();
-        if (comm === "isolate") process.kill(pid, "SIGKILL");
+        if (comm === "isolate") sup.push(pid);
       }
+      expect(sup.length).toBe(1);
+      // The command runs: the generated files' directory is gone already (the view's binds hold the files).
+      for (let i = 0; i < 20 && (await netDirs(sup)).length > 0; i++) await Bun.sleep(50);
+      expect(await netDirs(sup)).toEqual([]);
+      for (const pid of sup) process.kill(pid, "SIGKILL");
       await p;
       await Bun.sleep(300);
       await noPasta();
+      expect(await netDirs(sup)).toEqual([]);
     }, 30_000);
   });
 }
