@@ -145,23 +145,51 @@ function ownUserns(pid: number): boolean {
   return a.ino !== b.ino || a.dev !== b.dev;
 }
 
-/** What --net pasta needs on this host: the first missing piece, with its remedy; or the helpers. */
-export function pastaReadiness(root: boolean): Helpers | { what: string; remedy: string } {
-  const need = [
-    ["pasta", "passt"],
-    ["nft", "nftables"],
-    ["setpriv", "util-linux"],
-  ] as const;
-  const found: Record<string, string> = {};
-  for (const [name, pkg] of need) {
+/** One finding of what --net pasta needs, for isolate check. */
+export interface PastaNeed {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly value: string;
+  readonly remedy: string;
+}
+
+const NEEDED = [
+  ["pasta", "passt"],
+  ["nft", "nftables"],
+  ["setpriv", "util-linux"],
+] as const;
+
+/** Everything --net pasta needs here: each helper (with its Debian package), and /dev/net/tun for pasta's user. */
+export function pastaNeeds(root: boolean): PastaNeed[] {
+  const out: PastaNeed[] = NEEDED.map(([name, pkg]) => {
     const p = findHelper(name);
-    if (!p) return { what: `${name} not found`, remedy: `install it (Debian package ${pkg}: apt-get install ${pkg})` };
-    found[name] = p;
-  }
+    return {
+      id: `net.${name}`,
+      ok: p !== undefined,
+      value: p ?? `${name} not found`,
+      remedy: `--net pasta needs ${name}: install it (Debian package ${pkg}: apt-get install ${pkg})`,
+    };
+  });
   const who = root ? RUNAS : (process.getuid?.() ?? 0);
   const tun = tunUsable(who);
-  if (tun) return { what: tun, remedy: "chmod 0666 /dev/net/tun (udev does this on standard installs)" };
-  return found as unknown as Helpers;
+  out.push({
+    id: "net.tun",
+    ok: tun === undefined,
+    value: tun ?? `/dev/net/tun usable by uid ${who}`,
+    remedy: tun?.includes("missing")
+      ? "--net pasta needs it: load the tun driver (modprobe tun)"
+      : "--net pasta needs it: chmod 0666 /dev/net/tun (udev does this on standard installs)",
+  });
+  return out;
+}
+
+/** What --net pasta needs on this host: the first missing piece, with its remedy; or the helpers. */
+export function pastaReadiness(root: boolean): Helpers | { what: string; remedy: string } {
+  const needs = pastaNeeds(root);
+  const missing = needs.find((n) => !n.ok);
+  if (missing) return { what: missing.value, remedy: missing.remedy.replace(/^--net pasta needs \S+: /, "") };
+  const at = (id: string) => needs.find((n) => n.id === id)?.value ?? "";
+  return { pasta: at("net.pasta"), nft: at("net.nft"), setpriv: at("net.setpriv") };
 }
 
 /** Why /dev/net/tun cannot be opened by uid (pasta opens it after dropping its privileges), or undefined. */
@@ -172,7 +200,7 @@ function tunUsable(uid: number): string | undefined {
     const ok = (mode & 0o006) === 0o006 || (st.uid === uid && (mode & 0o600) === 0o600);
     return ok ? undefined : `/dev/net/tun is mode ${mode.toString(8).padStart(4, "0")}: uid ${uid} cannot open it`;
   } catch {
-    return "/dev/net/tun is missing (the tun driver: modprobe tun)";
+    return "/dev/net/tun is missing";
   }
 }
 
