@@ -266,11 +266,17 @@ export class NetHook {
       if (fd < 0) throw new HostError(`--net pasta: open the sandbox's ${ns} namespace: errno ${-fd}`);
       this.nsFds.push(fd);
     }
+    // The rules and pasta at once (both must be done before GO; neither needs the other): nft's run is off the wait.
     const rules = this.spawnInside(shim, "p", [h.nft, "-f", "-"], new TextEncoder().encode(ruleset), "ignore");
-    const [rc, rulesErr] = await Promise.all([rules.exited, new Response(rules.stderr).text()]);
+    const [loaded, attached] = await Promise.allSettled([
+      Promise.all([rules.exited, new Response(rules.stderr).text()]),
+      this.startPasta(h, pid),
+    ]);
+    if (loaded.status === "rejected") throw loaded.reason;
+    const [rc, rulesErr] = loaded.value;
     if (rc !== 0)
       throw new HostError(`--net pasta: set the sandbox's network rules: ${firstLine(rulesErr) || `exit ${rc}`}`);
-    await this.startPasta(h, pid);
+    if (attached.status === "rejected") throw attached.reason;
   }
 
   /**
