@@ -17,14 +17,16 @@ import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
-import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
+import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
 import { idMapsFor, writeIdMaps } from "./idmap.ts";
 import { type LimitTarget, SandboxLimits } from "./limits.ts";
+import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
   exitCodeOf,
+  makeResult,
   NO_LIMITS_REPORT,
   type Reason,
   type Result,
@@ -34,165 +36,363 @@ import {
 } from "./result.ts";
 import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
-import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
+import { fdSink, fdStream, type OwnedStream, planStdio, type StdinSink, type StdioPlan } from "./stdio.ts";
 
-export interface SpawnOptions {
-  readonly stdin?: StdioOption;
-  readonly stdout?: StdioOption;
-  readonly stderr?: StdioOption;
-}
+export type { SpawnOptions };
 
-export interface Sandbox {
-  /** Host pid of the sandbox's init (its pid 1). */
+/**
+ * A running sandbox. Its fds are all closed once it has ended, whether its
+ * streams were read or not (what the pipes still held stays readable).
+ * `await using sb = spawn(...)` kills and reaps it when the scope exits.
+ */
+export interface Sandbox extends AsyncDisposable {
+  /**
+   * Host pid of the sandbox's init (its pid 1), once `ready` has resolved
+   * (the setup runs after spawn() returns); reading it before throws.
+   */
   readonly pid: number;
-  /** With stdin: "pipe", the command's stdin: write to it, then end() it. */
+  /**
+   * Resolves with the init's host pid once the sandbox is set up and released
+   * (its cgroups entered, its id maps written); rejects, as `exited` does, with
+   * the error that stopped the setup (an IsolateError, exit code 125).
+   */
+  readonly ready: Promise<number>;
+  /** With stdin: "pipe", the command's stdin: `await write()` (backpressure), then end() it. */
   readonly stdin: StdinSink | null;
+  /** With stdout: "pipe", the command's stdout. */
   readonly stdout: ReadableStream<Uint8Array> | null;
+  /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
-  /** Resolves once the sandbox is gone (every process of it), with the result. */
+  /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
    * Send a signal to the command (default SIGTERM). If it has not ended
    * after the spec's kill-after grace, the whole sandbox is killed.
-   * SIGKILL kills the whole sandbox at once.
+   * SIGKILL kills the whole sandbox at once. Before `ready`, the signal is
+   * sent as soon as the command is released. If it ends the command, the
+   * result's reason is "killed", whatever the signal.
    */
   kill(signal?: string | number): void;
+  /** Kill the whole sandbox (if it still runs) and wait until it is gone. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const CLD_EXITED = 1;
 const GO = Uint8Array.of(1);
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
+/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
+const STDIO_CLOSE_MS = 200;
 
+/**
+ * End a sandbox for a reason of the caller's (run()'s output cap): the whole
+ * sandbox at once, reported with that reason.
+ */
+export function endSandbox(sb: Sandbox, reason: Reason): void {
+  if (sb instanceof Supervised) sb.endFor(reason);
+  else sb.kill("SIGKILL");
+}
+
+/**
+ * Start a sandbox and return its handle at once. Bad input (the Spec, the
+ * options) throws here, synchronously (a SpecError), as Bun.spawn does; the
+ * setup runs after it returns, and a host that cannot run the sandbox rejects
+ * `ready` and `exited` (an IsolateError, nothing left behind). Once the
+ * sandbox runs, every failure is in the result (reason "setup" or "exec").
+ *
+ * @example
+ * await using sb = spawn({ command: ["cat"] }, { stdin: "pipe", stdout: "pipe" });
+ * await sb.stdin?.write("hello\n");
+ * await sb.stdin?.end();
+ * console.log(await new Response(sb.stdout).text()); // "hello\n"
+ * const r = await sb.exited; // r.reason "ok", r.exitCode 0
+ */
 export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
 
-/** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
 export interface SpawnHooks {
+  /** For the CLI: runs once the plan is checked, before anything is created. */
   readonly beforeStart?: () => void;
+  /**
+   * Clone and write on the calling thread, at once: for the one-shot CLI,
+   * where nothing else waits on the event loop and a worker thread would only
+   * cost start-up and exit time. The library leaves the JS thread free.
+   */
+  readonly inline?: boolean;
 }
 
-export function spawnSpec(given: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+/**
+ * Sandboxes waiting for their setup's turn. Each one's JS work (host probe,
+ * plan, cgroups) runs in a turn of the event loop of its own, so that many
+ * spawn() calls at once never hold timers and I/O for all of them. And only
+ * a few set up at once (until the init reports the command started): the
+ * setup is kernel work that saturates the CPUs, and twenty inits setting up
+ * together would starve the event loop that supervises them, and finish no
+ * sooner.
+ */
+const waiting: (() => void)[] = [];
+let settingUp = 0;
+let turnScheduled = false;
+const MAX_SETTING_UP = Math.max(2, navigator.hardwareConcurrency ?? 2);
+
+function nextTurn(): void {
+  turnScheduled = false;
+  if (settingUp >= MAX_SETTING_UP) return;
+  const go = waiting.shift();
+  if (go) {
+    settingUp++;
+    go();
+  }
+  scheduleTurn();
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled || waiting.length === 0 || settingUp >= MAX_SETTING_UP) return;
+  turnScheduled = true;
+  setImmediate(nextTurn);
+}
+
+/** A slot among the sandboxes setting up; call the answer once the setup is over. */
+async function setupTurn(): Promise<() => void> {
+  await new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    scheduleTurn();
+  });
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    settingUp--;
+    scheduleTurn();
+  };
+}
+
+/** What the setup made, in the order it made it (for undoing). */
+interface Made {
+  host: Host;
+  /** The network (src/net/): attached before GO. */
+  net: NetHook;
+  ops: Op[];
+  plan: Uint8Array;
+  limits: SandboxLimits;
+  scratch: ScratchDir[];
+}
+
+/**
+ * Start a sandbox. The handle is returned at once, its streams ready to use;
+ * the setup runs in phases after it: prepare (host facts, plan, cgroups) ->
+ * spawn (the init is cloned and waits) -> before GO (id maps, cgroup
+ * placement) -> GO -> watch (limits) -> finish (result, cleanup). The clone
+ * and the slow writes run on a worker thread of the shim (ffi/worker.c), so
+ * the event loop stays free however many sandboxes start at once.
+ *
+ * @example
+ * const sb = spawnSpec(parseSpec({ command: ["true"] }));
+ * await sb.ready; // the init's host pid
+ * const r = await sb.exited;
+ */
+export function spawnSpec(spec: Spec, options: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+  const opts = parseSpawnOptions(options);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  // The caller's timeout is the Spec's wall-clock limit, enforced by the init like it.
+  if (opts.timeout !== undefined && (spec.limits.timeoutMs === undefined || opts.timeout < spec.limits.timeoutMs)) {
+    spec = { ...spec, limits: { ...spec.limits, timeoutMs: opts.timeout } };
+  }
   // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
   const shim = loadShim();
-  const host = probeHost();
-  let ops = compilePlan(given, host);
-  hooks.beforeStart?.();
-  // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
-  const net = NetHook.prepare(given, host);
-  const spec = net.spec;
-  if (spec !== given) ops = compilePlan(spec, host);
-  // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
-  let limits: SandboxLimits;
-  try {
-    limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
-  } catch (e) {
-    net.close(shim);
-    throw e;
+  const stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
+  const sb = new Supervised(shim, spec, stdio, hooks);
+  const signal = opts.signal;
+  if (signal) {
+    // kill("SIGKILL") also holds before `ready`: the sandbox is killed as soon as it exists.
+    const abort = () => sb.kill("SIGKILL");
+    signal.addEventListener("abort", abort, { once: true });
+    void sb.exited.finally(() => signal.removeEventListener("abort", abort)).catch(() => {});
   }
-  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
-  // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
-  const own = limits.hierarchies();
-  const counter = limits.cpuCounter();
-  if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
-  const plan = encodePlan(ops);
-  const scratch = scratchDirs(spec, shim);
-  const started = performance.now();
-  let spawned: Spawned | number;
-  let stdio: ReturnType<typeof planStdio> | undefined;
-  try {
-    stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
-    const child = stdio.child;
-    spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
-  } catch (e) {
-    limits.abort();
-    removeScratch(shim, scratch);
-    net.close(shim);
-    throw e;
-  } finally {
-    for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
-  }
-  if (typeof spawned === "number") {
-    limits.abort();
-    removeScratch(shim, scratch);
-    net.close(shim);
-    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
-    throw spawnError(shim, plan, -spawned, spec, host);
-  }
-  const child = spawned;
-  try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
-    limits.attach(child.pid);
-    // The init enforces the time limits: let it act at once however busy the
-    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
-    if (host.root && limits.timed) shim.schedInit(child.pid);
-    // With pasta, GO waits for the network (Supervised.release): the event loop is not blocked meanwhile.
-    if (!net.active) release(shim, child);
-  } catch (e) {
-    shim.signal(child.pidfd, SIGKILL);
-    shim.close(child.syncFd);
-    shim.close(child.recordFd);
-    shim.wait(child.pidfd, false);
-    shim.close(child.pidfd);
-    limits.abort();
-    removeScratch(shim, scratch);
-    net.close(shim);
-    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
-    throw e;
-  }
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch, net);
-}
-
-/** GO: the init may run the plan. */
-function release(shim: Shim, child: Spawned): void {
-  const rc = shim.write(child.syncFd, GO);
-  shim.close(child.syncFd);
-  if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+  return sb;
 }
 
 class Supervised implements Sandbox, LimitTarget {
-  readonly pid: number;
   readonly stdin: StdinSink | null;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
+  readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
-  private readonly stdinSink: (StdinSink & { close(): void }) | null;
+  private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
+  private readonly outputs: OwnedStream[] = [];
+  private readonly io: StartIO;
   private done = false;
   private killedFor: Reason | undefined;
   private grace: ReturnType<typeof setTimeout> | undefined;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   private commandPid: number | undefined;
-  private readonly sharedPid: boolean;
+  /** Gives back the setup slot (see setupTurn): at the command's start, or the end. */
+  private setupDone: () => void = () => {};
+  /** Signals asked for before the command was released. */
+  private early: number[] = [];
+  private started = 0;
+  // Set by start(), before `ready` resolves.
+  private made!: Made;
+  private child: Spawned | undefined;
+  private sharedPid = false;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
-  private readonly rootless: boolean;
-  private readonly landlock: LandlockReport;
+  private rootless = false;
+  private landlock!: LandlockReport;
 
   constructor(
     private readonly shim: Shim,
-    private readonly spec: Spec,
-    host: Host,
-    private readonly ops: readonly Op[],
-    private readonly child: Spawned,
-    private readonly started: number,
-    parentEnds: readonly (number | null)[],
-    private readonly limits: SandboxLimits,
-    private readonly scratch: readonly ScratchDir[],
-    private readonly net: NetHook,
+    private spec: Spec,
+    stdio: StdioPlan,
+    hooks: SpawnHooks,
   ) {
-    this.pid = child.pid;
-    this.sharedPid = !newNamespaces(spec, host).includes("pid");
-    this.rootless = !host.root && newNamespaces(spec, host).includes("user");
-    this.landlock = landlockReport(spec, host, ops);
-    const out = parentEnds[1];
-    const err = parentEnds[2];
-    const inp = parentEnds[0];
-    this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
-    this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
-    this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
+    const [inp, out, err] = stdio.parent;
+    const own = (fd: number | null) => {
+      if (fd === null) return null;
+      const s = fdStream(shim, fd);
+      this.outputs.push(s);
+      return s.stream;
+    };
+    this.stdout = own(out);
+    this.stderr = own(err);
+    this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
-    this.exited = this.supervise();
-    limits.watch(this, spec.killAfterMs);
+    this.io = startIO(shim, hooks.inline === true);
+    this.ready = this.start(stdio, hooks);
+    this.exited = this.ready.then(() => this.supervise());
+    // Whoever awaits one of them sees the setup's error; neither is unhandled for it.
+    this.ready.catch(() => {});
+    this.exited.catch(() => {});
+  }
+
+  private get spawned(): Spawned {
+    if (!this.child) throw new IsolateError("internal", "the sandbox has not started");
+    return this.child;
+  }
+
+  get pid(): number {
+    if (!this.child) throw new IsolateError("internal", "the sandbox's pid is known once `ready` resolves");
+    return this.child.pid;
+  }
+
+  /** prepare -> spawn -> before GO -> GO -> watch; on failure nothing it made is left. */
+  private async start(stdio: StdioPlan, hooks: SpawnHooks): Promise<number> {
+    let made: Made | undefined;
+    let spawned: Spawned | number | undefined;
+    try {
+      if (!hooks.inline) this.setupDone = await setupTurn();
+      made = this.prepare(hooks);
+      this.made = made;
+      const { plan, limits } = made;
+      this.started = performance.now();
+      spawned = await limits.spawn((cgroupFd) => this.io.spawn(plan, stdio.child, cgroupFd));
+    } catch (e) {
+      this.undo(made, stdio);
+      throw e;
+    } finally {
+      for (const fd of stdio.closeAfterSpawn) this.shim.close(fd);
+    }
+    if (typeof spawned === "number") {
+      this.undo(made, stdio);
+      throw spawnError(this.shim, made.plan, -spawned, this.spec, made.host);
+    }
+    const child = spawned;
+    try {
+      await this.beforeGo(child, made);
+      // The network last (pasta): if it fails, the init is killed unreleased and the run reports why (125).
+      if (made.net.active) {
+        try {
+          await made.net.attach(this.shim, child.pid);
+        } catch (e) {
+          this.netError = e as Error;
+          this.shim.signal(child.pidfd, SIGKILL);
+        }
+      }
+      if (!this.netError) {
+        const rc = this.shim.write(child.syncFd, GO);
+        if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+      }
+    } catch (e) {
+      this.shim.signal(child.pidfd, SIGKILL);
+      this.shim.close(child.syncFd);
+      // Near the open-file limit, the init (which starts with a copy of our fd table) died of it:
+      // that, not the map or the release, is what failed.
+      const fds = fdPressure(this.shim);
+      const err = fds && e instanceof IsolateError ? new HostError(`${e.message} (${fds.what})`, fds.hint) : e;
+      this.shim.close(child.recordFd);
+      this.shim.wait(child.pidfd, false);
+      this.shim.close(child.pidfd);
+      this.undo(made, stdio);
+      throw err;
+    }
+    this.shim.close(child.syncFd);
+    this.child = child;
+    made.limits.watch(this, this.spec.killAfterMs);
+    for (const sig of this.early.splice(0)) this.kill(sig);
+    return child.pid;
+  }
+
+  /** Host facts, the plan, and the cgroups with the limits (a limit that cannot be enforced stops here). */
+  private prepare(hooks: SpawnHooks): Made {
+    const { shim, spec: given } = this;
+    const host = probeHost();
+    let ops = compilePlan(given, host);
+    hooks.beforeStart?.();
+    // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+    const net = NetHook.prepare(given, host);
+    const spec = net.spec;
+    this.spec = spec;
+    if (spec !== given) ops = compilePlan(spec, host);
+    const fresh = newNamespaces(spec, host);
+    let limits: SandboxLimits;
+    try {
+      limits = SandboxLimits.prepare(spec, !fresh.includes("pid"));
+    } catch (e) {
+      net.close(shim);
+      throw e;
+    }
+    // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
+    // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
+    try {
+      const own = limits.hierarchies();
+      const counter = limits.cpuCounter();
+      if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+      const plan = encodePlan(ops);
+      const scratch = scratchDirs(spec, shim);
+      this.sharedPid = !fresh.includes("pid");
+      this.rootless = !host.root && fresh.includes("user");
+      this.landlock = landlockReport(spec, host, ops);
+      return { host, net, ops, plan, limits, scratch };
+    } catch (e) {
+      limits.abort();
+      net.close(shim);
+      throw e;
+    }
+  }
+
+  /** The init waits for GO: its identity maps, its cgroups, its scheduling. */
+  private async beforeGo(child: Spawned, made: Made): Promise<void> {
+    const { spec } = this;
+    const { host, limits } = made;
+    if (newNamespaces(spec, host).includes("user")) await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+    await limits.attach(this.io, child.pid);
+    // The init enforces the time limits: let it act at once however busy the
+    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
+    if (host.root && limits.timed) this.shim.schedInit(child.pid);
+  }
+
+  /** The sandbox never ran: remove what its setup made, end the streams. */
+  private undo(made: Made | undefined, stdio: StdioPlan): void {
+    this.done = true;
+    this.setupDone();
+    if (made) {
+      made.limits.abort();
+      removeScratch(this.shim, made.scratch);
+      made.net.close(this.shim);
+    }
+    // The child's ends are closed: the streams read EOF, and close their fds, read or not.
+    void stdio;
+    void this.closeStdio();
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -203,18 +403,33 @@ class Supervised implements Sandbox, LimitTarget {
       this.killAll(reason);
       return;
     }
-    this.shim.signal(this.child.pidfd, SIGTERM);
+    this.shim.signal(this.spawned.pidfd, SIGTERM);
     this.grace ??= setTimeout(() => this.killAll(reason), this.spec.killAfterMs);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.exited.catch(() => {});
+  }
+
+  /** run()'s output cap: the whole sandbox now, reported with that reason. */
+  endFor(reason: Reason): void {
+    if (this.child) this.killAll(reason);
+    else this.kill("SIGKILL");
   }
 
   kill(signal: string | number = "SIGTERM"): void {
     if (this.done) return;
     const sig = signalNumber(signal);
+    if (!this.child) {
+      this.early.push(sig);
+      return;
+    }
     if (sig === SIGKILL) {
       this.killAll("killed");
       return;
     }
-    this.shim.signal(this.child.pidfd, sig);
+    this.shim.signal(this.spawned.pidfd, sig);
     this.grace ??= setTimeout(() => this.killAll("killed"), this.spec.killAfterMs);
   }
 
@@ -227,8 +442,8 @@ class Supervised implements Sandbox, LimitTarget {
   killAll(reason: Reason): void {
     if (this.done) return;
     this.killedFor ??= reason;
-    if (!this.sharedPid && !this.limits.grouped && this.endTimer === undefined) {
-      this.shim.signal(this.child.pidfd, SIG_END);
+    if (!this.sharedPid && !this.made.limits.grouped && this.endTimer === undefined) {
+      this.shim.signal(this.spawned.pidfd, SIG_END);
       this.endTimer = setTimeout(() => this.forceKill(), END_GRACE_MS);
       return;
     }
@@ -243,65 +458,65 @@ class Supervised implements Sandbox, LimitTarget {
         process.kill(-this.commandPid, SIGKILL);
       } catch {}
     }
-    this.shim.signal(this.child.pidfd, SIGKILL);
-    this.limits.kill();
+    this.shim.signal(this.spawned.pidfd, SIGKILL);
+    this.made.limits.kill();
   }
 
   private async supervise(): Promise<Result> {
-    if (this.net.active) await this.attachNet();
     let bytes: Uint8Array;
     try {
-      // Watched as they come without a pid namespace (killAll), and with --net pasta (NetHook.started).
-      bytes =
-        this.sharedPid || this.net.active
-          ? await this.readWatchingStart()
-          : await Bun.file(this.child.recordFd).bytes();
+      // .stream() reads on the event loop; .bytes() would start a thread pool.
+      bytes = await this.readRecords();
     } finally {
-      this.shim.close(this.child.recordFd);
+      this.shim.close(this.spawned.recordFd);
+      this.setupDone();
     }
     const records = decodeRecords(bytes);
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
-    await this.limits.settled();
-    const waited = this.shim.wait(this.child.pidfd, false);
-    this.shim.close(this.child.pidfd);
+    await this.made.limits.settled();
+    const waited = await this.io.wait(this.spawned.pidfd);
+    this.shim.close(this.spawned.pidfd);
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.shim, this.scratch);
-    this.stdinSink?.close();
-    const network = await this.net.finish(this.shim);
-    return this.limits.complete(this.result(records, waited, network));
+    removeScratch(this.shim, this.made.scratch);
+    await this.closeStdio();
+    const network = await this.made.net.finish(this.shim);
+    return this.made.limits.complete(this.result(records, waited, network));
   }
 
-  /** The network before GO; if it fails, the init is killed unreleased and the run reports why (125). */
+  /**
+   * The sandbox is gone, and with it every writer of its pipes: what they
+   * still hold moves into the streams, and every fd of ours is closed, read
+   * or not. Bounded: a writer that somehow survived cannot hold up the result
+   * (its stream then closes at its EOF).
+   */
+  private async closeStdio(): Promise<void> {
+    const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    clearTimeout(timer);
+  }
+
+  /** The network's failure before GO: the run reports it (125). */
   private netError: Error | undefined;
-  private async attachNet(): Promise<void> {
-    try {
-      await this.net.attach(this.shim, this.child.pid);
-      if (this.killedFor) throw new Error("killed before it started");
-      release(this.shim, this.child);
-    } catch (e) {
-      this.netError = e as Error;
-      this.shim.signal(this.child.pidfd, SIGKILL);
-      this.shim.close(this.child.syncFd);
-    }
-  }
 
-  /** Read the records as they come, to learn the command's pid early (see killAll). */
-  private async readWatchingStart(): Promise<Uint8Array> {
+  /** Read the records as they come; sharing the host's pid namespace, learn the command's pid early (see killAll). */
+  private async readRecords(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of Bun.file(this.child.recordFd).stream()) {
+    for await (const chunk of Bun.file(this.spawned.recordFd).stream()) {
       chunks.push(chunk);
       if (this.commandPid === undefined) {
-        const s = decodeRecords(Buffer.concat(chunks)).find((r) => r.type === "started");
+        const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
         if (s?.type === "started") {
           this.commandPid = s.pid;
-          this.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
+          this.setupDone();
+          this.made.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
         }
       }
     }
-    return Buffer.concat(chunks);
+    return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
   }
 
   /**
@@ -327,8 +542,8 @@ class Supervised implements Sandbox, LimitTarget {
     if (exit?.type === "exit") {
       // The init saw the end: a limit it enforced, or an end asked for while the
       // command ran (kill(), SIG_END), or the command's own end before any of those.
-      if (exit.fired.timeout) this.limits.noteFired("timeout");
-      if (exit.fired.cpuTime) this.limits.noteFired("cpu-time");
+      if (exit.fired.timeout) this.made.limits.noteFired("timeout");
+      if (exit.fired.cpuTime) this.made.limits.noteFired("cpu-time");
       if (exit.fired.timeout) reason = "timeout";
       else if (exit.fired.cpuTime) reason = "cpu-time";
       else if (exit.asked) reason = this.killedFor ?? "killed";
@@ -360,12 +575,12 @@ class Supervised implements Sandbox, LimitTarget {
       landlock: this.landlock,
       network,
     };
-    return error ? { ...base, error } : base;
+    return makeResult(base, error);
   }
 
   private failure(r: Extract<SandboxRecord, { type: "error" }>): SetupFailure {
     const text = errnoText(r.errno);
-    const op = r.index >= 0 ? this.ops[r.index] : undefined;
+    const op = r.index >= 0 ? this.made.ops[r.index] : undefined;
     if (op?.op === "exec") {
       const name = op.args.argv[0] ?? "";
       const why =
@@ -396,7 +611,34 @@ function fail(r: { index: number; errno: number }, op: string, what: string, mes
   return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
 }
 
+const EMFILE = 24;
+const ENFILE = 23;
+const FD_HINT = "raise the open-file limit (ulimit -n) or run fewer sandboxes at once";
+
+/** Whether this process is near its open-file limit: then the sandbox's init was too. */
+function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
+  const limits = shim.readFile("/proc/self/limits");
+  const soft = typeof limits === "string" ? /^Max open files\s+(\d+)/m.exec(limits)?.[1] : undefined;
+  if (soft === undefined) return;
+  let open = 0;
+  try {
+    // node:fs only on this error path: loading it costs every run milliseconds.
+    open = (require("node:fs") as typeof import("node:fs")).readdirSync("/proc/self/fd").length;
+  } catch {
+    return { what: "out of file descriptors", hint: FD_HINT };
+  }
+  // The init opens a few dozen fds of its own while it sets up (the plan, /proc, mount fds).
+  if (open + 64 < Number(soft)) return;
+  return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
+}
+
 function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+  if (errno === EMFILE || errno === ENFILE) {
+    return new HostError(
+      `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
+      errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
+    );
+  }
   const fresh = newNamespaces(spec, host);
   if (errno === 22) {
     const check = shim.planCheck(plan);

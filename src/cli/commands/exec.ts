@@ -21,6 +21,8 @@ export async function execMain(argv: readonly string[]): Promise<number> {
     spec,
     {},
     {
+      // One sandbox, nothing else on the event loop: no worker thread to start and end.
+      inline: true,
       beforeStart: () => {
         if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
       },
