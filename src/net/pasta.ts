@@ -232,6 +232,9 @@ export class NetHook {
     if ("what" in ready) throw new HostError(`--net pasta: ${ready.what}`, ready.remedy);
     const fs = nodeFs();
     const dir = fs.mkdtempSync(`${netDirBase(host.root)}/${NET_DIR_PREFIX}${process.pid}-`);
+    // Searchable by all, listable by none: the init may run as a mapped uid (root's range with
+    // --map-uid) and must reach the files to bind them. They hold nothing secret and only isolate writes them.
+    fs.chmodSync(dir, 0o711);
     const files: [string, string][] = [["resolv.conf", "/etc/resolv.conf"]];
     if (net.allow.length > 0) files.push(["hosts", "/etc/hosts"]);
     for (const [name] of files) fs.writeFileSync(`${dir}/${name}`, "", { mode: 0o644 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { readFileSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, readlink } from "node:fs/promises";
 import { DNS_FORWARD } from "../../src/net/rules.ts";
 import { IS_ROOT, needs, pidsWith } from "../helpers.ts";
 import { fetchCmd, HOST_END, makeWorld, PORT, REMOTE_A, REMOTE_A6, REMOTE_B, runIsolate, type World } from "./world.ts";
@@ -223,3 +223,41 @@ for (const nobody of [false, true]) {
     }, 30_000);
   });
 }
+
+// As root in a user namespace of its own (a mapped range): the network namespace is that user
+// namespace's, entered the way an unprivileged caller's is; pasta still runs as nobody.
+describe("--net pasta as root with a mapped range (--map-uid)", () => {
+  const MAP = ["--map-uid", "0:100000:65536", "--map-gid", "0:100000:65536"];
+  it("fetches, resolves through the forwarder, keeps the host out of reach, counts refusals", async () => {
+    const lo = hostLo?.port ?? 0;
+    const probe = `readlink /proc/self/ns/user; ${fetchCmd(REMOTE_A)}; getent hosts v6.test; { ${fetchCmd(HOST_END, lo)}; } 2>/dev/null || echo host-refused; cat /proc/sys/net/ipv4/ip_unprivileged_port_start`;
+    const r = await runIsolate(["exec", "--net", "pasta", ...MAP, ...GW, "--", "bash", "-c", probe]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const own = await readlink("/proc/self/ns/user");
+    expect(r.stdout.split("\n")[0]).toMatch(/^user:\[\d+\]$/);
+    expect(r.stdout.split("\n")[0]).not.toBe(own);
+    expect(r.stdout).toContain("hello from remote-a\n");
+    expect(r.stdout).toContain(`${REMOTE_A6} `);
+    expect(r.stdout).toContain("host-refused");
+    expect(r.stdout).not.toContain("host loopback");
+    expect(r.stdout.trim().split("\n").pop()).toBe("0");
+    const allow = await runIsolate([
+      "exec",
+      "--net",
+      "pasta",
+      ...MAP,
+      "--net-allow",
+      `${REMOTE_A}:${PORT}`,
+      "--json",
+      "--",
+      "bash",
+      "-c",
+      `{ ${fetchCmd(REMOTE_B)}; } 2>/dev/null || echo refused`,
+    ]);
+    expect(allow.stdout).toContain("refused");
+    const report = JSON.parse(allow.stderr.slice(allow.stderr.indexOf("{")));
+    expect(report.network.refused).toBeGreaterThan(0);
+    await noPasta();
+  }, 30_000);
+});
