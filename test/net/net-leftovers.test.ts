@@ -5,7 +5,7 @@
  * caller's own, named by isolate, of a dead pid, holding only the generated
  * files. Nothing is followed.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect } from "bun:test";
 import { chownSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { BIN, IS_ROOT, needs, sh } from "../helpers.ts";
 
