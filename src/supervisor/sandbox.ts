@@ -531,6 +531,7 @@ class Supervised implements Sandbox, LimitTarget {
         if (s?.type === "started") {
           this.commandPid = s.pid;
           this.setupDone();
+          this.made.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
         }
       }
     }

@@ -1,5 +1,9 @@
-/** isolate clean [--dry-run]: remove cgroups left behind by isolate processes that died. */
+/**
+ * isolate clean [--dry-run]: remove cgroups left behind by isolate processes
+ * that died, and --net pasta's generated-files directories of theirs.
+ */
 import { cleanLeftovers } from "../../cgroup/clean.ts";
+import { sweepNetDirs } from "../../net/pasta.ts";
 import { smallArgs } from "./args.ts";
 
 export async function cleanMain(argv: readonly string[]): Promise<number> {
@@ -7,7 +11,9 @@ export async function cleanMain(argv: readonly string[]): Promise<number> {
   const a = smallArgs("clean", argv, ["--dry-run"]);
   if (a.help) return (await import("../help.ts")).printHelp("clean");
   const dryRun = a.flags.has("--dry-run");
-  const r = await cleanLeftovers({ dryRun });
+  const cg = await cleanLeftovers({ dryRun });
+  const net = sweepNetDirs({ dryRun });
+  const r = { removed: [...cg.removed, ...net.removed], failed: [...cg.failed, ...net.failed] };
   for (const p of r.removed) process.stdout.write(`${dryRun ? "would remove" : "removed"} ${p}\n`);
   for (const f of r.failed) process.stderr.write(`isolate: clean: ${f.path}: ${f.why}\n`);
   return r.failed.length > 0 ? 125 : 0;
