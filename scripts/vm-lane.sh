@@ -37,11 +37,12 @@ VERBOSE=${ISOLATE_VMLANE_VERBOSE:-0}
 say() { echo "vm-lane: $*" >&2; }
 die() { say "$*"; exit 125; }
 
-# Kernel modules the guest needs to reach the host's files, in load order.
+# Kernel modules the guest needs to reach the host's files (and an ext4 scratch disk), in load order.
 MODULES=(
   drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_modern_dev
   drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci fs/netfs/netfs fs/fscache/fscache
   net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay drivers/block/virtio_blk
+  lib/crc16 crypto/crc32c_generic fs/mbcache fs/jbd2/jbd2 fs/ext4/ext4
 )
 
 install_packages() {
@@ -200,6 +201,10 @@ mkdir -p "$WORK/r/lane"
   printf 'cd %q || exit 125\n' "$ROOT"
   echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8'
   echo 'export ISOLATE_TEST_STRICT=1 ISOLATE_VMLANE=1 NO_COLOR=1'
+  # The guest's own filesystems (tmpfs, an overlay of 9p) cannot be idmapped on this kernel, and
+  # root's sandboxes bind their writable working directory idmapped: the tests' temp dirs live on
+  # an ext4 scratch disk (/dev/vdb) instead.
+  echo 'mkdir -p /lane-scratch && mount -t ext4 /dev/vdb /lane-scratch && chmod 1777 /lane-scratch && export TMPDIR=/lane-scratch || echo "vm-lane: no ext4 scratch disk"'
   echo 'echo "vm-lane: $(uname -r), $(stat -fc %T /sys/fs/cgroup), controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"'
   if [ -n "$SH" ]; then
     printf '%s\n' "$SH"
@@ -210,8 +215,11 @@ mkdir -p "$WORK/r/lane"
   fi
 } >"$WORK/r/lane/cmd"
 (cd "$WORK/r" && find . | cpio -o -H newc --quiet) >"$WORK/run.cpio"
-# A scratch disk (/dev/vda in the guest) for the block I/O limits.
+# A scratch disk (/dev/vda in the guest) for the block I/O limits, and an ext4 one (/dev/vdb) for
+# the tests' temp dirs.
 truncate -s 64M "$WORK/disk.img"
+truncate -s 256M "$WORK/scratch.img"
+mkfs.ext4 -q -F "$WORK/scratch.img" || { say "mkfs.ext4 failed (e2fsprogs)"; exit 125; }
 cat "$CACHE/base.cpio" "$WORK/run.cpio" >"$WORK/initrd"
 
 ACCEL=(-accel tcg,thread=multi -cpu max)
@@ -226,7 +234,8 @@ timeout -k 5 "$TIMEOUT" qemu-system-x86_64 "${ACCEL[@]}" -m "$MEM" -smp 2 \
   -chardev stdio,id=out,signal=off -serial chardev:out \
   -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
-  -drive file="$WORK/disk.img",if=virtio,format=raw,cache=unsafe </dev/null &
+  -drive file="$WORK/disk.img",if=virtio,format=raw,cache=unsafe \
+  -drive file="$WORK/scratch.img",if=virtio,format=raw,cache=unsafe </dev/null &
 QPID=$!
 wait $QPID
 qrc=$?

@@ -142,6 +142,8 @@ describe("limits in the cgroup files", () => {
         command: ["dd", `if=/dev/${name}`, "of=/dev/null", "bs=64k", "count=48", "iflag=direct"],
         mounts: [{ type: "dev-bind", src: `/dev/${name}` }],
         limits: { ioReadBps: [`/dev/${name}:1M`] },
+        // The raw disk is root's (0660): reading it takes host root, not root's mapped default.
+        userns: "host",
       });
       expect(r.stderr).toContain("3145728 bytes");
       expect(r.exitCode).toBe(0);
