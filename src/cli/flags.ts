@@ -19,6 +19,10 @@ export interface CliOptions {
   report: string | undefined;
   /** `--report-fd N` as given; checked before the run (src/cli/report.ts). */
   reportFd: string | undefined;
+  /** Named sandboxes (src/named/): --name, --detach, --join. */
+  name?: string;
+  detach?: boolean;
+  join?: string[];
 }
 
 export interface FlagDef {
@@ -162,6 +166,22 @@ export const FLAGS: readonly FlagDef[] = [
     description: "do not share the current directory",
     apply: (d) => {
       d.cwdMount = "none";
+    },
+  },
+  {
+    name: "--name",
+    value: "NAME",
+    description: "a named sandbox: listed by isolate ps, joinable with isolate enter NAME while it runs",
+    apply: (_d, c, v) => {
+      c.name = v;
+    },
+  },
+  {
+    name: "--detach",
+    description:
+      "with --name: return at once (the name on stdout); a monitor keeps the sandbox, its output goes to isolate logs NAME",
+    apply: (_d, c) => {
+      c.detach = true;
     },
   },
   {

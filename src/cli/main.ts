@@ -20,11 +20,25 @@ const commands: Record<string, Entry> = {
   plan: { load: async () => (await import("./commands/plan.ts")).planCommand, raw: true },
   check: { load: async () => (await import("./commands/check.ts")).checkCommand as CommandDef, raw: false },
   clean: { load: async () => (await import("./commands/clean.ts")).cleanCommand as CommandDef, raw: false },
+  // Named sandboxes (src/named/).
+  ps: { load: async () => (await import("./commands/named.ts")).psCommand as CommandDef, raw: false },
+  logs: { load: async () => (await import("./commands/named.ts")).logsCommand as CommandDef, raw: false },
+  stop: { load: async () => (await import("./commands/named.ts")).stopCommand as CommandDef, raw: false },
+  wait: { load: async () => (await import("./commands/named.ts")).waitCommand as CommandDef, raw: false },
+  rm: { load: async () => (await import("./commands/named.ts")).rmCommand as CommandDef, raw: false },
+  stats: { load: async () => (await import("./commands/named.ts")).statsCommand as CommandDef, raw: false },
+  enter: { load: async () => (await import("./commands/named.ts")).enterCommand, raw: true },
+  // The detached sandbox's monitor: isolate runs it itself, never listed.
+  __monitor: { load: async () => (await import("./commands/named.ts")).monitorCommand, raw: true },
 };
 
 async function mainUsage(): Promise<string> {
   const { renderUsage } = await import("citty");
-  const subCommands = Object.fromEntries(Object.entries(commands).map(([name, e]) => [name, e.load]));
+  const subCommands = Object.fromEntries(
+    Object.entries(commands)
+      .filter(([name]) => !name.startsWith("__"))
+      .map(([name, e]) => [name, e.load]),
+  );
   return renderUsage({
     meta: {
       name: "isolate",

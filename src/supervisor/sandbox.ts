@@ -70,6 +70,18 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 /** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
 export interface SpawnHooks {
   readonly beforeStart?: () => void;
+  /** Named sandboxes (src/named/): make a cgroup for accounting when possible. */
+  readonly account?: boolean;
+  /** Named sandboxes (src/named/): the sandbox was released (after GO). */
+  readonly started?: (s: StartedSandbox) => void;
+}
+
+/** Named sandboxes: what their state records once the sandbox runs. */
+export interface StartedSandbox {
+  readonly pid: number;
+  readonly ops: readonly Op[];
+  readonly host: Host;
+  readonly cgroups: readonly string[];
 }
 
 export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
@@ -79,7 +91,7 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   let ops = compilePlan(spec, host);
   hooks.beforeStart?.();
   // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
-  const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"));
+  const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"), hooks.account);
   // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
   // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
   const own = limits.hierarchies();
@@ -128,6 +140,8 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
     throw e;
   }
   shim.close(child.syncFd);
+  // Named sandboxes: record it (a failure here is the caller's to handle; the sandbox runs on).
+  hooks.started?.({ pid: child.pid, ops, host, cgroups: limits.paths });
   return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
 }
 

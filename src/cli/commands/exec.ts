@@ -16,6 +16,10 @@ export const execCommand: CommandDef = {
     const { draft, cli, help } = scanFlags(rawArgs);
     if (help) return usage(cmd);
     const spec = parseSpec(draft, flagOf);
+    // Named sandboxes: their own module, loaded only for them.
+    if (cli.name !== undefined || cli.detach) {
+      return (await import("../../named/cli-exec.ts")).namedExec(spec, cli, rawArgs);
+    }
     // The report's destinations are settled before the sandbox starts (after the
     // plan is checked): nothing the command writes can redirect them.
     const targets: ReportTarget[] = [];
