@@ -260,8 +260,33 @@ EXPORT int isolate_pipe(int32_t *fds) {
  *   out[4]     gets pid, pidfd, sync write end, record read end
  * Returns 0 or -errno. The init waits for one byte on the sync fd before
  * running the plan; closing it unwritten makes the init exit. */
+/* Named sandboxes, `exec --join`: the first child joins the chosen
+ * namespaces of a running sandbox (setns on its init's pidfd), then clones
+ * the init with the rest as new ones, as a child of the caller
+ * (CLONE_PARENT), and exits. Raw system calls only, as in child_main. */
+struct join_ctx {
+  struct child_ctx *child;
+  struct clone_args *ca;
+  int join_fd;
+  uint64_t join_flags;
+  long pid; /* the init's, or -errno */
+  int joined; /* setns succeeded */
+};
+
+static int joiner_main(void *p) {
+  struct join_ctx *j = p;
+  long r = SYS2(SYS_setns, j->join_fd, (long)j->join_flags);
+  if (r < 0) {
+    j->pid = r;
+    sys_exit(0);
+  }
+  j->joined = 1;
+  j->pid = clone3_run(j->ca, sizeof *j->ca, child_main, j->child);
+  sys_exit(0);
+}
+
 static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
-                      int target, int32_t *out) {
+                      int target, int join_fd, uint64_t join_flags, int32_t *out) {
   uint32_t where;
   if (plan_check(plan, len, &where)) return -EINVAL;
   uint32_t off = 0;
@@ -274,7 +299,11 @@ static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int3
   if (ns_flags & (CLONE_NEWCGROUP | CLONE_NEWTIME)) return -EINVAL;
 
   int rc = 0, plan_fd = -1, sync[2] = {-1, -1}, rec[2] = {-1, -1}, pidfd = -1;
-  void *stack = MAP_FAILED;
+  void *stack = MAP_FAILED, *stack2 = MAP_FAILED;
+  if (join_fd >= 0) {
+    stack2 = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack2 == MAP_FAILED) return -errno;
+  }
 
   plan_fd = isolate_memfd("isolate-plan", plan, len, 0);
   if (plan_fd < 0) return plan_fd;
@@ -291,7 +320,7 @@ static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int3
   struct child_ctx ctx = {
       .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd, target},
       .nsrc = target >= 0 ? 8 : 7,
-      .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
+      .raise_caps = ((ns_flags | join_flags) & CLONE_NEWUSER) != 0,
   };
   snprintf(ctx.owner, sizeof ctx.owner, "ISOLATE_SUPERVISOR=%d", (int)getpid());
   struct clone_args ca;
@@ -311,7 +340,33 @@ static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int3
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid = clone3_run(&ca, sizeof ca, child_main, &ctx);
+  long pid;
+  if (join_fd < 0) {
+    pid = clone3_run(&ca, sizeof ca, child_main, &ctx);
+  } else {
+    /* The init is cloned by the joiner, on its own stack, as our child. */
+    ca.flags |= CLONE_PARENT;
+    ca.stack = (uint64_t)(uintptr_t)stack2;
+    struct join_ctx j = {&ctx, &ca, join_fd, join_flags, -EINVAL, 0};
+    struct clone_args ja;
+    memset(&ja, 0, sizeof ja);
+    /* CLONE_FILES: the init's pidfd (CLONE_PIDFD of the inner clone) lands in our table. */
+    ja.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_CLEAR_SIGHAND;
+    ja.exit_signal = 0;
+    ja.stack = (uint64_t)(uintptr_t)stack;
+    ja.stack_size = CHILD_STACK;
+    long joiner = clone3_run(&ja, sizeof ja, joiner_main, &j);
+    if (joiner > 0) {
+      siginfo_t si;
+      while (waitid(P_PID, (id_t)joiner, &si, WEXITED | __WALL) < 0 && errno == EINTR) {
+      }
+      pid = j.pid;
+      /* Tell a refused join (out[4] = 1) from a refused clone. */
+      out[4] = j.joined ? 0 : 1;
+    } else {
+      pid = joiner;
+    }
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 
   if (pid < 0) {
@@ -327,6 +382,7 @@ static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int3
 
 out:
   if (stack != MAP_FAILED) munmap(stack, CHILD_STACK);
+  if (stack2 != MAP_FAILED) munmap(stack2, CHILD_STACK);
   if (plan_fd >= 0) close(plan_fd);
   for (int i = 0; i < 2; i++) {
     if (sync[i] >= 0) close(sync[i]);
@@ -337,7 +393,18 @@ out:
 
 EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
                          int32_t *out) {
-  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, -1, out);
+  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, -1, -1, 0, out);
+}
+
+/* Named sandboxes, `exec --join`: as isolate_spawn, but first join the
+ * namespaces join_flags names of the process join_fd (a pidfd) is; the
+ * plan's clone flags must not name them. out[5]: out[4] is 1 when the join
+ * itself was refused. */
+EXPORT int isolate_spawn_join(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
+                              int join_fd, uint64_t join_flags, int32_t *out) {
+  if (join_fd < 0 || !join_flags) return -EINVAL;
+  out[4] = 0;
+  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, -1, join_fd, join_flags, out);
 }
 
 /* Named sandboxes (`isolate enter`): spawn an init in enter mode. It creates
@@ -349,7 +416,7 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
 EXPORT int isolate_enter(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
                          int target, int32_t *out) {
   if (target < 0) return -EBADF;
-  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, target, out);
+  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, target, -1, 0, out);
 }
 
 /* Named sandboxes: a pidfd (close-on-exec) or -errno. */

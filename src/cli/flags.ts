@@ -177,6 +177,15 @@ export const FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: "--join",
+    value: "NAME:NS[,NS...]",
+    description:
+      "share these namespaces (net, ipc, uts, user) of the running named sandbox NAME; user comes along when NAME has its own",
+    apply: (_d, c, v) => {
+      c.join = [...(c.join ?? []), v];
+    },
+  },
+  {
     name: "--detach",
     description:
       "with --name: return at once (the name on stdout); a monitor keeps the sandbox, its output goes to isolate logs NAME",

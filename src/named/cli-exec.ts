@@ -22,8 +22,9 @@ import { loadShim } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Result } from "../supervisor/result.ts";
-import type { SpawnHooks } from "../supervisor/sandbox.ts";
+import { type Sandbox, type SpawnHooks, spawnSpec } from "../supervisor/sandbox.ts";
 import { TERMINATING } from "../supervisor/signals.ts";
+import { type Joined, resolveJoin } from "./join.ts";
 import { spawnNamed } from "./spawn.ts";
 import { checkName, fileOf, stateRoot } from "./state.ts";
 
@@ -60,26 +61,31 @@ async function reportHooks(cli: CliOptions): Promise<ReportHooks> {
 }
 
 async function supervise(
-  spec: Spec,
-  name: string,
+  given: Spec,
+  name: string | undefined,
   cli: CliOptions,
   detached: boolean,
   ready?: (err?: unknown) => void,
 ): Promise<number> {
-  const rep = await reportHooks(cli);
-  let named: ReturnType<typeof spawnNamed>;
+  let named: { sandbox: Sandbox; exited: Promise<Result> };
+  let joined: Joined | undefined;
+  let rep: ReportHooks;
   try {
-    named = spawnNamed(
-      spec,
-      name,
-      detached,
-      detached ? { stdin: "null" } : {},
-      rep.hooks,
-      detached ? toLog : undefined,
-    );
+    rep = await reportHooks(cli);
+    joined = cli.join === undefined ? undefined : resolveJoin(given, cli.join);
+    const spec = joined?.spec ?? given;
+    const hooks: SpawnHooks = joined ? { ...rep.hooks, join: joined.hook } : rep.hooks;
+    if (name === undefined) {
+      const sandbox = spawnSpec(spec, {}, hooks);
+      named = { sandbox, exited: sandbox.exited };
+    } else {
+      named = spawnNamed(spec, name, detached, detached ? { stdin: "null" } : {}, hooks, detached ? toLog : undefined);
+    }
   } catch (e) {
     ready?.(e);
     throw e;
+  } finally {
+    if (joined) loadShim().close(joined.fd);
   }
   ready?.();
   const forward = (sig: string) => () => named.sandbox.kill(sig);
@@ -114,10 +120,7 @@ function toLog(name: string): void {
 
 /** exec with --name or --detach. */
 export async function namedExec(spec: Spec, cli: CliOptions, rawArgs: readonly string[]): Promise<number> {
-  if (!cli.detach) {
-    if (cli.name === undefined) throw new SpecError("--name is required here");
-    return supervise(spec, checkName(cli.name), cli, false);
-  }
+  if (!cli.detach) return supervise(spec, cli.name === undefined ? undefined : checkName(cli.name), cli, false);
   const name = checkName(cli.name ?? generatedName());
   if (cli.reportFd !== undefined) {
     throw new SpecError("--report-fd: not with --detach", `the report is kept: isolate wait ${name}`);

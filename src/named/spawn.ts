@@ -19,6 +19,7 @@ import {
   type StartedSandbox,
   spawnSpec,
 } from "../supervisor/sandbox.ts";
+import { idmapText } from "./join.ts";
 import {
   checkName,
   type EnterTemplate,
@@ -112,6 +113,7 @@ export function spawnNamed(
       started: (s) => {
         try {
           const { ops, template } = enterOps(spec, s);
+          const idmap = idmapText(spec, s.host);
           writeAtomic(fileOf(name, "plan"), encodePlan(ops));
           state = {
             ...state,
@@ -120,6 +122,7 @@ export function spawnNamed(
             namespaces: newNamespaces(spec, s.host),
             cgroups: s.cgroups,
             enter: template,
+            ...(idmap === undefined ? {} : { idmap }),
           };
           writeState(state);
         } catch {

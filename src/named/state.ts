@@ -61,6 +61,8 @@ export interface NamedState {
   /** Its cgroup directories (host paths under /sys/fs/cgroup). */
   readonly cgroups: readonly string[];
   readonly enter: EnterTemplate | null;
+  /** Its user namespace's id maps (uid_map, gid_map text), when it has one: who joins it takes these ids. */
+  readonly idmap?: string;
   readonly result?: Result;
 }
 

@@ -62,6 +62,10 @@ const namedSymbols = {
     args: [FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr],
     returns: FFIType.i32,
   },
+  isolate_spawn_join: {
+    args: [FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.u64, FFIType.ptr],
+    returns: FFIType.i32,
+  },
   isolate_pidfd_open: { args: [FFIType.i32], returns: FFIType.i32 },
   isolate_flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   isolate_setsid: { args: [], returns: FFIType.i32 },
@@ -145,6 +149,16 @@ export interface HostFs {
 export interface NamedShim {
   /** Spawn an init that joins the sandbox whose init `target` (a pidfd) is: Spawned or -errno. */
   enter(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number, target: number): Spawned | number;
+  /** isolate_spawn, first joining the namespaces `flags` names of the process `joinFd` is: Spawned or -errno. */
+  spawnJoin(
+    plan: Uint8Array,
+    stdio: readonly [number, number, number],
+    cgroupFd: number,
+    joinFd: number,
+    flags: number,
+  ): Spawned | number;
+  /** After spawnJoin failed: whether the join itself (setns) was refused. */
+  joinRefused(): boolean;
   /** A close-on-exec pidfd, or -errno. */
   pidfdOpen(pid: number): number;
   /** flock(2): 0 or -errno (op: LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
@@ -236,6 +250,7 @@ export function loadShim(): Shim {
   const initFd = memfd("isolate-init", Uint8Array.fromBase64(INIT_BASE64), true);
 
   const out32 = new Int32Array(4);
+  const joinOut = new Int32Array(5);
   const out64 = new BigInt64Array(6);
   const where = new Uint32Array(1);
   const fds = new Int32Array(2);
@@ -282,6 +297,23 @@ export function loadShim(): Shim {
         if (rc < 0) return rc;
         return { pid: out32[0] ?? -1, pidfd: out32[1] ?? -1, syncFd: out32[2] ?? -1, recordFd: out32[3] ?? -1 };
       },
+      spawnJoin(plan, stdio, cgroupFd, joinFd, flags) {
+        stdioBuf.set(stdio);
+        joinOut.fill(0);
+        const rc = n().isolate_spawn_join(
+          ptr(plan),
+          plan.length,
+          initFd,
+          ptr(stdioBuf),
+          cgroupFd,
+          joinFd,
+          flags,
+          ptr(joinOut),
+        );
+        if (rc < 0) return rc;
+        return { pid: joinOut[0] ?? -1, pidfd: joinOut[1] ?? -1, syncFd: joinOut[2] ?? -1, recordFd: joinOut[3] ?? -1 };
+      },
+      joinRefused: () => joinOut[4] === 1,
       pidfdOpen: (pid) => n().isolate_pidfd_open(pid),
       flock: (fd, op) => n().isolate_flock(fd, op),
       setsid: () => n().isolate_setsid(),

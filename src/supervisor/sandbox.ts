@@ -11,10 +11,10 @@ import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
-import type { Op } from "../plan/op.ts";
+import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
-import { newNamespaces } from "../setup/namespaces.ts";
+import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
@@ -72,6 +72,12 @@ export interface SpawnHooks {
   readonly beforeStart?: () => void;
   /** Named sandboxes (src/named/): make a cgroup for accounting when possible. */
   readonly account?: boolean;
+  /**
+   * Named sandboxes (src/named/), `exec --join`: join these namespaces (CLONE_NEW* flags) of the
+   * process `fd` (a pidfd) is before the init is cloned; the spec already shares them (user aside:
+   * compiled as new, joined instead of created, its maps the joined sandbox's).
+   */
+  readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
   /** Named sandboxes (src/named/): the sandbox was released (after GO). */
   readonly started?: (s: StartedSandbox) => void;
 }
@@ -97,6 +103,8 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   const own = limits.hierarchies();
   const counter = limits.cpuCounter();
   if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+  const join = hooks.join;
+  if (join) ops = joinedClone(ops, join.flags);
   const plan = encodePlan(ops);
   const scratch = scratchDirs(spec, shim);
   const started = performance.now();
@@ -105,7 +113,9 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   try {
     stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
     const child = stdio.child;
-    spawned = limits.spawn((cgroupFd) => shim.spawn(plan, child, cgroupFd));
+    spawned = limits.spawn((cgroupFd) =>
+      join ? spawnJoined(shim, plan, child, cgroupFd, join) : shim.spawn(plan, child, cgroupFd),
+    );
   } catch (e) {
     limits.abort();
     removeScratch(shim, scratch);
@@ -121,7 +131,8 @@ export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks
   }
   const child = spawned;
   try {
-    if (newNamespaces(spec, host).includes("user")) writeIdMaps(shim, child.pid, idMapsFor(spec, host));
+    if (newNamespaces(spec, host).includes("user") && !((join?.flags ?? 0) & CLONE_FLAG.user))
+      writeIdMaps(shim, child.pid, idMapsFor(spec, host));
     limits.attach(child.pid);
     // The init enforces the time limits: let it act at once however busy the
     // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
@@ -347,6 +358,27 @@ class Supervised implements Sandbox, LimitTarget {
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;
     return fail(r, stage, stage, `${stage}: ${text}`);
   }
+}
+
+/** Named sandboxes, `exec --join`: the clone creates none of the joined namespaces. */
+function joinedClone(ops: Op[], flags: number): Op[] {
+  const first = ops[0];
+  if (first?.op !== "clone") throw new IsolateError("internal", "a plan opens with clone");
+  return [op("clone", { flags: Number(first.args.flags) & ~flags }), ...ops.slice(1)];
+}
+
+function spawnJoined(
+  shim: Shim,
+  plan: Uint8Array,
+  child: readonly [number, number, number],
+  cgroupFd: number,
+  join: NonNullable<SpawnHooks["join"]>,
+): Spawned | number {
+  const r = shim.named.spawnJoin(plan, child, cgroupFd, join.fd, join.flags);
+  if (typeof r === "number" && shim.named.joinRefused()) {
+    throw new HostError(`--join ${join.what}: ${errnoText(-r)}`);
+  }
+  return r;
 }
 
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {

@@ -17,7 +17,7 @@ export const execCommand: CommandDef = {
     if (help) return usage(cmd);
     const spec = parseSpec(draft, flagOf);
     // Named sandboxes: their own module, loaded only for them.
-    if (cli.name !== undefined || cli.detach) {
+    if (cli.name !== undefined || cli.detach || cli.join !== undefined) {
       return (await import("../../named/cli-exec.ts")).namedExec(spec, cli, rawArgs);
     }
     // The report's destinations are settled before the sandbox starts (after the
