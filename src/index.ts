@@ -3,6 +3,19 @@ export { type CleanReport, cleanLeftovers } from "./cgroup/clean.ts";
 export { CgroupError, HostError, IsolateError, SpecError } from "./errors.ts";
 export { type CheckItem, checkHost, type HostReport } from "./host/check.ts";
 export { type Host, probeHost } from "./host/probe.ts";
+export {
+  type EnteredProcess,
+  type EnterOptions,
+  type EnterResult,
+  type LiveStats,
+  list,
+  type NamedHandle,
+  type NamedOptions,
+  open,
+  type SandboxInfo,
+  type StopOptions,
+  spawnNamed,
+} from "./named/api.ts";
 export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";
 export { encodePlan } from "./plan/encode.ts";

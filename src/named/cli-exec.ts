@@ -20,7 +20,7 @@ import { errnoText } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { loadShim } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
-import type { Spec } from "../spec/schema.ts";
+import type { Spec, SpecInput } from "../spec/schema.ts";
 import type { Result } from "../supervisor/result.ts";
 import { type Sandbox, type SpawnHooks, spawnSpec } from "../supervisor/sandbox.ts";
 import { TERMINATING } from "../supervisor/signals.ts";
@@ -159,10 +159,16 @@ export async function monitorMain(): Promise<number> {
     shim.close(3);
   };
   try {
-    const input = JSON.parse(await Bun.stdin.text()) as { name: string; argv: string[] };
-    const { scanFlags, flagOf } = await import("../cli/flags.ts");
-    const { draft, cli } = scanFlags(input.argv);
-    const spec = parseSpec(draft, flagOf);
+    // From the CLI: its exec arguments; from the library: a SpecInput.
+    const input = JSON.parse(await Bun.stdin.text()) as { name: string; argv?: string[]; spec?: unknown };
+    let spec: Spec;
+    let cli: CliOptions = { json: false, report: undefined, reportFd: undefined };
+    if (input.argv) {
+      const { scanFlags, flagOf } = await import("../cli/flags.ts");
+      const scanned = scanFlags(input.argv);
+      cli = scanned.cli;
+      spec = parseSpec(scanned.draft, flagOf);
+    } else spec = parseSpec(input.spec as SpecInput);
     return await supervise(spec, input.name, { ...cli, detach: true }, true, (e) => {
       if (e === undefined) tell("ok\n");
       else tell(`error ${e instanceof IsolateError ? e.text() : e instanceof Error ? e.message : String(e)}\n`);
