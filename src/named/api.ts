@@ -25,7 +25,7 @@ import {
   stop,
   waitResult,
 } from "./control.ts";
-import { type EnterOptions, type EnterResult, enter } from "./enter.ts";
+import { type Entered, type EnterOptions, type EnterResult, enter } from "./enter.ts";
 import { type LiveStats, liveStats } from "./stats.ts";
 
 export type { EnterOptions, EnterResult, LiveStats, SandboxInfo, StopOptions };
@@ -36,11 +36,7 @@ export interface NamedOptions extends SpawnOptions {
   readonly detach?: boolean;
 }
 
-export interface EnteredProcess {
-  readonly pid: number;
-  readonly exited: Promise<EnterResult>;
-  kill(signal?: number): void;
-}
+export type { Entered as EnteredProcess } from "./enter.ts";
 
 export interface NamedHandle {
   readonly name: string;
@@ -48,7 +44,7 @@ export interface NamedHandle {
   readonly sandbox: Sandbox | null;
   info(): SandboxInfo;
   /** Run a command inside it (see `isolate enter`). */
-  enter(command: readonly string[], opts?: EnterOptions): EnteredProcess;
+  enter(command: readonly string[], opts?: EnterOptions): Entered;
   /** Live figures from its cgroups. */
   stats(): LiveStats;
   /** Signal, then end everything after the grace; resolves once it has ended. */

@@ -21,7 +21,7 @@ import { loadShim, O_RDONLY, type Spawned } from "../shim/load.ts";
 import { decodeRecords } from "../supervisor/records.ts";
 import { exitCodeOf, type Status, statusFromWait } from "../supervisor/result.ts";
 import { SIGKILL } from "../supervisor/signals.ts";
-import { planStdio, type StdioOption } from "../supervisor/stdio.ts";
+import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "../supervisor/stdio.ts";
 import { liveness, type NamedState, openProc, readPlan, readState } from "./state.ts";
 
 const O_DIRECTORY = 0o200000;
@@ -33,6 +33,10 @@ const HEADER = 16;
 
 export interface Entered {
   readonly pid: number;
+  /** With "pipe": the command's stdin (write, then end()), stdout, stderr. */
+  readonly stdin: StdinSink | null;
+  readonly stdout: ReadableStream<Uint8Array> | null;
+  readonly stderr: ReadableStream<Uint8Array> | null;
   readonly exited: Promise<EnterResult>;
   kill(signal?: number): void;
 }
@@ -130,6 +134,8 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
     throw e;
   }
   shim.close(child.syncFd);
+  const [inp, out, err] = stdio.parent;
+  const stdinSink = inp === null ? null : fdSink(shim, inp);
   let done = false;
   const exited = (async (): Promise<EnterResult> => {
     const bytes = await Bun.file(child.recordFd).bytes();
@@ -137,6 +143,7 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
     const waited = shim.wait(child.pidfd, false);
     done = true;
     shim.close(child.pidfd);
+    stdinSink?.close();
     const records = decodeRecords(bytes);
     const exit = records.find((r) => r.type === "exit");
     const err = records.find((r) => r.type === "error");
@@ -161,6 +168,9 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
   })();
   return {
     pid: child.pid,
+    stdin: stdinSink,
+    stdout: out === null ? null : fdStream(shim, out),
+    stderr: err === null ? null : fdStream(shim, err),
     exited,
     kill(signal = 15) {
       if (!done) shim.signal(child.pidfd, signal);

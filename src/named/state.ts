@@ -175,8 +175,9 @@ export function readPlan(name: string): Uint8Array | undefined {
 /** Every sandbox name with a state file. */
 export function listNames(): string[] {
   let entries: string[];
+  const dir = stateRoot();
   try {
-    entries = nodeFs().readdirSync(stateRoot());
+    entries = nodeFs().readdirSync(dir);
   } catch {
     return [];
   }
