@@ -104,11 +104,13 @@ function killableGroup(l: Limits): SandboxCgroups {
 
 /** Named sandboxes: a cgroup for accounting when one can be made here, else none (nothing was asked). */
 function accountingGroup(l: Limits): SandboxCgroups | null {
-  try {
-    const cg = createSandboxCgroups(l);
-    if (cg.paths.length > 0) return cg;
-    void cg.destroy();
-  } catch {}
+  for (const extra of [["memory", "pids"], []] as const) {
+    try {
+      const cg = createSandboxCgroups(l, detectCgroups(), extra);
+      if (cg.paths.length > 0) return cg;
+      void cg.destroy();
+    } catch {}
+  }
   return null;
 }
 

@@ -1,7 +1,7 @@
 /** Named sandboxes through the library: spawnNamed, list, open (issue 10). */
 import { afterAll, expect, test } from "bun:test";
 import { IS_ROOT } from "../helpers.ts";
-import { user } from "./named-helpers.ts";
+import { CLEANUP_MS, user } from "./named-helpers.ts";
 
 // The library reads XDG_RUNTIME_DIR once: point it at this test's own state directory.
 const u = IS_ROOT ? user(0) : undefined;
@@ -9,7 +9,7 @@ if (u) process.env.XDG_RUNTIME_DIR = u.stateDir.replace(/\/isolate$/, "");
 const lib = await import("../../src/index.ts");
 afterAll(async () => {
   await u?.cleanup();
-});
+}, CLEANUP_MS);
 
 async function readAll(s: ReadableStream<Uint8Array> | null): Promise<string> {
   return s ? await new Response(s).text() : "";

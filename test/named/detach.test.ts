@@ -1,13 +1,13 @@
 /** Named, detached sandboxes: their lifetime, their monitor, their state (issue 10). */
 import { afterAll, describe, expect, test } from "bun:test";
 import { IS_ROOT, marker, needs, pidsWith, waitFor } from "../helpers.ts";
-import { alive, cgroupsOf, nameFor, ps, stateFiles, type User, user } from "./named-helpers.ts";
+import { alive, CLEANUP_MS, cgroupsOf, nameFor, ps, stateFiles, type User, user } from "./named-helpers.ts";
 
 const users: User[] = [];
 if (IS_ROOT) users.push(user(0), user(65534));
 afterAll(async () => {
   for (const u of users) await u.cleanup();
-});
+}, CLEANUP_MS);
 
 describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
   test("a detached sandbox survives the CLI, its monitor reaps it and keeps the report and the log", async () => {

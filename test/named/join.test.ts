@@ -1,13 +1,13 @@
 /** exec --join NAME:NS: a new sandbox sharing chosen namespaces of a running one (issue 10). */
 import { afterAll, describe, expect, test } from "bun:test";
 import { IS_ROOT, SCRATCH, waitFor } from "../helpers.ts";
-import { nameFor, type User, user } from "./named-helpers.ts";
+import { CLEANUP_MS, nameFor, type User, user } from "./named-helpers.ts";
 
 const users: User[] = [];
 if (IS_ROOT) users.push(user(0), user(65534));
 afterAll(async () => {
   for (const u of users) await u.cleanup();
-});
+}, CLEANUP_MS);
 
 // A tiny HTTP server on loopback only, inside the sandbox `web`.
 const SERVER = `${SCRATCH}/named-join-server.py`;

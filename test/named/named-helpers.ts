@@ -5,9 +5,16 @@
  * name a test starts is recorded, and cleanup() stops and removes them all.
  * Sandboxes run from / (read-only inside): nothing they do reaches the state.
  */
+
+import { setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isolate, type Ran, SCRATCH, sh } from "../helpers.ts";
+
+// Detached sandboxes start a monitor process each; on a loaded 2-core host that takes seconds.
+setDefaultTimeout(60_000);
+/** For afterAll: stopping and removing every sandbox a file started. */
+export const CLEANUP_MS = 120_000;
 
 export interface User {
   readonly uid: number;

@@ -3,14 +3,14 @@ import { afterAll, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, SCRATCH, sh } from "../helpers.ts";
-import { nameFor, ps, type User, user } from "./named-helpers.ts";
+import { CLEANUP_MS, nameFor, ps, type User, user } from "./named-helpers.ts";
 
 const root = IS_ROOT ? user(0) : undefined;
 const nobody = IS_ROOT ? user(65534) : undefined;
 const other = IS_ROOT ? user(65533) : undefined;
 afterAll(async () => {
   for (const u of [root, nobody, other]) await u?.cleanup();
-});
+}, CLEANUP_MS);
 
 async function cannotReach(owner: User, intruder: User, name: string): Promise<void> {
   expect((await ps(intruder)).map((e) => e.name)).not.toContain(name);
