@@ -64,6 +64,11 @@ async function cli(argv: string[]): Promise<number> {
   const cmd = await entry.load();
   const rawArgs = argv.slice(1);
   let result: unknown;
+  // citty's runCommand does not answer --help itself (named sandboxes' commands take a required NAME).
+  if (!entry.raw && (rawArgs.includes("--help") || rawArgs.includes("-h"))) {
+    process.stdout.write(`${await (await import("citty")).renderUsage(cmd)}\n`);
+    return 0;
+  }
   if (entry.raw) result = await cmd.run?.({ rawArgs, args: { _: [] } as unknown as ParsedArgs, cmd });
   else result = (await (await import("citty")).runCommand(cmd, { rawArgs })).result;
   return typeof result === "number" ? result : 0;
