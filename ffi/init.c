@@ -167,24 +167,63 @@ static int supervisor_gone(void) {
   return SYS5(SYS_ppoll, &p, 1, &zero, 0, 8) == 1 && (p.revents & POLLERR);
 }
 
+/* Without a pid namespace of its own (--share pid) the init is a child
+ * subreaper: a process of the command's that loses its parent (setsid, a
+ * double fork) becomes the init's child, whatever process group or session it
+ * made. This reads the init's children (/proc/thread-self/children) and
+ * kills each; a process killed hands its own children to the init, so
+ * callers repeat until the init has no child left. */
+static int children_fd = -1;
+
+static void kill_children(void) {
+  char buf[4096];
+  long n = SYS4(SYS_pread64, children_fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return;
+  /* A full buffer may end inside a number: keep only whole ones (the rest
+   * comes in a later round, once these are gone). */
+  if (n == (long)sizeof buf - 1)
+    while (n > 0 && buf[n - 1] != ' ') n--;
+  long pid = 0;
+  for (long i = 0; i < n; i++) {
+    char c = buf[i];
+    if (c >= '0' && c <= '9') {
+      pid = pid * 10 + (c - '0');
+    } else {
+      if (pid > 1) SYS2(SYS_kill, pid, SIGKILL);
+      pid = 0;
+    }
+  }
+}
+
 /* SIG_END: kill the whole sandbox, then reap every process so their resource
- * use lands in RUSAGE_CHILDREN, and report the command's end. Without a pid
- * namespace only the command's process group can be reached. */
+ * use lands in RUSAGE_CHILDREN, and report the command's end. As pid 1 every
+ * process of the namespace is reached; without a pid namespace, the command's
+ * process group and every process that became the init's child. */
 static __attribute__((noreturn)) void end_sandbox(long child, int pid1) {
   SYS2(SYS_kill, pid1 ? -1 : -child, SIGKILL);
   int status = SIGKILL;
   for (;;) {
+    if (!pid1) kill_children();
     int st = 0;
-    long w = SYS4(SYS_wait4, pid1 ? -1 : child, &st, __WALL, 0);
+    long w = SYS4(SYS_wait4, -1, &st, __WALL, 0);
     if (w == -EINTR) continue;
     if (w < 0) break;
-    if (w == child) {
-      status = st;
-      if (!pid1) break;
-    }
+    if (w == child) status = st;
   }
   send_exit(status, child);
   sys_exit(exit_code_of(status));
+}
+
+/* The command has ended: without a pid namespace to end the rest, kill what
+ * it left (its process group, then every orphan the init inherited). */
+static void end_orphans(long child) {
+  SYS2(SYS_kill, -child, SIGKILL);
+  for (;;) {
+    kill_children();
+    long w = SYS4(SYS_wait4, -1, 0, __WALL, 0);
+    if (w == -EINTR) continue;
+    if (w < 0) break;
+  }
 }
 
 static int exit_code_of(int status) {
@@ -228,6 +267,11 @@ void init_main(long *sp) {
   uint32_t off = 0;
   int have = plan_next(plan, len, &off, &op); /* clone: done by the shim */
   if (entering) {
+    /* Not the sandbox's pid 1: its own children (the entered command and
+     * its orphans) are read from this process's /proc, which the joined
+     * mount namespace does not show. */
+    children_fd = (int)SYS4(SYS_openat, -100 /* AT_FDCWD */, "/proc/thread-self/children", 02000000, 0);
+    if (children_fd < 0) fail(-1, STAGE_SIGNALS, children_fd, 125);
     /* Every namespace of the sandbox at once (Linux 5.8); the command is
      * forked into its pid namespace. The target pidfd is not kept. */
     long j = op.arg[0].u ? SYS2(SYS_setns, FD_TARGET, (long)op.arg[0].u) : 0;
@@ -242,7 +286,12 @@ void init_main(long *sp) {
 
   /* Outside a new pid namespace, still collect orphans of the command. */
   int pid1 = SYS0(SYS_getpid) == 1;
-  if (!pid1) SYS5(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (!pid1) {
+    SYS5(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    if (children_fd < 0)
+      children_fd = (int)SYS4(SYS_openat, -100 /* AT_FDCWD */, "/proc/thread-self/children", 02000000 /* O_RDONLY | O_CLOEXEC */, 0);
+    if (children_fd < 0) fail(-1, STAGE_SIGNALS, children_fd, 125);
+  }
 
   long sfd = SYS4(SYS_signalfd4, -1, &all, 8, SFD_CLOEXEC);
   if (sfd < 0) fail(-1, STAGE_SIGNALS, sfd, 125);
@@ -275,7 +324,10 @@ void init_main(long *sp) {
   /* A change of ids resets both: set them again, and end the sandbox if the
    * supervisor already went in between. */
   SYS5(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
-  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  /* As pid 1 its death ends the namespace. Without one, the supervisor's
+   * death is a request to end the sandbox (the init must kill what the
+   * command left: nothing else would). */
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, pid1 ? SIGKILL : SIG_END, 0, 0, 0);
   if (SYS0(SYS_getppid) != parent || supervisor_gone()) end_sandbox(child, pid1);
 
   for (;;) {
@@ -306,7 +358,7 @@ void init_main(long *sp) {
         send_exit(status, child);
         /* As pid 1, exiting ends every other process in the namespace. Without
          * a pid namespace, end the command's process group at least. */
-        if (!pid1) SYS2(SYS_kill, -child, SIGKILL);
+        if (!pid1) end_orphans(child);
         sys_exit(exit_code_of(status));
       }
     }

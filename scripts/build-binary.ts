@@ -9,8 +9,6 @@ import { buildFfi } from "./build-ffi.ts";
 const root = join(import.meta.dir, "..");
 const outfile = join(root, "dist", "isolate");
 
-buildFfi();
-mkdirSync(join(root, "dist"), { recursive: true });
 /**
  * A compiled Bun executable reads bunfig.toml (preloads: code) and .env from
  * its working directory unless told not to; isolate's working directory is
@@ -22,22 +20,20 @@ export const NO_AUTOLOAD = [
   "--no-compile-autoload-tsconfig",
   "--no-compile-autoload-package-json",
 ];
-const r = Bun.spawnSync(
-  [
-    process.execPath,
-    "build",
-    "--compile",
-    "--minify",
-    "--bytecode",
-    ...NO_AUTOLOAD,
-    "src/cli/main.ts",
-    "--outfile",
-    outfile,
-  ],
-  { cwd: root, stdout: "inherit", stderr: "inherit" },
-);
-if (r.exitCode !== 0) {
-  console.error("build-binary: bun build --compile failed");
-  process.exit(1);
+/** The flags dist/isolate is compiled with (bench/run.ts builds its hello-world peer with them too). */
+export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", ...NO_AUTOLOAD];
+
+if (import.meta.main) {
+  buildFfi();
+  mkdirSync(join(root, "dist"), { recursive: true });
+  const r = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, "src/cli/main.ts", "--outfile", outfile], {
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (r.exitCode !== 0) {
+    console.error("build-binary: bun build --compile failed");
+    process.exit(1);
+  }
+  console.log(`built ${outfile}`);
 }
-console.log(`built ${outfile}`);

@@ -80,7 +80,8 @@ export function buildFfi(): { shim: string; init: string } {
     `-I${out}`,
     "-o",
     shim,
-    ...src(["shim.c", "probe.c", "hostfs.c", ...SHARED_SOURCES]),
+    ...src(["shim.c", "worker.c", "probe.c", "hostfs.c", ...SHARED_SOURCES]),
+    "-pthread",
   ]);
   run([
     CC,

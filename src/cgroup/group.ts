@@ -8,8 +8,11 @@ export interface CgroupGroup {
   readonly controllers: readonly Controller[];
   /** Every directory it created. */
   readonly paths: readonly string[];
-  /** Place a started process (v1: before it is released; v2 places at clone instead). */
-  attach(pid: number): void;
+  /**
+   * The writes that place a started process (v1: before it is released; v2
+   * places at clone instead), done off the JS thread by the caller.
+   */
+  placement(pid: number): [string, string][];
   /** CPU time of every process in it, µs, or null when it does not account CPU. */
   cpuUsageUs(): number | null;
   usage(): Partial<CgroupUsage>;

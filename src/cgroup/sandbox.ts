@@ -32,8 +32,12 @@ export interface SandboxCgroups {
   readonly cloneFd: number;
   /** After spawn: close the clone fd. */
   spawned(): void;
-  /** Before the sandbox is released: place its init (v1; v2 too when clone could not). */
-  attach(pid: number, placedAtClone: boolean): void;
+  /**
+   * Before the sandbox is released: the writes that place its init (v1; v2
+   * too when clone could not), done off the JS thread; a failed one is
+   * explained by placementError() (v1.ts).
+   */
+  placement(pid: number, placedAtClone: boolean): [string, string][];
   cpuUsageUs(): number | null;
   /** The file the init reads the sandbox's CPU usage from (ffi/init_limits.c). */
   cpuCounter(): CpuCounter | null;
@@ -166,9 +170,8 @@ class Combined implements SandboxCgroups {
     this.v2?.closeCloneFd();
   }
 
-  attach(pid: number, placedAtClone: boolean): void {
-    if (this.v2 && !placedAtClone) this.v2.attach(pid);
-    this.v1?.attach(pid);
+  placement(pid: number, placedAtClone: boolean): [string, string][] {
+    return [...(this.v2 && !placedAtClone ? this.v2.placement(pid) : []), ...(this.v1?.placement(pid) ?? [])];
   }
 
   /** The group that accounts CPU: v1 cpuacct when used, else the v2 group. */

@@ -7,6 +7,7 @@
  */
 
 import { CgroupError } from "../errors.ts";
+import { errnoName } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { inInitialUserNs, ownIdMap } from "../host/probe.ts";
 import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
@@ -56,6 +57,15 @@ export function makeCgroupDir(dir: string, limit: LimitField | undefined, what: 
   }
 }
 
+/** A placement write (a cgroup.procs file) failed with errno. */
+export function placementError(procsFile: string, errno: number): CgroupError {
+  const dir = procsFile.slice(0, procsFile.lastIndexOf("/"));
+  return new CgroupError(
+    `cannot place the sandbox in ${dir}: ${errnoWords(errnoName(errno))}`,
+    noAccessFix(dir.slice(0, dir.lastIndexOf("/"))),
+  );
+}
+
 /** A cgroup file holding the sandbox's CPU usage: a number of ns (v1), or cpu.stat (v2). */
 export interface CpuCounter {
   readonly path: string;
@@ -97,17 +107,9 @@ export class V1Group implements CgroupGroup {
     return new V1Group([...dirs.keys()], dirs, paths);
   }
 
-  attach(pid: number): void {
-    for (const dir of this.paths) {
-      try {
-        writeValue(`${dir}/cgroup.procs`, String(pid));
-      } catch (e) {
-        throw new CgroupError(
-          `cannot place the sandbox in ${dir}: ${errnoWords(errnoCode(e))}`,
-          noAccessFix(dir.slice(0, dir.lastIndexOf("/"))),
-        );
-      }
-    }
+  /** The writes that place a process in every hierarchy of the group (see placementError). */
+  placement(pid: number): [string, string][] {
+    return this.paths.map((dir) => [`${dir}/cgroup.procs`, String(pid)]);
   }
 
   private file(c: Controller, name: string): string | null {

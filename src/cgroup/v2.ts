@@ -4,17 +4,16 @@
  * through a directory fd, killed with cgroup.kill.
  */
 
-import { CgroupError } from "../errors.ts";
 import { nodeFs } from "../host/files.ts";
 import type { LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { prepareV2Parent } from "./delegate.ts";
 import type { Controller, Hierarchy } from "./detect.ts";
-import { errnoCode, errnoWords, readText, removeCgroupDir, removeCgroupDirNow, sleep, writeValue } from "./files.ts";
+import { errnoWords, readText, removeCgroupDir, removeCgroupDirNow, sleep, writeValue } from "./files.ts";
 import type { CgroupGroup } from "./group.ts";
 import { type CgroupUsage, parseKeyed, parseNumber, parsePids } from "./stats.ts";
 import type { CpuCounter } from "./v1.ts";
-import { makeCgroupDir, noAccessFix } from "./v1.ts";
+import { makeCgroupDir } from "./v1.ts";
 import type { CgroupWrite } from "./writes.ts";
 
 /** Controllers that exist in every v2 cgroup without being enabled. */
@@ -71,16 +70,9 @@ export class V2Group implements CgroupGroup {
     this.cloneFd = -1;
   }
 
-  /** Only when clone could not place it (kernels before 5.7). */
-  attach(pid: number): void {
-    try {
-      writeValue(`${this.dir}/cgroup.procs`, String(pid));
-    } catch (e) {
-      throw new CgroupError(
-        `cannot place the sandbox in ${this.dir}: ${errnoWords(errnoCode(e))}`,
-        noAccessFix(this.dir.slice(0, this.dir.lastIndexOf("/"))),
-      );
-    }
+  /** Only when clone could not place it (kernels before 5.7): the write that does (see placementError). */
+  placement(pid: number): [string, string][] {
+    return [[`${this.dir}/cgroup.procs`, String(pid)]];
   }
 
   private read(name: string): string {

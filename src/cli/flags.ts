@@ -5,10 +5,13 @@
  */
 import { SpecError } from "../errors.ts";
 import type { LimitsInput } from "../spec/limits.ts";
-import type { SpecInput } from "../spec/schema.ts";
+import { NAMESPACES, type SpecInput } from "../spec/schema.ts";
+import { readEnvFileFlag } from "./env-file.ts";
 import { HARDENING_FLAGS } from "./hardening-flags.ts";
 import { LIMIT_FLAGS } from "./limit-flags.ts";
 import { hostPath, parseMountFlag } from "./mount-flags.ts";
+import { NET_FLAGS } from "./net-flags.ts";
+import { flagHint } from "./suggest.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 export type Draft = Partial<Mutable<SpecInput>>;
@@ -19,18 +22,27 @@ export interface CliOptions {
   report: string | undefined;
   /** `--report-fd N` as given; checked before the run (src/cli/report.ts). */
   reportFd: string | undefined;
+  /** `--profile FILE|NAME`, in order: loaded after the scan (src/cli/profile.ts). */
+  profiles: string[];
   /** Named sandboxes (src/named/): --name, --detach, --join. */
   name?: string;
   detach?: boolean;
   join?: string[];
 }
 
+/** The commands that take the sandbox flags. */
+export type SpecCommand = "exec" | "plan";
+
 export interface FlagDef {
   readonly name: string;
   readonly value?: string;
   readonly description: string;
   /** The Spec field it fills (a dotted path for nested ones), for error messages. */
-  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}`;
+  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}` | `net.${string}`;
+  /** Only this command takes it (the other rejects it: it would mean nothing there). */
+  readonly only?: SpecCommand;
+  /** The values it takes, for completion (when they are a fixed list). */
+  readonly choices?: readonly string[];
   apply(draft: Draft, cli: CliOptions, value: string): void;
 }
 
@@ -41,6 +53,7 @@ export const FLAGS: readonly FlagDef[] = [
     name: "--share",
     value: "NS[,NS...]",
     field: "share",
+    choices: NAMESPACES,
     description: "keep the host's namespace(s): pid, mount, uts, ipc, net, cgroup, user, time",
     apply: (d, _c, v) => {
       d.share = [...(d.share ?? []), ...(list(v) as never[])];
@@ -50,6 +63,7 @@ export const FLAGS: readonly FlagDef[] = [
     name: "--unshare",
     value: "NS[,NS...]",
     field: "unshare",
+    choices: NAMESPACES,
     description: "also create these namespaces (e.g. time, user)",
     apply: (d, _c, v) => {
       d.unshare = [...(d.unshare ?? []), ...(list(v) as never[])];
@@ -71,6 +85,10 @@ export const FLAGS: readonly FlagDef[] = [
     description: "set K to V, or pass the caller's K through (repeatable, in order)",
     apply: (d, _c, v) => {
       const eq = v.indexOf("=");
+      const name = eq < 0 ? v : v.slice(0, eq);
+      if (name === "" || name.startsWith("-")) {
+        throw new SpecError(`--env ${v}: not a variable name`, "use --env K=V, or --env K to pass the caller's K");
+      }
       const entry = eq < 0 ? { name: v } : { name: v.slice(0, eq), value: v.slice(eq + 1) };
       d.env = [...(d.env ?? []), entry];
     },
@@ -103,6 +121,7 @@ export const FLAGS: readonly FlagDef[] = [
   },
   ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
+  ...NET_FLAGS,
   ...(
     [
       [
@@ -169,24 +188,36 @@ export const FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: "--env-file",
+    value: "FILE",
+    field: "env",
+    description:
+      "read K=V and K lines from FILE (docker's format: '#' comments, no quotes processing), in order with --env",
+    apply: (d, _c, v) => {
+      d.env = [...(d.env ?? []), ...readEnvFileFlag(v)];
+    },
+  },
+  {
+    name: "--profile",
+    value: "FILE|NAME",
+    description:
+      "start from the Spec fields in a TOML or JSON file; NAME alone: $XDG_CONFIG_HOME/isolate/NAME.toml, then /etc/isolate/NAME.toml (flags add lists, override the rest)",
+    apply: (_d, c, v) => {
+      c.profiles.push(v);
+    },
+  },
+  {
     name: "--name",
     value: "NAME",
+    only: "exec",
     description: "a named sandbox: listed by isolate ps, joinable with isolate enter NAME while it runs",
     apply: (_d, c, v) => {
       c.name = v;
     },
   },
   {
-    name: "--join",
-    value: "NAME:NS[,NS...]",
-    description:
-      "share these namespaces (net, ipc, uts, user) of the running named sandbox NAME; user comes along when NAME has its own",
-    apply: (_d, c, v) => {
-      c.join = [...(c.join ?? []), v];
-    },
-  },
-  {
     name: "--detach",
+    only: "exec",
     description:
       "with --name: return at once (the name on stdout); a monitor keeps the sandbox, its output goes to isolate logs NAME",
     apply: (_d, c) => {
@@ -194,7 +225,18 @@ export const FLAGS: readonly FlagDef[] = [
     },
   },
   {
+    name: "--join",
+    value: "NAME:NS[,NS...]",
+    only: "exec",
+    description:
+      "share these namespaces (net, ipc, uts, user) of the running named sandbox NAME; user comes along when NAME has its own",
+    apply: (_d, c, v) => {
+      c.join = [...(c.join ?? []), v];
+    },
+  },
+  {
     name: "--json",
+    only: "exec",
     description: "write the run report as JSON to stderr when done (shared with the command: see --report-fd)",
     apply: (_d, c) => {
       c.json = true;
@@ -203,6 +245,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--report",
     value: "FILE",
+    only: "exec",
     description: "write the run report as JSON to FILE (opened before the run; no symlink is followed)",
     apply: (_d, c, v) => {
       c.report = v;
@@ -211,6 +254,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--report-fd",
     value: "N",
+    only: "exec",
     description: "write the run report as JSON to inherited descriptor N (>= 3; the command never sees it)",
     apply: (_d, c, v) => {
       c.reportFd = v;
@@ -218,7 +262,22 @@ export const FLAGS: readonly FlagDef[] = [
   },
 ];
 
-const byName = new Map(FLAGS.map((f) => [f.name, f]));
+/** `isolate plan --json`: the plan, on stdout (the plan is what plan prints). */
+const PLAN_JSON: FlagDef = {
+  name: "--json",
+  only: "plan",
+  description: "print the normalized Spec and the ops as JSON on stdout",
+  apply: (_d, c) => {
+    c.json = true;
+  },
+};
+
+/** The flags `command` takes, in table order (help, man page and completion list them so). */
+export function flagsFor(command: SpecCommand): FlagDef[] {
+  const out = FLAGS.filter((f) => f.only === undefined || f.only === command);
+  if (command === "plan") out.push(PLAN_JSON);
+  return out;
+}
 
 /** The flag to name in a message about a Spec field (a dotted path: its longest known prefix). */
 export function flagOf(field: string): string {
@@ -237,14 +296,51 @@ export interface Scanned {
   readonly help: boolean;
 }
 
+/** An unknown flag: one line naming it, with the closest flag or how to say another tool's flag here. */
+export function unknownFlag(command: string, name: string, next: string | undefined, known: Iterable<string>): never {
+  const names = new Set(known);
+  const h = flagHint(name, next, names);
+  const shown = h?.takesValue && next !== undefined && !name.includes("=") ? `${name} ${next}` : name;
+  throw new SpecError(`unknown flag ${shown}`, h?.hint ?? `see isolate ${command} --help`);
+}
+
+const BINDS = new Set(["--bind", "--ro-bind", "--dev-bind"]);
+/** A ':' that is not escaped: the value already is SRC:DST. */
+const hasColon = (v: string) => /(^|[^\\])(\\\\)*:/.test(v);
+
+/**
+ * bwrap spells a bind `--ro-bind SRC DST`. Here DST would become the command:
+ * say so when the "command" cannot be one (the same path again, a host
+ * directory, or followed by isolate flags).
+ */
+function twoWordBind(flag: string, value: string, command: readonly string[], known: ReadonlySet<string>): void {
+  const [first, second] = command;
+  if (first === undefined || !first.startsWith("/")) return;
+  let looksLikeDst = first === value || (second !== undefined && known.has(second.split("=")[0] ?? ""));
+  if (!looksLikeDst) {
+    try {
+      looksLikeDst = (require("node:fs") as typeof import("node:fs")).statSync(first).isDirectory();
+    } catch {}
+  }
+  if (looksLikeDst) {
+    throw new SpecError(
+      `${flag} ${value} ${first}: ${flag} takes SRC:DST as one word`,
+      `use ${flag} ${value}:${first}`,
+    );
+  }
+}
+
 /**
  * Flags up to `--` or the first word that is not a flag; the rest is the
  * command, untouched (`isolate exec -- --ro-bind` runs "--ro-bind").
  */
-export function scanFlags(argv: readonly string[], flags: ReadonlyMap<string, FlagDef> = byName): Scanned {
+export function scanFlags(argv: readonly string[], cmd: SpecCommand = "exec"): Scanned {
+  const flags = new Map(flagsFor(cmd).map((f) => [f.name, f]));
+  const known = new Set(flags.keys());
   const draft: Draft = {};
-  const cli: CliOptions = { json: false, report: undefined, reportFd: undefined };
+  const cli: CliOptions = { json: false, report: undefined, reportFd: undefined, profiles: [] };
   let help = false;
+  let lastBind: { flag: string; value: string } | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -253,6 +349,7 @@ export function scanFlags(argv: readonly string[], flags: ReadonlyMap<string, Fl
       break;
     }
     if (!arg.startsWith("-") || arg === "-") break;
+    lastBind = undefined;
     if (arg === "--help" || arg === "-h") {
       help = true;
       continue;
@@ -260,7 +357,16 @@ export function scanFlags(argv: readonly string[], flags: ReadonlyMap<string, Fl
     const eq = arg.indexOf("=");
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     const def = flags.get(name);
-    if (!def) throw new SpecError(`unknown flag ${name}`, "see isolate exec --help");
+    if (!def) {
+      const other = FLAGS.find((f) => f.name === name && f.only !== undefined && f.only !== cmd);
+      if (other) {
+        throw new SpecError(
+          `${cmd} takes no ${name}`,
+          `a flag of isolate ${other.only}: ${cmd} runs nothing and writes no report`,
+        );
+      }
+      unknownFlag(cmd, name, eq > 0 ? arg.slice(eq + 1) : argv[i + 1], known);
+    }
     if (def.value === undefined) {
       if (eq > 0) throw new SpecError(`${name} takes no value`);
       def.apply(draft, cli, "");
@@ -271,10 +377,23 @@ export function scanFlags(argv: readonly string[], flags: ReadonlyMap<string, Fl
     else {
       value = argv[i + 1];
       i++;
+      // `--env -- cmd`, `--hostname --memory 1G`: the value was forgotten.
+      if (value === "--" || (value !== undefined && known.has(value.split("=")[0] ?? ""))) {
+        throw new SpecError(`${name} needs a value (${def.value}) before ${value}`);
+      }
+      if (name === "--symlink" && value !== undefined && !hasColon(value) && argv[i + 1]?.startsWith("/")) {
+        throw new SpecError(
+          `--symlink ${value} ${argv[i + 1]}: --symlink takes TARGET:DST as one word`,
+          `use --symlink ${value}:${argv[i + 1]}`,
+        );
+      }
+      if (value !== undefined && BINDS.has(name) && !hasColon(value)) lastBind = { flag: name, value };
     }
     if (value === undefined) throw new SpecError(`${name} needs a value (${def.value})`);
     def.apply(draft, cli, value);
   }
-  draft.command = argv.slice(i);
+  const command = argv.slice(i);
+  draft.command = command;
+  if (lastBind && i > 0 && argv[i - 1] !== "--") twoWordBind(lastBind.flag, lastBind.value, command, known);
   return { draft, cli, help };
 }

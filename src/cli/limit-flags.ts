@@ -40,7 +40,7 @@ export const LIMIT_FLAGS: readonly FlagDef[] = [
   one("cpus", "N", "CPU bandwidth in CPUs, e.g. 0.5 or 2"),
   one("cpuWeight", "N", "CPU weight 1..10000 against other cgroups (default 100)"),
   one("cpuset", "LIST", "CPUs the sandbox may run on, e.g. 0-1,3"),
-  one("pids", "N", "most processes and threads at once, the sandbox's init included"),
+  one("pids", "N", "most processes and threads at once, the sandbox's init included (so at least 2)"),
   one("ioWeight", "N", "block I/O weight 1..10000 (default 100)"),
   many("ioReadBps", "DEV:RATE", "read bandwidth limit of a block device, e.g. 8:0:10M or /dev/sda:10M (repeatable)"),
   many("ioWriteBps", "DEV:RATE", "write bandwidth limit of a block device (repeatable)"),

@@ -1,77 +1,70 @@
 #!/usr/bin/env bun
 /** The isolate CLI: parse -> Spec -> library -> print. */
-import type { CommandDef, ParsedArgs } from "citty";
 import { SpecError } from "../errors.ts";
 import { rawArgs } from "../host/bytes.ts";
 import { printError } from "./output.ts";
+import { VERSION } from "./version.ts";
 
-const VERSION = "0.1.0";
-
-interface Entry {
-  load(): Promise<CommandDef>;
-  /** Scans its own argv; else citty parses the arguments first. */
-  raw: boolean;
-}
+type Main = (argv: readonly string[]) => number | Promise<number>;
 
 // Each command is loaded only when it runs: a module graph evaluated for
-// nothing is startup time every `isolate exec` pays.
-const commands: Record<string, Entry> = {
-  exec: { load: async () => (await import("./commands/exec.ts")).execCommand, raw: true },
-  plan: { load: async () => (await import("./commands/plan.ts")).planCommand, raw: true },
-  check: { load: async () => (await import("./commands/check.ts")).checkCommand as CommandDef, raw: false },
-  clean: { load: async () => (await import("./commands/clean.ts")).cleanCommand as CommandDef, raw: false },
+// nothing is startup time every `isolate exec` pays. exec and plan scan their
+// argv by hand; no argument parser, help, completion or man code is loaded
+// on their path.
+const commands: Record<string, () => Promise<Main>> = {
+  exec: async () => (await import("./commands/exec.ts")).execMain,
+  plan: async () => (await import("./commands/plan.ts")).planMain,
+  check: async () => (await import("./commands/check.ts")).checkMain,
+  clean: async () => (await import("./commands/clean.ts")).cleanMain,
+  completion: async () => (await import("./commands/completion.ts")).completionMain,
+  man: async () => (await import("./commands/man.ts")).manMain,
+  // Asked by the completion scripts at each TAB (not listed in help).
+  complete: async () => (await import("./commands/completion.ts")).completeMain,
   // Named sandboxes (src/named/).
-  ps: { load: async () => (await import("./commands/named.ts")).psCommand as CommandDef, raw: false },
-  logs: { load: async () => (await import("./commands/named.ts")).logsCommand as CommandDef, raw: false },
-  stop: { load: async () => (await import("./commands/named.ts")).stopCommand as CommandDef, raw: false },
-  wait: { load: async () => (await import("./commands/named.ts")).waitCommand as CommandDef, raw: false },
-  rm: { load: async () => (await import("./commands/named.ts")).rmCommand as CommandDef, raw: false },
-  stats: { load: async () => (await import("./commands/named.ts")).statsCommand as CommandDef, raw: false },
-  enter: { load: async () => (await import("./commands/named.ts")).enterCommand, raw: true },
-  // The detached sandbox's monitor: isolate runs it itself, never listed.
-  __monitor: { load: async () => (await import("./commands/named.ts")).monitorCommand, raw: true },
+  ps: async () => (await import("./commands/named.ts")).psMain,
+  logs: async () => (await import("./commands/named.ts")).logsMain,
+  stop: async () => (await import("./commands/named.ts")).stopMain,
+  wait: async () => (await import("./commands/named.ts")).waitMain,
+  rm: async () => (await import("./commands/named.ts")).rmMain,
+  stats: async () => (await import("./commands/named.ts")).statsMain,
+  enter: async () => (await import("./commands/named.ts")).enterMain,
+  // The detached sandbox's monitor: isolate runs it itself (not listed in help).
+  __monitor: async () => (await import("../named/cli-exec.ts")).monitorMain,
 };
 
-async function mainUsage(): Promise<string> {
-  const { renderUsage } = await import("citty");
-  const subCommands = Object.fromEntries(
-    Object.entries(commands)
-      .filter(([name]) => !name.startsWith("__"))
-      .map(([name, e]) => [name, e.load]),
-  );
-  return renderUsage({
-    meta: {
-      name: "isolate",
-      version: VERSION,
-      description: "run host processes in fresh Linux namespaces, with limits",
-    },
-    subCommands,
-  });
+/** Other tools' words for a command. */
+const ALIASES: Record<string, string> = { run: "exec", "check-host": "check", gc: "clean", prune: "clean" };
+
+async function unknownCommand(word: string): Promise<never> {
+  if (word.startsWith("-")) {
+    throw new SpecError(
+      `unknown flag ${word} before the command`,
+      `flags come after the command: isolate exec ${word} ... -- CMD`,
+    );
+  }
+  const { closest } = await import("./suggest.ts");
+  const near = Object.hasOwn(ALIASES, word) ? ALIASES[word] : closest(word, Object.keys(commands));
+  throw new SpecError(`unknown command ${word}`, near ? `did you mean isolate ${near}?` : "try isolate --help");
 }
 
 async function cli(argv: string[]): Promise<number> {
   const first = argv[0];
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write(`${await mainUsage()}\n`);
+    const help = await import("./help.ts");
+    const topic = first === "help" ? argv[1] : undefined;
+    if (topic !== undefined && Object.hasOwn(commands, topic) && topic !== "complete" && !topic.startsWith("__"))
+      return help.printHelp(topic);
+    process.stdout.write(help.renderMainHelp(VERSION, help.stdoutStyle()));
     return first === undefined ? 125 : 0;
   }
   if (first === "--version" || first === "-v") {
-    process.stdout.write(`${VERSION}\n`);
+    // Not process.stdout: its first use builds a Node stream, about 3x a hello-world's whole start.
+    await Bun.write(Bun.stdout, `${VERSION}\n`);
     return 0;
   }
-  const entry = Object.hasOwn(commands, first) ? commands[first] : undefined;
-  if (!entry) throw new SpecError(`unknown command ${first}`, "try isolate --help");
-  const cmd = await entry.load();
-  const rawArgs = argv.slice(1);
-  let result: unknown;
-  // citty's runCommand does not answer --help itself (named sandboxes' commands take a required NAME).
-  if (!entry.raw && (rawArgs.includes("--help") || rawArgs.includes("-h"))) {
-    process.stdout.write(`${await (await import("citty")).renderUsage(cmd)}\n`);
-    return 0;
-  }
-  if (entry.raw) result = await cmd.run?.({ rawArgs, args: { _: [] } as unknown as ParsedArgs, cmd });
-  else result = (await (await import("citty")).runCommand(cmd, { rawArgs })).result;
-  return typeof result === "number" ? result : 0;
+  const load = Object.hasOwn(commands, first) ? commands[first] : undefined;
+  if (!load) return unknownCommand(first);
+  return (await load())(argv.slice(1));
 }
 
 // Byte for byte: Bun's process.argv replaces bytes that are not UTF-8.

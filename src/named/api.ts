@@ -79,7 +79,7 @@ export async function spawnNamed(input: SpecInput, opts: NamedOptions): Promise<
   const spec = parseSpec(input);
   if (!opts.detach) {
     const { spawnNamed: start } = await import("./spawn.ts");
-    const named = start(spec, opts.name, false, opts);
+    const named = await start(spec, opts.name, false, opts);
     return open(opts.name, named.sandbox);
   }
   const { checkName, stateRoot } = await import("./state.ts");

@@ -74,12 +74,21 @@ async function supervise(
     rep = await reportHooks(cli);
     joined = cli.join === undefined ? undefined : resolveJoin(given, cli.join);
     const spec = joined?.spec ?? given;
-    const hooks: SpawnHooks = joined ? { ...rep.hooks, join: joined.hook } : rep.hooks;
+    // One sandbox in this process: set it up inline, as exec does.
+    const hooks: SpawnHooks = { ...rep.hooks, inline: true, ...(joined ? { join: joined.hook } : {}) };
     if (name === undefined) {
       const sandbox = spawnSpec(spec, {}, hooks);
+      await sandbox.ready;
       named = { sandbox, exited: sandbox.exited };
     } else {
-      named = spawnNamed(spec, name, detached, detached ? { stdin: "null" } : {}, hooks, detached ? toLog : undefined);
+      named = await spawnNamed(
+        spec,
+        name,
+        detached,
+        detached ? { stdin: "null" } : {},
+        hooks,
+        detached ? toLog : undefined,
+      );
     }
   } catch (e) {
     ready?.(e);
@@ -162,12 +171,13 @@ export async function monitorMain(): Promise<number> {
     // From the CLI: its exec arguments; from the library: a SpecInput.
     const input = JSON.parse(await Bun.stdin.text()) as { name: string; argv?: string[]; spec?: unknown };
     let spec: Spec;
-    let cli: CliOptions = { json: false, report: undefined, reportFd: undefined };
+    let cli: CliOptions = { json: false, report: undefined, reportFd: undefined, profiles: [] };
     if (input.argv) {
-      const { scanFlags, flagOf } = await import("../cli/flags.ts");
-      const scanned = scanFlags(input.argv);
+      const { scanFlags } = await import("../cli/flags.ts");
+      const { buildSpec } = await import("../cli/spec-input.ts");
+      const scanned = scanFlags(input.argv, "exec");
       cli = scanned.cli;
-      spec = parseSpec(scanned.draft, flagOf);
+      spec = (await buildSpec(scanned)).spec;
     } else spec = parseSpec(input.spec as SpecInput);
     return await supervise(spec, input.name, { ...cli, detach: true }, true, (e) => {
       if (e === undefined) tell("ok\n");

@@ -94,15 +94,15 @@ export interface NamedSandbox {
   readonly state: () => NamedState;
 }
 
-/** Start a named sandbox under this process. */
-export function spawnNamed(
+/** Start a named sandbox under this process; resolves once it runs (its state then says so). */
+export async function spawnNamed(
   spec: Spec,
   name: string,
   detached: boolean,
   opts: SpawnOptions = {},
   hooks: SpawnHooks = {},
   afterReserve?: (name: string) => void,
-): NamedSandbox {
+): Promise<NamedSandbox> {
   let state = reserve(name, spec, detached);
   let sandbox: Sandbox;
   try {
@@ -130,6 +130,7 @@ export function spawnNamed(
         }
       },
     });
+    await sandbox.ready;
   } catch (e) {
     withLock(() => removeFiles(name));
     throw e;

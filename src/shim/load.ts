@@ -6,7 +6,7 @@
  * carries the few file operations the supervisor needs, so the hot path
  * never loads node:fs.
  */
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { dlopen, FFIType, JSCallback, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { osBytes } from "../host/bytes.ts";
@@ -14,6 +14,10 @@ import { errnoText } from "../host/errno.ts";
 import { setProcReader } from "../host/probe.ts";
 
 const ABI = 2;
+/** ffi/worker.c's job kinds. */
+const JOB_SPAWN = 1;
+const JOB_WRITES = 2;
+const JOB_WAIT = 3;
 const MFD_CLOEXEC = 1;
 const MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033;
@@ -29,6 +33,11 @@ const symbols = {
     args: [FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr],
     returns: FFIType.i32,
   },
+  isolate_submit: {
+    args: [FFIType.i32, FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32],
+    returns: FFIType.i32,
+  },
+  isolate_worker_init: { args: [FFIType.ptr], returns: FFIType.void },
   isolate_wait: { args: [FFIType.i32, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
   isolate_signal: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   isolate_sched_init: { args: [FFIType.i32], returns: FFIType.i32 },
@@ -84,6 +93,34 @@ export interface Spawned {
   readonly recordFd: number;
 }
 
+/** One failed write of writeFiles(): its index in the list and -errno. */
+export interface WriteFailure {
+  readonly index: number;
+  readonly rc: number;
+}
+
+/**
+ * Where the slow system calls of a sandbox's start run: a worker thread of
+ * the shim (the library: the event loop is free meanwhile), or the calling
+ * thread (the one-shot CLI: nothing else waits, and no thread is started).
+ */
+export interface StartIO {
+  spawn(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number): Promise<Spawned | number>;
+  /** Each [path, text] in one write(2), in order: null, or the first that failed. */
+  writeFiles(files: readonly (readonly [string, string])[]): Promise<WriteFailure | null>;
+  /** Reap the init (it has closed its record pipe: it is exiting). */
+  wait(pidfd: number): Promise<Waited>;
+}
+
+export function startIO(shim: Shim, inline: boolean): StartIO {
+  if (!inline) return { spawn: shim.spawnAsync, writeFiles: shim.writeFilesAsync, wait: shim.waitAsync };
+  return {
+    spawn: async (plan, stdio, cgroupFd) => shim.spawn(plan, stdio, cgroupFd),
+    writeFiles: async (files) => shim.writeFiles(files),
+    wait: async (pidfd) => shim.wait(pidfd, false) as Waited,
+  };
+}
+
 export interface Waited {
   /** CLD_EXITED 1, CLD_KILLED 2, CLD_DUMPED 3 */
   readonly code: number;
@@ -98,6 +135,22 @@ export interface Shim {
   planCheck(plan: Uint8Array): { code: number; where: number };
   /** The spawned init, or -errno. */
   spawn(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number): Spawned | number;
+  /**
+   * spawn() on a worker thread of the shim (ffi/worker.c): the JS thread is
+   * not held while the init is cloned and execs; the answer is read from a
+   * pipe on the event loop.
+   */
+  spawnAsync(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number): Promise<Spawned | number>;
+  /**
+   * Each [path, text] written as writeFile() does, in order, on a worker thread
+   * of the shim (a cgroup.procs write waits for an RCU grace period): null, or
+   * the first write that failed.
+   */
+  writeFilesAsync(files: readonly (readonly [string, string])[]): Promise<WriteFailure | null>;
+  /** The same, on the calling thread. */
+  writeFiles(files: readonly (readonly [string, string])[]): WriteFailure | null;
+  /** wait(pidfd, false) on a worker thread of the shim: the init's last exit work may wait for RCU grace periods. */
+  waitAsync(pidfd: number): Promise<Waited>;
   /** The init's end, or null when nohang and it is still running. */
   wait(pidfd: number, nohang: boolean): Waited | null;
   /** 0 or -errno. */
@@ -257,6 +310,68 @@ export function loadShim(): Shim {
   const stdioBuf = new Int32Array(3);
   let readBuf = new Uint8Array(4096);
 
+  /**
+   * Jobs on the shim's worker threads (ffi/worker.c). Their results come
+   * back through a thread-safe callback, queued on this thread's event loop;
+   * while any is out, a timer keeps the loop alive. The callback is made on
+   * first use: the one-shot CLI never makes it.
+   */
+  type Answer = readonly [number, number, number, number, number, number];
+  const jobs = new Map<number, (a: Answer) => void>();
+  let nextJob = 1;
+  let done: JSCallback | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const submit = (
+    kind: number,
+    data: Uint8Array,
+    stdio: Int32Array | null,
+    initFd: number,
+    cgroupFd: number,
+  ): Promise<Answer> => {
+    if (!done) {
+      done = new JSCallback(
+        (id: number, rc: number, v0: number, v1: number, v2: number, v3: number, v4: number) => {
+          const resolve = jobs.get(id);
+          jobs.delete(id);
+          if (jobs.size === 0 && keepAlive !== undefined) {
+            clearInterval(keepAlive);
+            keepAlive = undefined;
+          }
+          resolve?.([rc, v0, v1, v2, v3, v4]);
+        },
+        {
+          args: [FFIType.i32, FFIType.i32, FFIType.f64, FFIType.f64, FFIType.f64, FFIType.f64, FFIType.f64],
+          returns: FFIType.void,
+          threadsafe: true,
+        },
+      );
+      s.isolate_worker_init(done.ptr);
+    }
+    const id = nextJob++ & 0x7fffffff;
+    const rc = s.isolate_submit(
+      kind,
+      data.length ? ptr(data) : null,
+      data.length,
+      initFd,
+      stdio ? ptr(stdio) : null,
+      cgroupFd,
+      id,
+    );
+    if (rc < 0) return Promise.resolve([rc, 0, 0, 0, 0, 0]);
+    keepAlive ??= setInterval(() => {}, 1 << 30);
+    return new Promise((resolve) => jobs.set(id, resolve));
+  };
+  const encodeWrites = (files: readonly (readonly [string, string])[]): Uint8Array => {
+    const parts: Uint8Array[] = [];
+    for (const [path, text] of files) {
+      const p = cstr(path);
+      const d = enc.encode(text);
+      const head = new Uint32Array([p.length]);
+      parts.push(new Uint8Array(head.buffer), p, new Uint8Array(new Uint32Array([d.length]).buffer), d);
+    }
+    return Buffer.concat(parts);
+  };
+
   loaded = {
     initFd,
     memfd,
@@ -269,6 +384,34 @@ export function loadShim(): Shim {
       const rc = s.isolate_spawn(ptr(plan), plan.length, initFd, ptr(stdioBuf), cgroupFd, ptr(out32));
       if (rc < 0) return rc;
       return { pid: out32[0] ?? -1, pidfd: out32[1] ?? -1, syncFd: out32[2] ?? -1, recordFd: out32[3] ?? -1 };
+    },
+    async spawnAsync(plan, stdio, cgroupFd) {
+      const [rc, pid, pidfd, syncFd, recordFd] = await submit(
+        JOB_SPAWN,
+        plan,
+        Int32Array.from(stdio),
+        initFd,
+        cgroupFd,
+      );
+      return rc < 0 ? rc : { pid, pidfd, syncFd, recordFd };
+    },
+    async writeFilesAsync(files) {
+      if (files.length === 0) return null;
+      const [rc, index] = await submit(JOB_WRITES, encodeWrites(files), null, -1, -1);
+      return rc < 0 ? { index, rc } : null;
+    },
+    async waitAsync(pidfd) {
+      const [rc, code, status, userUs, sysUs, maxRssKiB] = await submit(JOB_WAIT, new Uint8Array(0), null, -1, pidfd);
+      if (rc < 0) throw new HostError(`wait for the sandbox: ${errnoText(-rc)}`);
+      return { code, status, userUs, sysUs, maxRssKiB };
+    },
+    writeFiles(files) {
+      for (const [i, [path, text]] of files.entries()) {
+        const data = enc.encode(text);
+        const rc = s.isolate_write_file(cstr(path), data.length ? ptr(data) : null, data.length);
+        if (rc < 0) return { index: i, rc };
+      }
+      return null;
     },
     wait(pidfd, nohang) {
       const rc = s.isolate_wait(pidfd, nohang ? 1 : 0, ptr(out64));

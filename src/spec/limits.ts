@@ -7,7 +7,7 @@
  *   cpus                 decimal CPUs, 0.01 to 8192 (0.5 = half of one CPU)
  *   cpuWeight, ioWeight  whole number 1..10000 (cgroup v2 weights; 100 is the default share)
  *   cpuset               cpu list: 0, 0-3, 0,2-3
- *   pids                 whole number 1..4194304; every process and thread counts, the init too
+ *   pids                 whole number 2..4194304; every process and thread counts, the init too
  *   ioReadBps/WriteBps   "DEV:RATE" or {device, rate}: DEV is MAJ:MIN or a /dev path, RATE a size per second
  *   rlimits              "NAME=SOFT[:HARD]" or {name, soft, hard}: a number, a size for byte
  *                        limits (fsize, data, stack, core, rss, memlock, as, msgqueue), or
@@ -155,7 +155,10 @@ const Cpus = numeric(parseDecimal, false, (n) =>
   n < 0.01 || n > MAX_CPUS ? `must be between 0.01 and ${MAX_CPUS}` : undefined,
 );
 const Weight = numeric(parseCount, true, between(1, 10000));
-const Pids = numeric(parseCount, true, between(1, MAX_PIDS));
+// The sandbox's init is a process of its cgroup too: with 1 the command could never start.
+const Pids = numeric(parseCount, true, (n) =>
+  n < 2 ? "must be at least 2: the sandbox's init counts as one, the command is the second" : between(2, MAX_PIDS)(n),
+);
 const Duration = numeric(parseDuration, true, positive("a duration"));
 
 const CpuSet = v.pipe(

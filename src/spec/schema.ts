@@ -9,6 +9,7 @@ import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "./hardenin
 import { LANDLOCK_FIELDS, type LandlockMode } from "./landlock.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
+import { NET_FIELDS, type Net, normalizeNet } from "./net.ts";
 import { parseUnmask, type Unmask } from "./secrets.ts";
 import { parseDuration } from "./units.ts";
 
@@ -119,6 +120,8 @@ export const SpecInputSchema = v.strictObject({
   cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
   /** Credential stores to leave visible (src/spec/secrets.ts lists what is masked by default). */
   unmask: v.optional(v.array(UnmaskIn), []),
+  /** The network: none (default), host, or pasta (src/spec/net.ts). */
+  ...NET_FIELDS,
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -142,6 +145,8 @@ export interface Spec extends Hardening {
   readonly unmask: readonly Unmask[];
   /** Landlock around the command (src/setup/landlock.ts). */
   readonly landlock: LandlockMode;
+  /** The network (src/spec/net.ts, src/net/). */
+  readonly net: Net;
 }
 
 /** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
@@ -162,6 +167,10 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     namespaces[ns] = true;
   }
   for (const ns of p.share) namespaces[ns] = false;
+  if (p.net?.mode === "host") {
+    if (p.unshare.includes("net")) return ["net.mode", `"host" contradicts unsharing net`];
+    namespaces.net = false;
+  }
   if (p.hostname !== undefined && !namespaces.uts) {
     return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
   }
@@ -172,6 +181,8 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   if (h.needsUserNs) namespaces.user = true;
   const view = normalizeView(p);
   if ("error" in view) return view.error;
+  const net = normalizeNet(p.net, namespaces.net === false, namespaces.mount === true);
+  if (Array.isArray(net)) return net;
   if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined || p.cwdMount !== undefined)) {
     return ["share", "the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not --share mount)"];
   }
@@ -189,5 +200,6 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
     ...view,
     unmask: p.unmask,
     limits,
+    net,
   };
 }

@@ -10,7 +10,7 @@ import { errnoText } from "../host/errno.ts";
 import type { Host } from "../host/probe.ts";
 import { findHelper } from "../host/subid.ts";
 import { type IdMapPlan, identityPlan } from "../setup/identity.ts";
-import type { Shim } from "../shim/load.ts";
+import type { StartIO } from "../shim/load.ts";
 import type { IdRange } from "../spec/hardening.ts";
 import type { Spec } from "../spec/schema.ts";
 
@@ -27,7 +27,8 @@ export function mapText(map: readonly IdRange[]): string {
   return map.map((r) => `${r.inside} ${r.outside} ${r.count}\n`).join("");
 }
 
-function runHelper(name: "newuidmap" | "newgidmap", pid: number, map: readonly IdRange[]): void {
+/** newuidmap/newgidmap, as a child process the event loop waits for. */
+async function runHelper(name: "newuidmap" | "newgidmap", pid: number, map: readonly IdRange[]): Promise<void> {
   const path = findHelper(name);
   if (!path) {
     throw new HostError(
@@ -36,25 +37,33 @@ function runHelper(name: "newuidmap" | "newgidmap", pid: number, map: readonly I
     );
   }
   const args = map.flatMap((r) => [String(r.inside), String(r.outside), String(r.count)]);
-  const r = Bun.spawnSync([path, String(pid), ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    const why = r.stderr.toString().trim().split("\n").pop() ?? `exit ${r.exitCode}`;
+  const p = Bun.spawn([path, String(pid), ...args], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+  if (code !== 0) {
+    const why = stderr.trim().split("\n").pop() ?? `exit ${code}`;
     const file = name === "newuidmap" ? "/etc/subuid" : "/etc/subgid";
     throw new HostError(`user namespace: ${name} refused the map: ${why}`, `check the ranges in ${file}`);
   }
 }
 
-export function writeIdMaps(shim: Shim, pid: number, maps: IdMaps): void {
-  const write = (file: string, data: string) => {
-    const rc = shim.writeFile(`/proc/${pid}/${file}`, data);
-    if (rc < 0) throw new HostError(`user namespace: writing ${file}: ${errnoText(-rc)}`);
-  };
-  if (maps.uidVia === "write") write("uid_map", mapText(maps.uid));
-  else runHelper("newuidmap", pid, maps.uid);
+/**
+ * Write the maps of the init's user namespace while it waits for GO: the
+ * helpers as child processes, the files in one batch through io (a worker
+ * thread of the shim in the library), so the event loop is not held.
+ */
+export async function writeIdMaps(io: StartIO, pid: number, maps: IdMaps): Promise<void> {
+  const files: [string, string][] = [];
+  if (maps.uidVia === "write") files.push([`/proc/${pid}/uid_map`, mapText(maps.uid)]);
+  else await runHelper("newuidmap", pid, maps.uid);
   if (maps.gidVia === "write") {
-    if (maps.denySetgroups) write("setgroups", "deny");
-    write("gid_map", mapText(maps.gid));
-  } else runHelper("newgidmap", pid, maps.gid);
+    if (maps.denySetgroups) files.push([`/proc/${pid}/setgroups`, "deny"]);
+    files.push([`/proc/${pid}/gid_map`, mapText(maps.gid)]);
+  } else await runHelper("newgidmap", pid, maps.gid);
+  const failed = await io.writeFiles(files);
+  if (failed) {
+    const file = files[failed.index]?.[0].split("/").pop() ?? "the maps";
+    throw new HostError(`user namespace: writing ${file}: ${errnoText(-failed.rc)}`);
+  }
 }
 
 /** The caller keeps its ids inside (the plan for a Spec without identity flags). */

@@ -10,10 +10,11 @@
 import { detectCgroups } from "../cgroup/detect.ts";
 import { createSandboxCgroups, type SandboxCgroups } from "../cgroup/sandbox.ts";
 import type { CgroupUsage } from "../cgroup/stats.ts";
-import type { CpuCounter } from "../cgroup/v1.ts";
+import { type CpuCounter, placementError } from "../cgroup/v1.ts";
 import { CgroupError } from "../errors.ts";
 import { usableCpus, wallLimitMs } from "../setup/limits.ts";
 import type { CgroupMount } from "../setup/mounts.ts";
+import type { StartIO } from "../shim/load.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { LimitsReport, Reason, Result } from "./result.ts";
@@ -155,21 +156,29 @@ export class SandboxLimits {
    * without it (before 5.7) refuses the flag: spawn again without it, and
    * attach() places the init by pid before it is released.
    */
-  spawn<T>(fn: (cgroupFd: number) => T | number): T | number {
+  async spawn<T>(fn: (cgroupFd: number) => Promise<T | number>): Promise<T | number> {
     const fd = this.cgroups?.cloneFd ?? -1;
-    let r = fn(fd);
-    this.placedAtClone = fd >= 0;
-    if (fd >= 0 && (r === -EINVAL || r === -E2BIG)) {
-      r = fn(-1);
-      this.placedAtClone = false;
+    try {
+      let r = await fn(fd);
+      this.placedAtClone = fd >= 0;
+      if (fd >= 0 && (r === -EINVAL || r === -E2BIG)) {
+        r = await fn(-1);
+        this.placedAtClone = false;
+      }
+      return r;
+    } finally {
+      this.cgroups?.spawned();
     }
-    this.cgroups?.spawned();
-    return r;
   }
 
-  /** Before GO: the init joins the v1 cgroups (and v2 when clone did not place it). */
-  attach(pid: number): void {
-    this.cgroups?.attach(pid, this.placedAtClone);
+  /**
+   * Before GO: the init joins the v1 cgroups (and v2 when clone did not place
+   * it). The writes wait for an RCU grace period each: io does them off the JS thread.
+   */
+  async attach(io: StartIO, pid: number): Promise<void> {
+    const writes = this.cgroups?.placement(pid, this.placedAtClone) ?? [];
+    const failed = await io.writeFiles(writes);
+    if (failed) throw placementError(writes[failed.index]?.[0] ?? "cgroup.procs", -failed.rc);
   }
 
   /** Whether the init enforces a wall-clock or CPU-time limit. */

@@ -1,8 +1,9 @@
 /** The typed result of every run. */
+import type { NetReport } from "../net/pasta.ts";
 import type { LandlockReport } from "../setup/landlock.ts";
 import { signalName } from "./signals.ts";
 
-export type { LandlockReport };
+export type { LandlockReport, NetReport };
 
 export type Status =
   | { readonly type: "exited"; readonly code: number }
@@ -45,6 +46,8 @@ export interface Result {
   readonly limits: LimitsReport;
   /** Whether the command ran under Landlock, with which ABI, restricting what. */
   readonly landlock: LandlockReport;
+  /** The network: its mode, the published ports and, with an allowlist, the refused connections. */
+  readonly network: NetReport;
   readonly error?: SetupFailure;
 }
 

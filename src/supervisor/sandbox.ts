@@ -8,6 +8,7 @@ import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
+import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -16,7 +17,7 @@ import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
-import { loadShim, type Shim, type Spawned, type Waited } from "../shim/load.ts";
+import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
 import { idMapsFor, writeIdMaps } from "./idmap.ts";
@@ -33,7 +34,7 @@ import {
 } from "./result.ts";
 import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
-import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "./stdio.ts";
+import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption, type StdioPlan } from "./stdio.ts";
 
 export interface SpawnOptions {
   readonly stdin?: StdioOption;
@@ -42,18 +43,28 @@ export interface SpawnOptions {
 }
 
 export interface Sandbox {
-  /** Host pid of the sandbox's init (its pid 1). */
+  /**
+   * Host pid of the sandbox's init (its pid 1), once `ready` has resolved
+   * (the setup runs after spawn() returns); reading it before throws.
+   */
   readonly pid: number;
+  /**
+   * Resolves with the init's host pid once the sandbox is set up and released
+   * (its cgroups entered, its id maps written); rejects, as `exited` does, with
+   * the error that stopped the setup (an IsolateError, exit code 125).
+   */
+  readonly ready: Promise<number>;
   /** With stdin: "pipe", the command's stdin: write to it, then end() it. */
   readonly stdin: StdinSink | null;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
-  /** Resolves once the sandbox is gone (every process of it), with the result. */
+  /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
    * Send a signal to the command (default SIGTERM). If it has not ended
    * after the spec's kill-after grace, the whole sandbox is killed.
-   * SIGKILL kills the whole sandbox at once.
+   * SIGKILL kills the whole sandbox at once. Before `ready`, the signal is
+   * sent as soon as the command is released.
    */
   kill(signal?: string | number): void;
 }
@@ -67,9 +78,15 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
 
-/** For the CLI: beforeStart runs once the plan is checked, before anything is created. */
 export interface SpawnHooks {
+  /** For the CLI: runs once the plan is checked, before anything is created. */
   readonly beforeStart?: () => void;
+  /**
+   * Clone and write on the calling thread, at once: for the one-shot CLI,
+   * where nothing else waits on the event loop and a worker thread would only
+   * cost start-up and exit time. The library leaves the JS thread free.
+   */
+  readonly inline?: boolean;
   /** Named sandboxes (src/named/): make a cgroup for accounting when possible. */
   readonly account?: boolean;
   /**
@@ -78,7 +95,7 @@ export interface SpawnHooks {
    * compiled as new, joined instead of created, its maps the joined sandbox's).
    */
   readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
-  /** Named sandboxes (src/named/): the sandbox was released (after GO). */
+  /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
   readonly started?: (s: StartedSandbox) => void;
 }
 
@@ -90,113 +107,258 @@ export interface StartedSandbox {
   readonly cgroups: readonly string[];
 }
 
+/**
+ * Sandboxes waiting for their setup's turn. Each one's JS work (host probe,
+ * plan, cgroups) runs in a turn of the event loop of its own, so that many
+ * spawn() calls at once never hold timers and I/O for all of them. And only
+ * a few set up at once (until the init reports the command started): the
+ * setup is kernel work that saturates the CPUs, and twenty inits setting up
+ * together would starve the event loop that supervises them, and finish no
+ * sooner.
+ */
+const waiting: (() => void)[] = [];
+let settingUp = 0;
+let turnScheduled = false;
+const MAX_SETTING_UP = Math.max(2, navigator.hardwareConcurrency ?? 2);
+
+function nextTurn(): void {
+  turnScheduled = false;
+  if (settingUp >= MAX_SETTING_UP) return;
+  const go = waiting.shift();
+  if (go) {
+    settingUp++;
+    go();
+  }
+  scheduleTurn();
+}
+
+function scheduleTurn(): void {
+  if (turnScheduled || waiting.length === 0 || settingUp >= MAX_SETTING_UP) return;
+  turnScheduled = true;
+  setImmediate(nextTurn);
+}
+
+/** A slot among the sandboxes setting up; call the answer once the setup is over. */
+async function setupTurn(): Promise<() => void> {
+  await new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    scheduleTurn();
+  });
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    settingUp--;
+    scheduleTurn();
+  };
+}
+
+/** What the setup made, in the order it made it (for undoing). */
+interface Made {
+  host: Host;
+  /** The network (src/net/): attached before GO. */
+  net: NetHook;
+  ops: Op[];
+  plan: Uint8Array;
+  limits: SandboxLimits;
+  scratch: ScratchDir[];
+}
+
+/**
+ * Start a sandbox. The handle is returned at once, its streams ready to use;
+ * the setup runs in phases after it: prepare (host facts, plan, cgroups) ->
+ * spawn (the init is cloned and waits) -> before GO (id maps, cgroup
+ * placement) -> GO -> watch (limits) -> finish (result, cleanup). The clone
+ * and the slow writes run on a worker thread of the shim (ffi/worker.c), so
+ * the event loop stays free however many sandboxes start at once.
+ */
 export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
   // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
   const shim = loadShim();
-  const host = probeHost();
-  let ops = compilePlan(spec, host);
-  hooks.beforeStart?.();
-  // Cgroups with the limits, before anything else exists (a limit that cannot be enforced stops here).
-  const limits = SandboxLimits.prepare(spec, !newNamespaces(spec, host).includes("pid"), hooks.account);
-  // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
-  // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
-  const own = limits.hierarchies();
-  const counter = limits.cpuCounter();
-  if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
-  const join = hooks.join;
-  if (join) ops = joinedClone(ops, join.flags);
-  const plan = encodePlan(ops);
-  const scratch = scratchDirs(spec, shim);
-  const started = performance.now();
-  let spawned: Spawned | number;
-  let stdio: ReturnType<typeof planStdio> | undefined;
-  try {
-    stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
-    const child = stdio.child;
-    spawned = limits.spawn((cgroupFd) =>
-      join ? spawnJoined(shim, plan, child, cgroupFd, join) : shim.spawn(plan, child, cgroupFd),
-    );
-  } catch (e) {
-    limits.abort();
-    removeScratch(shim, scratch);
-    throw e;
-  } finally {
-    for (const fd of stdio?.closeAfterSpawn ?? []) shim.close(fd);
-  }
-  if (typeof spawned === "number") {
-    limits.abort();
-    removeScratch(shim, scratch);
-    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
-    throw spawnError(shim, plan, -spawned, spec, host);
-  }
-  const child = spawned;
-  try {
-    if (newNamespaces(spec, host).includes("user") && !((join?.flags ?? 0) & CLONE_FLAG.user))
-      writeIdMaps(shim, child.pid, idMapsFor(spec, host));
-    limits.attach(child.pid);
-    // The init enforces the time limits: let it act at once however busy the
-    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
-    if (host.root && limits.timed) shim.schedInit(child.pid);
-    const rc = shim.write(child.syncFd, GO);
-    if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
-  } catch (e) {
-    shim.signal(child.pidfd, SIGKILL);
-    shim.close(child.syncFd);
-    shim.close(child.recordFd);
-    shim.wait(child.pidfd, false);
-    shim.close(child.pidfd);
-    limits.abort();
-    removeScratch(shim, scratch);
-    for (const fd of stdio.parent) if (fd !== null) shim.close(fd);
-    throw e;
-  }
-  shim.close(child.syncFd);
-  // Named sandboxes: record it (a failure here is the caller's to handle; the sandbox runs on).
-  hooks.started?.({ pid: child.pid, ops, host, cgroups: limits.paths });
-  return new Supervised(shim, spec, host, ops, child, started, stdio.parent, limits, scratch);
+  const stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
+  return new Supervised(shim, spec, stdio, hooks);
 }
 
 class Supervised implements Sandbox, LimitTarget {
-  readonly pid: number;
   readonly stdin: StdinSink | null;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
+  readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
   private readonly stdinSink: (StdinSink & { close(): void }) | null;
+  private readonly io: StartIO;
   private done = false;
   private killedFor: Reason | undefined;
   private grace: ReturnType<typeof setTimeout> | undefined;
   private endTimer: ReturnType<typeof setTimeout> | undefined;
   private commandPid: number | undefined;
-  private readonly sharedPid: boolean;
+  /** Gives back the setup slot (see setupTurn): at the command's start, or the end. */
+  private setupDone: () => void = () => {};
+  /** Signals asked for before the command was released. */
+  private early: number[] = [];
+  private started = 0;
+  // Set by start(), before `ready` resolves.
+  private made!: Made;
+  private child: Spawned | undefined;
+  private sharedPid = false;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
-  private readonly rootless: boolean;
-  private readonly landlock: LandlockReport;
+  private rootless = false;
+  private landlock!: LandlockReport;
 
   constructor(
     private readonly shim: Shim,
-    private readonly spec: Spec,
-    host: Host,
-    private readonly ops: readonly Op[],
-    private readonly child: Spawned,
-    private readonly started: number,
-    parentEnds: readonly (number | null)[],
-    private readonly limits: SandboxLimits,
-    private readonly scratch: readonly ScratchDir[],
+    private spec: Spec,
+    stdio: StdioPlan,
+    hooks: SpawnHooks,
   ) {
-    this.pid = child.pid;
-    this.sharedPid = !newNamespaces(spec, host).includes("pid");
-    this.rootless = !host.root && newNamespaces(spec, host).includes("user");
-    this.landlock = landlockReport(spec, host, ops);
-    const out = parentEnds[1];
-    const err = parentEnds[2];
-    const inp = parentEnds[0];
-    this.stdout = out === null || out === undefined ? null : fdStream(shim, out);
-    this.stderr = err === null || err === undefined ? null : fdStream(shim, err);
-    this.stdinSink = inp === null || inp === undefined ? null : fdSink(shim, inp);
+    const [inp, out, err] = stdio.parent;
+    this.stdout = out === null ? null : fdStream(shim, out);
+    this.stderr = err === null ? null : fdStream(shim, err);
+    this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
-    this.exited = this.supervise();
-    limits.watch(this, spec.killAfterMs);
+    this.io = startIO(shim, hooks.inline === true);
+    this.ready = this.start(stdio, hooks);
+    this.exited = this.ready.then(() => this.supervise());
+    // Whoever awaits one of them sees the setup's error; neither is unhandled for it.
+    this.ready.catch(() => {});
+    this.exited.catch(() => {});
+  }
+
+  private get spawned(): Spawned {
+    if (!this.child) throw new IsolateError("internal", "the sandbox has not started");
+    return this.child;
+  }
+
+  get pid(): number {
+    if (!this.child) throw new IsolateError("internal", "the sandbox's pid is known once `ready` resolves");
+    return this.child.pid;
+  }
+
+  /** prepare -> spawn -> before GO -> GO -> watch; on failure nothing it made is left. */
+  private async start(stdio: StdioPlan, hooks: SpawnHooks): Promise<number> {
+    let made: Made | undefined;
+    let spawned: Spawned | number | undefined;
+    try {
+      if (!hooks.inline) this.setupDone = await setupTurn();
+      made = this.prepare(hooks);
+      this.made = made;
+      const { plan, limits } = made;
+      this.started = performance.now();
+      const join = hooks.join;
+      spawned = await limits.spawn((cgroupFd) =>
+        join
+          ? Promise.resolve(spawnJoined(this.shim, plan, stdio.child, cgroupFd, join))
+          : this.io.spawn(plan, stdio.child, cgroupFd),
+      );
+    } catch (e) {
+      this.undo(made, stdio);
+      throw e;
+    } finally {
+      for (const fd of stdio.closeAfterSpawn) this.shim.close(fd);
+    }
+    if (typeof spawned === "number") {
+      this.undo(made, stdio);
+      throw spawnError(this.shim, made.plan, -spawned, this.spec, made.host);
+    }
+    const child = spawned;
+    try {
+      await this.beforeGo(child, made, hooks);
+      // The network last (pasta): if it fails, the init is killed unreleased and the run reports why (125).
+      if (made.net.active) {
+        try {
+          await made.net.attach(this.shim, child.pid);
+        } catch (e) {
+          this.netError = e as Error;
+          this.shim.signal(child.pidfd, SIGKILL);
+        }
+      }
+      if (!this.netError) {
+        const rc = this.shim.write(child.syncFd, GO);
+        if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
+      }
+    } catch (e) {
+      this.shim.signal(child.pidfd, SIGKILL);
+      this.shim.close(child.syncFd);
+      this.shim.close(child.recordFd);
+      this.shim.wait(child.pidfd, false);
+      this.shim.close(child.pidfd);
+      this.undo(made, stdio);
+      throw e;
+    }
+    this.shim.close(child.syncFd);
+    this.child = child;
+    // Named sandboxes: record it (the hook never throws; the sandbox runs on).
+    hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
+    made.limits.watch(this, this.spec.killAfterMs);
+    for (const sig of this.early.splice(0)) this.kill(sig);
+    return child.pid;
+  }
+
+  /** Host facts, the plan, and the cgroups with the limits (a limit that cannot be enforced stops here). */
+  private prepare(hooks: SpawnHooks): Made {
+    const { shim, spec: given } = this;
+    const host = probeHost();
+    let ops = compilePlan(given, host);
+    hooks.beforeStart?.();
+    // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+    const net = NetHook.prepare(given, host);
+    const spec = net.spec;
+    this.spec = spec;
+    if (spec !== given) ops = compilePlan(spec, host);
+    const fresh = newNamespaces(spec, host);
+    let limits: SandboxLimits;
+    try {
+      limits = SandboxLimits.prepare(spec, !fresh.includes("pid"), hooks.account);
+    } catch (e) {
+      net.close(shim);
+      throw e;
+    }
+    // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
+    // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
+    try {
+      const own = limits.hierarchies();
+      const counter = limits.cpuCounter();
+      if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+      if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
+      const plan = encodePlan(ops);
+      const scratch = scratchDirs(spec, shim);
+      this.sharedPid = !fresh.includes("pid");
+      this.rootless = !host.root && fresh.includes("user");
+      this.landlock = landlockReport(spec, host, ops);
+      return { host, net, ops, plan, limits, scratch };
+    } catch (e) {
+      limits.abort();
+      net.close(shim);
+      throw e;
+    }
+  }
+
+  /** The init waits for GO: its identity maps, its cgroups, its scheduling. */
+  private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<void> {
+    const { spec } = this;
+    const { host, limits } = made;
+    // A joined user namespace (named sandboxes, --join) has its maps already.
+    const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
+    if (newNamespaces(spec, host).includes("user") && !joinedUser)
+      await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+    await limits.attach(this.io, child.pid);
+    // The init enforces the time limits: let it act at once however busy the
+    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
+    if (host.root && limits.timed) this.shim.schedInit(child.pid);
+  }
+
+  /** The sandbox never ran: remove what its setup made, end the streams. */
+  private undo(made: Made | undefined, stdio: StdioPlan): void {
+    this.done = true;
+    this.setupDone();
+    if (made) {
+      made.limits.abort();
+      removeScratch(this.shim, made.scratch);
+      made.net.close(this.shim);
+    }
+    // The child's ends are closed: piped output reads EOF and its stream closes the fd.
+    void stdio;
+    this.stdinSink?.close();
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -207,18 +369,22 @@ class Supervised implements Sandbox, LimitTarget {
       this.killAll(reason);
       return;
     }
-    this.shim.signal(this.child.pidfd, SIGTERM);
+    this.shim.signal(this.spawned.pidfd, SIGTERM);
     this.grace ??= setTimeout(() => this.killAll(reason), this.spec.killAfterMs);
   }
 
   kill(signal: string | number = "SIGTERM"): void {
     if (this.done) return;
     const sig = signalNumber(signal);
+    if (!this.child) {
+      this.early.push(sig);
+      return;
+    }
     if (sig === SIGKILL) {
       this.killAll("killed");
       return;
     }
-    this.shim.signal(this.child.pidfd, sig);
+    this.shim.signal(this.spawned.pidfd, sig);
     this.grace ??= setTimeout(() => this.killAll("killed"), this.spec.killAfterMs);
   }
 
@@ -231,8 +397,8 @@ class Supervised implements Sandbox, LimitTarget {
   killAll(reason: Reason): void {
     if (this.done) return;
     this.killedFor ??= reason;
-    if (!this.sharedPid && !this.limits.grouped && this.endTimer === undefined) {
-      this.shim.signal(this.child.pidfd, SIG_END);
+    if (!this.sharedPid && !this.made.limits.grouped && this.endTimer === undefined) {
+      this.shim.signal(this.spawned.pidfd, SIG_END);
       this.endTimer = setTimeout(() => this.forceKill(), END_GRACE_MS);
       return;
     }
@@ -247,49 +413,58 @@ class Supervised implements Sandbox, LimitTarget {
         process.kill(-this.commandPid, SIGKILL);
       } catch {}
     }
-    this.shim.signal(this.child.pidfd, SIGKILL);
-    this.limits.kill();
+    this.shim.signal(this.spawned.pidfd, SIGKILL);
+    this.made.limits.kill();
   }
 
   private async supervise(): Promise<Result> {
     let bytes: Uint8Array;
     try {
-      bytes = this.sharedPid ? await this.readWatchingStart() : await Bun.file(this.child.recordFd).bytes();
+      // .stream() reads on the event loop; .bytes() would start a thread pool.
+      bytes = await this.readRecords();
     } finally {
-      this.shim.close(this.child.recordFd);
+      this.shim.close(this.spawned.recordFd);
+      this.setupDone();
     }
     const records = decodeRecords(bytes);
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
-    await this.limits.settled();
-    const waited = this.shim.wait(this.child.pidfd, false);
-    this.shim.close(this.child.pidfd);
+    await this.made.limits.settled();
+    const waited = await this.io.wait(this.spawned.pidfd);
+    this.shim.close(this.spawned.pidfd);
     this.done = true;
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.shim, this.scratch);
+    removeScratch(this.shim, this.made.scratch);
     this.stdinSink?.close();
-    return this.limits.complete(this.result(records, waited));
+    const network = await this.made.net.finish(this.shim);
+    return this.made.limits.complete(this.result(records, waited, network));
   }
 
-  /** Read the records as they come, to learn the command's pid early (see killAll). */
-  private async readWatchingStart(): Promise<Uint8Array> {
+  /** The network's failure before GO: the run reports it (125). */
+  private netError: Error | undefined;
+
+  /** Read the records as they come; sharing the host's pid namespace, learn the command's pid early (see killAll). */
+  private async readRecords(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
-    for await (const chunk of Bun.file(this.child.recordFd).stream()) {
+    for await (const chunk of Bun.file(this.spawned.recordFd).stream()) {
       chunks.push(chunk);
       if (this.commandPid === undefined) {
-        const s = decodeRecords(Buffer.concat(chunks)).find((r) => r.type === "started");
-        if (s?.type === "started") this.commandPid = s.pid;
+        const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
+        if (s?.type === "started") {
+          this.commandPid = s.pid;
+          this.setupDone();
+        }
       }
     }
-    return Buffer.concat(chunks);
+    return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks);
   }
 
   /**
    * wallMs: from the clone to the command's end as the init measured it (its
    * exit record), else from just before the spawn to now as the supervisor did.
    */
-  private result(records: SandboxRecord[], waited: Waited | null): Result {
+  private result(records: SandboxRecord[], waited: Waited | null, network: NetReport): Result {
     const exit = records.find((r) => r.type === "exit");
     const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
@@ -298,21 +473,28 @@ class Supervised implements Sandbox, LimitTarget {
     else if (waited && waited.code === CLD_EXITED) status = { type: "exited", code: waited.status };
     else status = statusFromWait(waited ? waited.status & 0x7f : SIGKILL);
 
-    const error = errRec?.type === "error" ? this.failure(errRec) : undefined;
+    const error = this.netError
+      ? netFailure(this.netError)
+      : errRec?.type === "error"
+        ? this.failure(errRec)
+        : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
     if (exit?.type === "exit") {
       // The init saw the end: a limit it enforced, or an end asked for while the
       // command ran (kill(), SIG_END), or the command's own end before any of those.
-      if (exit.fired.timeout) this.limits.noteFired("timeout");
-      if (exit.fired.cpuTime) this.limits.noteFired("cpu-time");
+      if (exit.fired.timeout) this.made.limits.noteFired("timeout");
+      if (exit.fired.cpuTime) this.made.limits.noteFired("cpu-time");
       if (exit.fired.timeout) reason = "timeout";
       else if (exit.fired.cpuTime) reason = "cpu-time";
       else if (exit.asked) reason = this.killedFor ?? "killed";
       else reason = "ok";
     }
     let exitCode = exitCodeOf(status);
-    if (error && !this.killedFor) {
+    if (this.netError && !this.killedFor) {
+      reason = "setup";
+      exitCode = 125;
+    } else if (error && !this.killedFor) {
       reason = isExec ? "exec" : "setup";
       exitCode = isExec ? (error.errno === 2 ? 127 : 126) : 125;
     }
@@ -332,13 +514,14 @@ class Supervised implements Sandbox, LimitTarget {
       pidsPeak: null,
       limits: NO_LIMITS_REPORT,
       landlock: this.landlock,
+      network,
     };
     return error ? { ...base, error } : base;
   }
 
   private failure(r: Extract<SandboxRecord, { type: "error" }>): SetupFailure {
     const text = errnoText(r.errno);
-    const op = r.index >= 0 ? this.ops[r.index] : undefined;
+    const op = r.index >= 0 ? this.made.ops[r.index] : undefined;
     if (op?.op === "exec") {
       const name = op.args.argv[0] ?? "";
       const why =
@@ -360,6 +543,15 @@ class Supervised implements Sandbox, LimitTarget {
   }
 }
 
+function netFailure(e: Error): SetupFailure {
+  const hint = e instanceof IsolateError && e.hint ? ` (${e.hint})` : "";
+  return { index: -1, op: "net", what: "network", errno: 0, errnoName: "", message: `${e.message}${hint}` };
+}
+
+function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
+  return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
+}
+
 /** Named sandboxes, `exec --join`: the clone creates none of the joined namespaces. */
 function joinedClone(ops: Op[], flags: number): Op[] {
   const first = ops[0];
@@ -367,6 +559,7 @@ function joinedClone(ops: Op[], flags: number): Op[] {
   return [op("clone", { flags: Number(first.args.flags) & ~flags }), ...ops.slice(1)];
 }
 
+/** Named sandboxes, `exec --join`: on the calling thread (the joiner needs its pidfd in our table). */
 function spawnJoined(
   shim: Shim,
   plan: Uint8Array,
@@ -375,14 +568,8 @@ function spawnJoined(
   join: NonNullable<SpawnHooks["join"]>,
 ): Spawned | number {
   const r = shim.named.spawnJoin(plan, child, cgroupFd, join.fd, join.flags);
-  if (typeof r === "number" && shim.named.joinRefused()) {
-    throw new HostError(`--join ${join.what}: ${errnoText(-r)}`);
-  }
+  if (typeof r === "number" && shim.named.joinRefused()) throw new HostError(`--join ${join.what}: ${errnoText(-r)}`);
   return r;
-}
-
-function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
-  return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
 }
 
 function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {

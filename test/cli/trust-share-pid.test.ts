@@ -10,7 +10,7 @@ import { afterAll, describe, expect } from "bun:test";
 import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups } from "../../src/cgroup/detect.ts";
-import { IS_ROOT, isolate, marker, needs, pidsWith, SCRATCH, sh, tempDir, waitFor } from "../helpers.ts";
+import { BIN, IS_ROOT, isolate, marker, needs, pidsWith, SCRATCH, sh, sleep, tempDir, waitFor } from "../helpers.ts";
 
 const t = tempDir("isolate-share-pid-");
 chmodSync(t.path, 0o777);
@@ -83,6 +83,30 @@ describe("with --share pid, nothing the command started outlives the run", () =>
       if (h) expect(existsSync(join(h.mount, path))).toBe(false);
     }
   });
+});
+
+describe("with --share pid, a SIGKILL of isolate leaves nothing running either", () => {
+  // The init (a child subreaper) gets SIG_END as its parent-death signal and kills what the
+  // command left behind, round after round, before it exits: no cgroup sweep is needed for that.
+  for (const [name, script] of ESCAPES) {
+    for (const user of [[], ["--user", "65534"]]) {
+      needs(IS_ROOT, "root (a cgroup to create)")(`${name}${user.length ? " (--user 65534)" : ""}`, async () => {
+        const { path, tag } = await markedSleep();
+        const proc = Bun.spawn(
+          [BIN, "exec", "--share", "pid", ...user, "--", "sh", "-c", `${script(path)}; ${path} 100`],
+          { cwd: SCRATCH, stdout: "ignore", stderr: "pipe" },
+        );
+        // The escaped sleep and the command's own run (and the shell, whose script names them).
+        expect(await waitFor(async () => (await pidsWith(tag)).length >= 2, 5000)).toBe(true);
+        await sleep(400);
+        proc.kill("SIGKILL");
+        await proc.exited;
+        expect(await free(tag)).toBe(true);
+        // isolate's own cgroups are left for the next run or `isolate clean`: remove them now.
+        await sh([BIN, "clean"]);
+      });
+    }
+  }
 });
 
 describe("where no cgroup can be had, --share pid is refused", () => {

@@ -103,8 +103,10 @@ describe("placement and killing", () => {
     "the init is in every one of the sandbox's cgroups before it runs anything",
     async () => {
       const sb = spawn({ command: ["sleep", "100"], limits: { memory: "64M", pids: 10, cpuTime: "10s" } });
-      // spawn() returns after placement and GO: the cgroup lines already name the sandbox's cgroup.
-      const lines = readFileSync(`/proc/${sb.pid}/cgroup`, "utf8").trim().split("\n");
+      // `ready` resolves after placement and GO: the cgroup lines already name the sandbox's cgroup.
+      const lines = readFileSync(`/proc/${await sb.ready}/cgroup`, "utf8")
+        .trim()
+        .split("\n");
       sb.kill("SIGKILL");
       const r = await sb.exited;
       const own = new RegExp(`/isolate-${process.pid}-\\d+$`);

@@ -128,6 +128,7 @@ describe("reason at the edges", () => {
   test("kill() after the command ended on its own reports ok, not killed", async () => {
     for (const sig of ["SIGKILL", "SIGTERM"]) {
       const sb = spawn({ command: ["true"] }, { stdout: "null", stderr: "null" });
+      await sb.ready; // released (the setup runs after spawn() returns)
       block(300); // the command ends, and the init reports it, before the supervisor looks
       sb.kill(sig);
       const r = await sb.exited;

@@ -37,7 +37,7 @@ function file(dirs: Dirs, c: keyof typeof V1_NAME, v1: string, v2: string): stri
 async function whileRunning(limits: SpecInput["limits"], check: (d: Dirs) => void): Promise<void> {
   const sb = spawn({ command: ["sleep", "60"], limits }, { stdout: "null", stderr: "null" });
   try {
-    check(dirsOf(sb.pid));
+    check(dirsOf(await sb.ready));
   } finally {
     sb.kill("SIGKILL");
     const r = await sb.exited;

@@ -91,7 +91,7 @@ describe("malformed values give SpecError (exit 125) naming the field", () => {
     ["cpus", "9000", "between 0.01"],
     ["cpuWeight", "0", "between 1 and 10000"],
     ["cpuWeight", "1.5", "not a whole number"],
-    ["pids", "0", "between 1"],
+    ["pids", "0", "at least 2"],
     ["pids", "", "not a whole number"],
     ["pids", "64k", "not a whole number"],
     ["pids", "18446744073709551617", "too large"],

@@ -1,8 +1,6 @@
 /** isolate check [--json]: what this host and user can do, each "no" with its remedy. */
-import { type ArgsDef, defineCommand } from "citty";
-import { SpecError } from "../../errors.ts";
 import { checkHost, type HostReport } from "../../host/check.ts";
-import { usage } from "../usage.ts";
+import { smallArgs } from "./args.ts";
 
 export function formatReport(r: HostReport): string {
   const who = `${r.user.name ?? `uid ${r.user.uid}`} (uid ${r.user.uid}${r.user.root ? ", root" : ""})`;
@@ -25,18 +23,10 @@ export function formatReport(r: HostReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-const args: ArgsDef = { json: { type: "boolean", description: "the report as JSON" } };
-
-export const checkCommand = defineCommand({
-  meta: { name: "check", description: "report what this host and user can do (exit 0: the default sandbox works)" },
-  args,
-  run({ rawArgs, cmd }) {
-    for (const a of rawArgs) {
-      if (a === "--help" || a === "-h") return usage(cmd);
-      if (a !== "--json") throw new SpecError(`check: unknown argument ${a}`, "isolate check [--json]");
-    }
-    const report = checkHost();
-    process.stdout.write(rawArgs.includes("--json") ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    return report.ok ? 0 : 1;
-  },
-});
+export async function checkMain(argv: readonly string[]): Promise<number> {
+  const a = smallArgs("check", argv, ["--json"]);
+  if (a.help) return (await import("../help.ts")).printHelp("check");
+  const report = checkHost();
+  process.stdout.write(a.flags.has("--json") ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  return report.ok ? 0 : 1;
+}

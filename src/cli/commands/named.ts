@@ -1,5 +1,4 @@
-/** Named sandboxes: isolate ps, logs, stop, wait, rm, stats, enter (src/named/). */
-import { type ArgsDef, type CommandDef, defineCommand } from "citty";
+/** Named sandboxes: isolate ps, logs, stop, wait, rm, stats, enter (src/named/, docs/named.md). */
 import { SpecError } from "../../errors.ts";
 import { info, list, remove, type SandboxInfo, stateOf, stop, waitResult } from "../../named/control.ts";
 import { fileOf, liveness } from "../../named/state.ts";
@@ -8,7 +7,51 @@ import { parseDuration } from "../../spec/units.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { reportJson } from "../output.ts";
 
-const nameArg = { name: { type: "positional", description: "the sandbox's name", required: true } } as const;
+/**
+ * `isolate COMMAND [flags] NAME`: --help, the flags in `known` (with a value
+ * when `known` says so, as `--flag V` or `--flag=V`), and the sandbox's name
+ * (required unless `name` is false).
+ */
+function args(
+  command: string,
+  argv: readonly string[],
+  known: Readonly<Record<string, "bool" | "value">>,
+  name = true,
+): { help: boolean; flags: Map<string, string>; name: string } {
+  const flags = new Map<string, string>();
+  const words: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? "";
+    if (a === "--help" || a === "-h") {
+      help = true;
+      continue;
+    }
+    if (a.startsWith("-") && a !== "-") {
+      const eq = a.indexOf("=");
+      const flag = eq > 0 ? a.slice(0, eq) : a;
+      const kind = Object.hasOwn(known, flag) ? known[flag] : undefined;
+      if (!kind) throw new SpecError(`${command}: unknown flag ${flag}`, `see isolate ${command} --help`);
+      if (kind === "bool") {
+        if (eq > 0) throw new SpecError(`${command}: ${flag} takes no value`);
+        flags.set(flag, "");
+        continue;
+      }
+      const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new SpecError(`${command}: ${flag} needs a value`);
+      flags.set(flag, v);
+      continue;
+    }
+    words.push(a);
+  }
+  if (help) return { help, flags, name: "" };
+  if (words.length > (name ? 1 : 0)) throw new SpecError(`${command}: unexpected argument ${words[name ? 1 : 0]}`);
+  if (name && words[0] === undefined)
+    throw new SpecError(`${command}: a sandbox name is required`, `isolate ${command} NAME`);
+  return { help, flags, name: words[0] ?? "" };
+}
+
+const help = async (command: string) => (await import("../help.ts")).printHelp(command);
 
 function duration(flag: string, text: unknown): number | undefined {
   if (text === undefined) return undefined;
@@ -46,187 +89,151 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
-export const psCommand = defineCommand({
-  meta: { name: "ps", description: "list your named sandboxes: state, pid, age, memory, CPU, processes, command" },
-  args: { json: { type: "boolean", description: "as JSON" } } as ArgsDef,
-  run({ args }) {
-    const all = list();
-    if (args.json) {
-      process.stdout.write(
-        `${JSON.stringify(
-          all.map(({ result: _r, ...rest }) => rest),
-          null,
-          2,
-        )}\n`,
-      );
-      return 0;
-    }
-    const rows = [["NAME", "STATE", "PID", "AGE", "MEM", "PEAK", "CPU", "PIDS", "COMMAND"]];
-    for (const i of all) {
-      rows.push([
-        i.name,
-        stateText(i),
-        i.pid === null ? "-" : String(i.pid),
-        age(i.ageMs),
-        bytes(i.stats.memoryBytes),
-        bytes(i.stats.memoryPeakBytes),
-        i.stats.cpuMs === null ? "-" : `${(i.stats.cpuMs / 1000).toFixed(2)}s`,
-        i.stats.pids === null ? "-" : String(i.stats.pids),
-        i.command.join(" "),
-      ]);
-    }
-    process.stdout.write(`${table(rows)}\n`);
+export async function psMain(argv: readonly string[]): Promise<number> {
+  const a = args("ps", argv, { "--json": "bool" }, false);
+  if (a.help) return help("ps");
+  const all = list();
+  if (a.flags.has("--json")) {
+    process.stdout.write(
+      `${JSON.stringify(
+        all.map(({ result: _r, ...rest }) => rest),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
-  },
-});
+  }
+  const rows = [["NAME", "STATE", "PID", "AGE", "MEM", "PEAK", "CPU", "PIDS", "COMMAND"]];
+  for (const i of all) {
+    rows.push([
+      i.name,
+      stateText(i),
+      i.pid === null ? "-" : String(i.pid),
+      age(i.ageMs),
+      bytes(i.stats.memoryBytes),
+      bytes(i.stats.memoryPeakBytes),
+      i.stats.cpuMs === null ? "-" : `${(i.stats.cpuMs / 1000).toFixed(2)}s`,
+      i.stats.pids === null ? "-" : String(i.stats.pids),
+      i.command.join(" "),
+    ]);
+  }
+  process.stdout.write(`${table(rows)}\n`);
+  return 0;
+}
 
-export const logsCommand = defineCommand({
-  meta: { name: "logs", description: "print a detached sandbox's output (stdout and stderr)" },
-  args: { ...nameArg, follow: { type: "boolean", alias: "f", description: "keep printing until it ends" } } as ArgsDef,
-  async run({ args }) {
-    const name = String(args.name);
-    stateOf(name);
-    const fs = (await import("node:fs")).default;
-    let fd: number;
-    try {
-      fd = fs.openSync(fileOf(name, "log"), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    } catch {
-      throw new SpecError(`${name}: no log`, "only a detached sandbox (--detach) has one");
-    }
-    const buf = Buffer.alloc(65536);
-    const drain = () => {
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, null);
-        if (n <= 0) return;
-        fs.writeSync(1, buf.subarray(0, n));
-      }
-    };
-    try {
-      drain();
-      while (args.follow) {
-        const l = liveness(stateOf(name));
-        await new Promise((r) => setTimeout(r, 100));
-        drain();
-        if (l === "exited" || l === "dead") break;
-      }
-    } finally {
-      fs.closeSync(fd);
-    }
-    return 0;
-  },
-});
-
-export const stopCommand = defineCommand({
-  meta: { name: "stop", description: "stop a named sandbox: a signal, then everything after a grace" },
-  args: {
-    ...nameArg,
-    signal: { type: "string", description: "the signal sent first (default SIGTERM)", valueHint: "SIG" },
-    "kill-after": {
-      type: "string",
-      description: "end everything if still running after D (default 10s)",
-      valueHint: "D",
-    },
-  } as ArgsDef,
-  async run({ args }) {
-    const signal = args.signal === undefined ? undefined : String(args.signal);
-    if (signal !== undefined) {
-      try {
-        (await import("../../supervisor/signals.ts")).signalNumber(/^\d+$/.test(signal) ? Number(signal) : signal);
-      } catch {
-        throw new SpecError(`--signal: unknown signal ${signal}`);
-      }
-    }
-    const killAfterMs = duration("--kill-after", args["kill-after"]);
-    const s = await stop(String(args.name), {
-      ...(signal === undefined ? {} : { signal: /^\d+$/.test(signal) ? Number(signal) : signal }),
-      ...(killAfterMs === undefined ? {} : { killAfterMs }),
-    });
-    const l = liveness(s);
-    if (l === "running" || l === "starting") {
-      process.stderr.write(`isolate: stop ${s.name}: still running\n`);
-      return 125;
-    }
-    return 0;
-  },
-});
-
-export const waitCommand = defineCommand({
-  meta: { name: "wait", description: "wait for a named sandbox to end; print its report; exit with its code" },
-  args: nameArg as ArgsDef,
-  async run({ args }) {
-    const result = await waitResult(String(args.name));
-    process.stdout.write(reportJson(result));
-    return result.exitCode;
-  },
-});
-
-export const rmCommand = defineCommand({
-  meta: { name: "rm", description: "remove an ended sandbox's state (a running one is refused)" },
-  args: nameArg as ArgsDef,
-  run({ args }) {
-    remove(String(args.name));
-    return 0;
-  },
-});
-
-export const statsCommand = defineCommand({
-  meta: { name: "stats", description: "live figures of a named sandbox from its cgroups" },
-  args: {
-    ...nameArg,
-    json: { type: "boolean", description: "as JSON (one object per line with --interval)" },
-    interval: { type: "string", description: "print again every D until it ends", valueHint: "D" },
-  } as ArgsDef,
-  async run({ args }) {
-    const name = String(args.name);
-    const every = duration("--interval", args.interval);
+export async function logsMain(argv: readonly string[]): Promise<number> {
+  const a = args("logs", argv, { "--follow": "bool", "-f": "bool" });
+  if (a.help) return help("logs");
+  const follow = a.flags.has("--follow") || a.flags.has("-f");
+  const name = a.name;
+  stateOf(name);
+  const fs = (await import("node:fs")).default;
+  let fd: number;
+  try {
+    fd = fs.openSync(fileOf(name, "log"), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    throw new SpecError(`${name}: no log`, "only a detached sandbox (--detach) has one");
+  }
+  const buf = Buffer.alloc(65536);
+  const drain = () => {
     for (;;) {
-      const s = stateOf(name);
-      const i = info(s);
-      const st = i.state === "running" ? liveStats(s.cgroups) : i.stats;
-      if (args.json) process.stdout.write(`${JSON.stringify({ name, state: i.state, pid: i.pid, ...st })}\n`);
-      else {
-        process.stdout.write(
-          `${name} ${i.state} mem ${bytes(st.memoryBytes)} peak ${bytes(st.memoryPeakBytes)} cpu ${st.cpuMs === null ? "-" : `${(st.cpuMs / 1000).toFixed(3)}s`} pids ${st.pids ?? "-"}\n`,
-        );
-      }
-      if (every === undefined || i.state !== "running") return 0;
-      await new Promise((r) => setTimeout(r, every));
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) return;
+      fs.writeSync(1, buf.subarray(0, n));
     }
-  },
-});
-
-/** isolate enter NAME [--] [CMD...]: scans its own argv (the command is untouched). */
-export const enterCommand: CommandDef = {
-  meta: { name: "enter", description: "run CMD (default: a shell) inside a running named sandbox" },
-  args: {
-    ...nameArg,
-    command: { type: "positional", description: "the command and its arguments (after --)", required: false },
-  } as ArgsDef,
-  async run({ rawArgs, cmd }) {
-    if (rawArgs[0] === "--help" || rawArgs[0] === "-h") {
-      const { usage } = await import("../usage.ts");
-      return usage(cmd);
+  };
+  try {
+    drain();
+    while (follow) {
+      const l = liveness(stateOf(name));
+      await new Promise((r) => setTimeout(r, 100));
+      drain();
+      if (l === "exited" || l === "dead") break;
     }
-    const name = rawArgs[0];
-    if (name === undefined || name.startsWith("-")) throw new SpecError("enter: a sandbox name is required");
-    let rest = rawArgs.slice(1);
-    if (rest[0] === "--") rest = rest.slice(1);
-    const command = rest.length > 0 ? rest : ["/bin/sh"];
-    const { enter } = await import("../../named/enter.ts");
-    const entered = enter(name, command);
-    const forward = (sig: string) => () => entered.kill(sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15);
-    const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
-    for (const [sig, h] of handlers) process.on(sig, h);
-    const r = await entered.exited;
-    for (const [sig, h] of handlers) process.off(sig, h);
-    if (r.error) process.stderr.write(`isolate: ${r.error}\n`);
-    return r.exitCode;
-  },
-};
+  } finally {
+    fs.closeSync(fd);
+  }
+  return 0;
+}
 
-export const monitorCommand: CommandDef = {
-  meta: { name: "__monitor", description: "(internal) the monitor of a detached sandbox" },
-  async run() {
-    return (await import("../../named/cli-exec.ts")).monitorMain();
-  },
-};
+export async function stopMain(argv: readonly string[]): Promise<number> {
+  const a = args("stop", argv, { "--signal": "value", "--kill-after": "value" });
+  if (a.help) return help("stop");
+  const signal = a.flags.get("--signal");
+  const sig = signal === undefined ? undefined : /^\d+$/.test(signal) ? Number(signal) : signal;
+  if (sig !== undefined) {
+    try {
+      (await import("../../supervisor/signals.ts")).signalNumber(sig);
+    } catch {
+      throw new SpecError(`--signal: unknown signal ${signal}`);
+    }
+  }
+  const killAfterMs = duration("--kill-after", a.flags.get("--kill-after"));
+  const s = await stop(a.name, {
+    ...(sig === undefined ? {} : { signal: sig }),
+    ...(killAfterMs === undefined ? {} : { killAfterMs }),
+  });
+  const l = liveness(s);
+  if (l === "running" || l === "starting") {
+    process.stderr.write(`isolate: stop ${s.name}: still running\n`);
+    return 125;
+  }
+  return 0;
+}
+
+export async function waitMain(argv: readonly string[]): Promise<number> {
+  const a = args("wait", argv, {});
+  if (a.help) return help("wait");
+  const result = await waitResult(a.name);
+  process.stdout.write(reportJson(result));
+  return result.exitCode;
+}
+
+export async function rmMain(argv: readonly string[]): Promise<number> {
+  const a = args("rm", argv, {});
+  if (a.help) return help("rm");
+  remove(a.name);
+  return 0;
+}
+
+export async function statsMain(argv: readonly string[]): Promise<number> {
+  const a = args("stats", argv, { "--json": "bool", "--interval": "value" });
+  if (a.help) return help("stats");
+  const json = a.flags.has("--json");
+  const name = a.name;
+  const every = duration("--interval", a.flags.get("--interval"));
+  for (;;) {
+    const s = stateOf(name);
+    const i = info(s);
+    const st = i.state === "running" ? liveStats(s.cgroups) : i.stats;
+    if (json) process.stdout.write(`${JSON.stringify({ name, state: i.state, pid: i.pid, ...st })}\n`);
+    else {
+      process.stdout.write(
+        `${name} ${i.state} mem ${bytes(st.memoryBytes)} peak ${bytes(st.memoryPeakBytes)} cpu ${st.cpuMs === null ? "-" : `${(st.cpuMs / 1000).toFixed(3)}s`} pids ${st.pids ?? "-"}\n`,
+      );
+    }
+    if (every === undefined || i.state !== "running") return 0;
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** isolate enter NAME [--] [CMD...]: the command is untouched. */
+export async function enterMain(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "--help" || argv[0] === "-h") return help("enter");
+  const name = argv[0];
+  if (name === undefined || name.startsWith("-")) {
+    throw new SpecError("enter: a sandbox name is required", "isolate enter NAME [--] [CMD...]");
+  }
+  let rest = argv.slice(1);
+  if (rest[0] === "--") rest = rest.slice(1);
+  const command = rest.length > 0 ? rest : ["/bin/sh"];
+  const { enter } = await import("../../named/enter.ts");
+  const entered = enter(name, command);
+  const forward = (sig: string) => () => entered.kill(sig === "SIGINT" ? 2 : sig === "SIGHUP" ? 1 : 15);
+  const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  const r = await entered.exited;
+  for (const [sig, h] of handlers) process.off(sig, h);
+  if (r.error) process.stderr.write(`isolate: ${r.error}\n`);
+  return r.exitCode;
+}
