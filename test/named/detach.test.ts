@@ -1,5 +1,6 @@
 /** Named, detached sandboxes: their lifetime, their monitor, their state (issue 10). */
 import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { IS_ROOT, marker, needs, pidsWith, waitFor } from "../helpers.ts";
 import { alive, CLEANUP_MS, cgroupsOf, nameFor, ps, stateFiles, type User, user } from "./named-helpers.ts";
 
@@ -48,6 +49,61 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
     expect(after?.exitCode).toBe(3);
     expect((await u.run(["rm", name])).code).toBe(0);
     expect(stateFiles(u).filter((f) => f.startsWith(`${name}.`))).toEqual([]);
+  });
+
+  test("the monitor keeps the limits: a detached --timeout ends it, the report says so", async () => {
+    const name = nameFor(u, "limit");
+    expect(
+      (
+        await u.run([
+          "exec",
+          "--name",
+          name,
+          "--detach",
+          "--timeout",
+          "1s",
+          "--kill-after",
+          "200ms",
+          "--",
+          "sleep",
+          "30",
+        ])
+      ).code,
+    ).toBe(0);
+    const w = await u.run(["wait", name]);
+    const report = JSON.parse(w.stdout);
+    expect(report.reason).toBe("timeout");
+    expect(report.limits.fired).toContain("timeout");
+    expect(w.code).toBe(report.exitCode);
+    expect(report.wallMs).toBeLessThan(5000);
+  });
+
+  test("exec without --name writes no state", async () => {
+    const dir = u.stateDir.replace(/\/isolate$/, "");
+    const fresh = user(u.uid);
+    try {
+      const r = await fresh.run(["exec", "--", "true"]);
+      expect(r.code).toBe(0);
+      expect(existsSync(fresh.stateDir)).toBe(false);
+      expect(dir).not.toBe(fresh.stateDir);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  test("stats --interval prints until the sandbox ends", async () => {
+    const name = nameFor(u, "stats");
+    expect((await u.run(["exec", "--name", name, "--detach", "--", "sleep", "1"])).code).toBe(0);
+    const st = await u.run(["stats", name, "--json", "--interval", "200ms"]);
+    expect(st.code).toBe(0);
+    const lines = st.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines[0].state).toBe("running");
+    expect(lines.at(-1).state).toBe("exited");
+    if (u.uid === 0) expect(lines[0].cpuMs).not.toBeNull();
   });
 
   test("logs --follow prints until the sandbox ends", async () => {
