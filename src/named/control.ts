@@ -11,7 +11,7 @@ import {
   listNames,
   liveness,
   type NamedState,
-  openProc,
+  openInit,
   readState,
   removeFiles,
   withLock,
@@ -109,7 +109,7 @@ export async function stop(name: string, opts: StopOptions = {}): Promise<NamedS
   const grace = opts.killAfterMs ?? 10_000;
   let s = stateOf(name);
   if (liveness(s) === "starting") s = await waitRunning(name);
-  const fd = openProc(s.init);
+  const fd = openInit(s);
   if (fd === null) return waitEnded(name, 5000);
   const { loadShim } = await import("../shim/load.ts");
   const shim = loadShim();

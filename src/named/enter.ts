@@ -22,7 +22,7 @@ import { decodeRecords } from "../supervisor/records.ts";
 import { exitCodeOf, type Status, statusFromWait } from "../supervisor/result.ts";
 import { SIGKILL } from "../supervisor/signals.ts";
 import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption } from "../supervisor/stdio.ts";
-import { liveness, type NamedState, openProc, readPlan, readState } from "./state.ts";
+import { liveness, type NamedState, openInit, readPlan, readState } from "./state.ts";
 
 const O_DIRECTORY = 0o200000;
 const EINVAL = 22;
@@ -88,7 +88,7 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
   const check = shim.planCheck(plan);
   if (check.code !== 0) throw new HostError(`${name}: its stored plan is refused (code ${check.code})`);
 
-  const target = openProc(s.init);
+  const target = openInit(s);
   if (target === null) throw new SpecError(`${name}: not running (its init has ended)`);
   const isV2 = (dir: string) => typeof shim.readFile(`${dir}/cgroup.controllers`) === "string";
   const v2 = s.cgroups.filter(isV2);

@@ -24,7 +24,7 @@ import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
 import type { Namespace, Spec } from "../spec/schema.ts";
 import { idMapsFor, mapText } from "../supervisor/idmap.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
-import { checkName, liveness, openProc, readState } from "./state.ts";
+import { checkName, liveness, openInit, readState } from "./state.ts";
 
 const JOINABLE: readonly Namespace[] = ["net", "ipc", "uts", "user"];
 
@@ -87,7 +87,7 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
       );
     }
   }
-  const fd = openProc(s.init);
+  const fd = openInit(s);
   if (fd === null) throw new SpecError(`--join ${text}: ${name} is not running`);
   const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
   return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };

@@ -6,6 +6,7 @@
  * command half of its plan, for `enter`), and the report once it ends.
  */
 import { SpecError } from "../errors.ts";
+import { nodeFs } from "../host/files.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS } from "../plan/ops.ts";
@@ -30,14 +31,55 @@ import {
   readState,
   removeFiles,
   STATE_VERSION,
+  stateRoot,
   withLock,
   writeAtomic,
   writeState,
 } from "./state.ts";
 
+/**
+ * The state directory must not be a place the sandbox can write (the trust
+ * boundary: isolate reads it later). Its own mount namespace shows the host
+ * read-only but for the working directory (unless --ro-cwd/--no-cwd), the
+ * writable binds and the overlay upper directories: none may hold the state
+ * directory. (Sharing the host's mount namespace, the sandbox writes what the
+ * caller can: that is asked for, and not checked here.)
+ */
+export function checkStateOutOfReach(spec: Spec): void {
+  const fs = nodeFs();
+  const real = (p: string) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const state = real(stateRoot());
+  const writable: [string, string][] = [];
+  // As src/setup/mounts.ts binds it: not /, nor under /proc, /dev, /sys.
+  const cwd = process.cwd();
+  if (spec.cwdMount === "rw" && cwd !== "/" && !/^\/(proc|dev|sys)(\/|$)/.test(cwd)) {
+    writable.push([cwd, "the working directory (--ro-cwd or --no-cwd keep it out)"]);
+  }
+  for (const m of spec.mounts) {
+    if (m.type === "bind" || m.type === "dev-bind") writable.push([m.src, `--${m.type} ${m.src}`]);
+    if (m.type === "overlay" && m.upper !== undefined) writable.push([m.upper, `--overlay upper ${m.upper}`]);
+  }
+  for (const [path, what] of writable) {
+    const p = real(path);
+    if (state === p || state.startsWith(p.endsWith("/") ? p : `${p}/`)) {
+      throw new SpecError(
+        `--name: the sandbox could write isolate's state directory ${state}, through ${what}`,
+        "run it from another directory, or bind less",
+      );
+    }
+  }
+}
+
 /** Reserve the name (throws SpecError when it is taken) and write the "starting" state. */
 export function reserve(name: string, spec: Spec, detached: boolean): NamedState {
   checkName(name);
+  checkStateOutOfReach(spec);
   return withLock(() => {
     const old = readState(name);
     if (old) {

@@ -243,6 +243,31 @@ export function openProc(p: Proc | null): number | null {
   return fd;
 }
 
+/**
+ * A pidfd of the sandbox's init, checked against more than its state file
+ * says (a state file is data, and data can be wrong): the process must be
+ * the recorded one (pid and start time), named isolate-init, and a child of
+ * the recorded monitor, itself alive. Else null.
+ */
+const INIT_COMMS = ["memfd:isolate-i", "isolate-init", "6"];
+
+export function openInit(s: NamedState): number | null {
+  if (!s.init || !procAlive(s.monitor)) return null;
+  const fd = openProc(s.init);
+  if (fd === null) return null;
+  const stat = loadShim().readFile(`/proc/${s.init.pid}/stat`);
+  const open = typeof stat === "string" ? stat.indexOf("(") : -1;
+  const close = typeof stat === "string" ? stat.lastIndexOf(")") : -1;
+  const comm = typeof stat === "string" ? stat.slice(open + 1, close) : "";
+  const ppid = typeof stat === "string" ? Number(stat.slice(close + 2).split(" ")[1]) : -1;
+  // The init runs from a memfd named isolate-init: the kernel names it after the memfd (15 bytes).
+  if (!INIT_COMMS.includes(comm) || ppid !== s.monitor.pid) {
+    loadShim().close(fd);
+    return null;
+  }
+  return fd;
+}
+
 export function procAlive(p: Proc | null): boolean {
   const fd = openProc(p);
   if (fd === null) return false;

@@ -1,9 +1,12 @@
 /** Named sandboxes through the library: spawnNamed, list, open (issue 10). */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { IS_ROOT } from "../helpers.ts";
-import { CLEANUP_MS, user } from "./named-helpers.ts";
+import { CLEANUP_MS, TEST_MS, user } from "./named-helpers.ts";
+
+setDefaultTimeout(TEST_MS);
 
 // The library reads XDG_RUNTIME_DIR once: point it at this test's own state directory.
+// (It is under the checkout, the working directory here: the sandboxes get no cwd, or they could write it.)
 const u = IS_ROOT ? user(0) : undefined;
 if (u) process.env.XDG_RUNTIME_DIR = u.stateDir.replace(/\/isolate$/, "");
 const lib = await import("../../src/index.ts");
@@ -19,7 +22,7 @@ test.if(IS_ROOT)("detached through the library: open, enter, stats, stop, wait; 
   const name = `lib-${process.pid}`;
   u?.names.add(name);
   const h = await lib.spawnNamed(
-    { command: ["sh", "-c", "echo hi > /tmp/x; sleep 60"], hostname: "libbox", limits: { pids: 32 } },
+    { command: ["sh", "-c", "echo hi > /tmp/x; sleep 60"], hostname: "libbox", limits: { pids: 32 }, cwdMount: "none" },
     { name, detach: true },
   );
   expect(h.sandbox).toBeNull();
@@ -43,7 +46,10 @@ test.if(IS_ROOT)("detached through the library: open, enter, stats, stop, wait; 
 test.if(IS_ROOT)("in-process: this process is the monitor; the result is kept in the state", async () => {
   const name = `libfg-${process.pid}`;
   u?.names.add(name);
-  const h = await lib.spawnNamed({ command: ["sh", "-c", "sleep 0.5; exit 4"] }, { name, stdout: "pipe" });
+  const h = await lib.spawnNamed(
+    { command: ["sh", "-c", "sleep 0.5; exit 4"], cwdMount: "none" },
+    { name, stdout: "pipe" },
+  );
   expect(h.sandbox).not.toBeNull();
   const out = h.enter(["echo", "joined"], { stdout: "pipe" });
   expect(await readAll(out.stdout)).toBe("joined\n");

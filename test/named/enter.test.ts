@@ -1,7 +1,9 @@
 /** isolate enter NAME: setns into a running sandbox, then its command half (issue 10). */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { IS_ROOT, needs } from "../helpers.ts";
-import { CLEANUP_MS, nameFor, ps, type User, user } from "./named-helpers.ts";
+import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "./named-helpers.ts";
+
+setDefaultTimeout(TEST_MS);
 
 const users: User[] = [];
 if (IS_ROOT) users.push(user(0), user(65534));

@@ -6,13 +6,16 @@
  * Sandboxes run from / (read-only inside): nothing they do reaches the state.
  */
 
-import { setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isolate, type Ran, SCRATCH, sh } from "../helpers.ts";
 
-// Detached sandboxes start a monitor process each; on a loaded 2-core host that takes seconds.
-setDefaultTimeout(60_000);
+/**
+ * Detached sandboxes start a monitor process each; on a loaded 2-core host
+ * that takes seconds. Each test file calls setDefaultTimeout(TEST_MS) itself
+ * (it applies to the file that calls it).
+ */
+export const TEST_MS = 60_000;
 /** For afterAll: stopping and removing every sandbox a file started. */
 export const CLEANUP_MS = 120_000;
 

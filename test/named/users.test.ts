@@ -1,9 +1,11 @@
 /** Another user can neither see, enter nor stop your named sandboxes (issue 10). */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, SCRATCH, sh } from "../helpers.ts";
-import { CLEANUP_MS, nameFor, ps, type User, user } from "./named-helpers.ts";
+import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "./named-helpers.ts";
+
+setDefaultTimeout(TEST_MS);
 
 const root = IS_ROOT ? user(0) : undefined;
 const nobody = IS_ROOT ? user(65534) : undefined;
