@@ -175,7 +175,12 @@ fi
 TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
   TESTS=(test/unit/cgroup-*.test.ts)
-  for f in test/sandbox/limits-*.test.ts test/cli/limits-*.test.ts; do [ -e "$f" ] && TESTS+=("$f"); done
+  # limits-load is a load test of the host's own cores (hundreds of sandboxes at once, bounds in
+  # milliseconds): under software emulation it measures QEMU, not isolate. The host runs it.
+  for f in test/sandbox/limits-*.test.ts test/cli/limits-*.test.ts; do
+    case $f in */limits-load.test.ts) continue ;; esac
+    [ -e "$f" ] && TESTS+=("$f")
+  done
 fi
 for i in "${!TESTS[@]}"; do
   case ${TESTS[$i]} in /* | ./*) ;; *) TESTS[$i]=./${TESTS[$i]} ;; esac

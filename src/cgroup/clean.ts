@@ -106,7 +106,13 @@ export interface CleanReport {
   readonly failed: readonly { readonly path: string; readonly why: string }[];
 }
 
-/** Find and remove every leftover (or only list them with dryRun). */
+/**
+ * Find and remove the cgroups left by isolate processes that were SIGKILLed
+ * (or only list them with dryRun): what `isolate clean` does.
+ *
+ * @example
+ * const { removed, failed } = await cleanLeftovers({ dryRun: true });
+ */
 export async function cleanLeftovers(opts: { dryRun?: boolean; roots?: readonly string[] } = {}): Promise<CleanReport> {
   const found = findLeftovers(opts.roots);
   if (opts.dryRun) return { removed: found.map((l) => l.path), failed: [] };

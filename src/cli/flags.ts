@@ -5,6 +5,7 @@
  */
 import { SpecError } from "../errors.ts";
 import type { LimitsInput } from "../spec/limits.ts";
+import type { SpecDefaults } from "../spec/parse.ts";
 import { NAMESPACES, type SpecInput } from "../spec/schema.ts";
 import { readEnvFileFlag } from "./env-file.ts";
 import { HARDENING_FLAGS } from "./hardening-flags.ts";
@@ -45,6 +46,12 @@ export interface FlagDef {
   readonly choices?: readonly string[];
   apply(draft: Draft, cli: CliOptions, value: string): void;
 }
+
+/**
+ * Spec defaults of the CLI where they differ from the library's: the current
+ * directory is shared read-write (the library shares it read-only). README: "Defaults".
+ */
+export const CLI_SPEC_DEFAULTS: SpecDefaults = { cwdMount: "rw" };
 
 const list = (v: string) => v.split(",").map((s) => s.trim());
 
@@ -90,7 +97,7 @@ export const FLAGS: readonly FlagDef[] = [
         throw new SpecError(`--env ${v}: not a variable name`, "use --env K=V, or --env K to pass the caller's K");
       }
       const entry = eq < 0 ? { name: v } : { name: v.slice(0, eq), value: v.slice(eq + 1) };
-      d.env = [...(d.env ?? []), entry];
+      d.env = [...(Array.isArray(d.env) ? d.env : []), entry];
     },
   },
   {
@@ -174,7 +181,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--ro-cwd",
     field: "cwdMount",
-    description: "share the current directory read-only (default: read-write)",
+    description: "share the current directory read-only (the CLI's default: read-write)",
     apply: (d) => {
       d.cwdMount = "ro";
     },
@@ -194,7 +201,7 @@ export const FLAGS: readonly FlagDef[] = [
     description:
       "read K=V and K lines from FILE (docker's format: '#' comments, no quotes processing), in order with --env",
     apply: (d, _c, v) => {
-      d.env = [...(d.env ?? []), ...readEnvFileFlag(v)];
+      d.env = [...(Array.isArray(d.env) ? d.env : []), ...readEnvFileFlag(v)];
     },
   },
   {

@@ -2,7 +2,7 @@
 /** The isolate CLI: parse -> Spec -> library -> print. */
 import { SpecError } from "../errors.ts";
 import { rawArgs } from "../host/bytes.ts";
-import { printError } from "./output.ts";
+import { printError, quietOnBrokenPipe } from "./output.ts";
 import { VERSION } from "./version.ts";
 
 type Main = (argv: readonly string[]) => number | Promise<number>;
@@ -67,6 +67,7 @@ async function cli(argv: string[]): Promise<number> {
   return (await load())(argv.slice(1));
 }
 
+quietOnBrokenPipe();
 // Byte for byte: Bun's process.argv replaces bytes that are not UTF-8.
 cli(rawArgs()).then(
   (code) => {

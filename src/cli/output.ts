@@ -4,7 +4,31 @@ import { osBytes } from "../host/bytes.ts";
 import type { Result } from "../supervisor/result.ts";
 import type { ReportTarget } from "./report.ts";
 
+/** What a shell shows for a process killed by SIGPIPE: isolate ends so when its reader has gone. */
+export const BROKEN_PIPE_EXIT = 128 + 13;
+
+const isBrokenPipe = (e: unknown) => (e as { code?: unknown } | null)?.code === "EPIPE";
+
+/**
+ * `isolate clean --dry-run | head`: once the reader of stdout or stderr has
+ * gone, end quietly as SIGPIPE would (141), without a stack trace. Bun
+ * reports the failed write as an exception or as an error on the stream.
+ */
+export function quietOnBrokenPipe(): void {
+  const end = (e: unknown) => {
+    if (!isBrokenPipe(e)) throw e;
+    process.exit(BROKEN_PIPE_EXIT);
+  };
+  process.stdout.on("error", end);
+  process.stderr.on("error", end);
+  // A write that fails at once is thrown from wherever it was made, possibly outside any command's promise.
+  process.on("uncaughtException", (e) => {
+    process.exit(isBrokenPipe(e) ? BROKEN_PIPE_EXIT : printError(e));
+  });
+}
+
 export function printError(e: unknown): number {
+  if (isBrokenPipe(e)) return BROKEN_PIPE_EXIT;
   if (e instanceof IsolateError) {
     // A path that is not UTF-8 is printed as its bytes, as other tools do.
     process.stderr.write(osBytes(`isolate: ${e.text()}\n`));

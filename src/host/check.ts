@@ -122,6 +122,14 @@ interface Probes {
   readonly layout: CgroupLayout;
 }
 
+/**
+ * What this host and user can do: namespaces, cgroups, Landlock, seccomp...,
+ * each "no" with its remedy (`isolate check`). Probes may be replaced in tests.
+ *
+ * @example
+ * const report = checkHost();
+ * for (const item of report.items) if (!item.ok) console.log(item.id, item.remedy ?? "");
+ */
 export function checkHost(probes?: Partial<Probes>): HostReport {
   const host = probeHost();
   const shim = probes?.shim ?? loadShim().probe;

@@ -111,6 +111,13 @@ export function inInitialUserNs(): boolean {
   return initial;
 }
 
+/**
+ * The host facts a plan depends on (root or not, user namespaces, cgroups, the
+ * working directory...), read once per call.
+ *
+ * @example
+ * const ops = compilePlan(parseSpec({ command: ["true"] }), probeHost());
+ */
 export function probeHost(): Host {
   const uid = process.geteuid?.() ?? -1;
   const gid = process.getegid?.() ?? -1;

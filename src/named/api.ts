@@ -79,7 +79,8 @@ export async function spawnNamed(input: SpecInput, opts: NamedOptions): Promise<
   const spec = parseSpec(input);
   if (!opts.detach) {
     const { spawnNamed: start } = await import("./spawn.ts");
-    const named = await start(spec, opts.name, false, opts);
+    const { name: _name, detach: _detach, ...spawnOpts } = opts;
+    const named = await start(spec, opts.name, false, spawnOpts);
     return open(opts.name, named.sandbox);
   }
   const { checkName, stateRoot } = await import("./state.ts");

@@ -136,6 +136,8 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
   shim.close(child.syncFd);
   const [inp, out, err] = stdio.parent;
   const stdinSink = inp === null ? null : fdSink(shim, inp);
+  const stdout = out === null ? null : fdStream(shim, out);
+  const stderr = err === null ? null : fdStream(shim, err);
   let done = false;
   const exited = (async (): Promise<EnterResult> => {
     const bytes = await Bun.file(child.recordFd).bytes();
@@ -143,7 +145,15 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
     const waited = shim.wait(child.pidfd, false);
     done = true;
     shim.close(child.pidfd);
-    stdinSink?.close();
+    // Every writer is gone: what the pipes hold moves into the streams, and our fds close.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([stdinSink?.close(), stdout?.finish(), stderr?.finish()]),
+      new Promise((r) => {
+        timer = setTimeout(r, 1000);
+      }),
+    ]);
+    clearTimeout(timer);
     const records = decodeRecords(bytes);
     const exit = records.find((r) => r.type === "exit");
     const err = records.find((r) => r.type === "error");
@@ -169,8 +179,8 @@ export function enter(name: string, command: readonly string[], opts: EnterOptio
   return {
     pid: child.pid,
     stdin: stdinSink,
-    stdout: out === null ? null : fdStream(shim, out),
-    stderr: err === null ? null : fdStream(shim, err),
+    stdout: stdout?.stream ?? null,
+    stderr: stderr?.stream ?? null,
     exited,
     kill(signal = 15) {
       if (!done) shim.signal(child.pidfd, signal);

@@ -33,8 +33,14 @@ function privileges(spec: Spec, host: Host, landlock: Op[]): Op[] {
 }
 
 /**
+ * The setup ops of a Spec on a host, in order: what the sandbox's init will do
+ * (`isolate plan` prints them). Nothing is created.
  * `cgroups`: the hierarchies the sandbox has cgroups of its own in (its /sys/fs/cgroup shows them).
  * `cpuCounter`: the sandbox's cgroup CPU counter, when a CPU-time budget has one.
+ *
+ * @example
+ * const ops = compilePlan(parseSpec({ command: ["true"], hostname: "box" }), probeHost());
+ * console.log(ops.map(describeOp).join("\n"));
  */
 export function compilePlan(
   spec: Spec,

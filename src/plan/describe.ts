@@ -29,6 +29,12 @@ function gidList(b: Uint8Array): string {
 
 const lim = (v: number | bigint) => (BigInt(v) === RLIM_INFINITY ? "unlimited" : String(v));
 
+/**
+ * One op in words, as `isolate plan` and setup errors print it.
+ *
+ * @example
+ * describeOp({ op: "hostname", args: { name: "box" } }); // 'hostname "box"'
+ */
 export function describeOp(o: Op): string {
   switch (o.op) {
     case "clone":

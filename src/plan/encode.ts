@@ -55,6 +55,12 @@ class Writer {
   }
 }
 
+/**
+ * The plan as the bytes the C init reads (ffi/plan.c decodes and checks them).
+ *
+ * @example
+ * const bytes = encodePlan(compilePlan(parseSpec({ command: ["true"] }), probeHost()));
+ */
 export function encodePlan(ops: readonly Op[]): Uint8Array {
   const w = new Writer();
   w.u32(MAGIC);

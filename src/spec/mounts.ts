@@ -180,7 +180,10 @@ export interface ViewInput {
  * Normalize the view fields; on the first bad entry, [a name for it, the problem]
  * (for a mount entry, its command-line spelling).
  */
-export function normalizeView(p: ViewInput): View | { error: [field: string, message: string] } {
+export function normalizeView(
+  p: ViewInput,
+  cwdDefault: CwdMount = "ro",
+): View | { error: [field: string, message: string] } {
   const mounts: Mount[] = [];
   for (const m of p.mounts) {
     try {
@@ -197,5 +200,5 @@ export function normalizeView(p: ViewInput): View | { error: [field: string, mes
     rootfs = c;
   }
   // A rootfs rarely holds the caller's directory: share it only when asked.
-  return { mounts, rootfs, cwdMount: p.cwdMount ?? (rootfs === undefined ? "rw" : "none") };
+  return { mounts, rootfs, cwdMount: p.cwdMount ?? (rootfs === undefined ? cwdDefault : "none") };
 }

@@ -13,6 +13,12 @@ import { NET_FIELDS, type Net, normalizeNet } from "./net.ts";
 import { parseUnmask, type Unmask } from "./secrets.ts";
 import { parseDuration } from "./units.ts";
 
+/**
+ * The namespaces a Spec may `share` (keep the host's) or `unshare` (create).
+ *
+ * @example
+ * run({ command: ["ip", "addr"], share: ["net"] }); // the host's network
+ */
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
@@ -53,15 +59,29 @@ const EnvName = v.pipe(
   v.regex(/^[^=\0]+$/, "environment variable name must be non-empty and contain no '=' or NUL"),
 );
 
+const EnvValue = v.pipe(OsString, noNul("environment value"));
+
 const EnvEntry = v.strictObject({
   name: EnvName,
   /** Absent: pass the caller's value through (if it has one). */
-  value: v.optional(v.pipe(OsString, noNul("environment value"))),
+  value: v.optional(EnvValue),
 });
+
+/** A list of entries, or an object `{ NAME: value }` (undefined: pass the caller's value through), in its order. */
+const EnvInput = v.union(
+  [
+    v.array(EnvEntry),
+    v.pipe(
+      v.record(EnvName, v.optional(EnvValue)),
+      v.transform((o) => Object.entries(o).map(([name, value]) => (value === undefined ? { name } : { name, value }))),
+    ),
+  ],
+  "env must be a list of { name, value } or an object { NAME: value }",
+);
 
 const AbsPath = v.pipe(v.string(), noNul("path"), v.startsWith("/", "must be an absolute path"));
 
-const Duration = v.pipe(
+export const Duration = v.pipe(
   v.union([
     v.pipe(v.number(), v.integer("must be whole milliseconds"), v.minValue(0, "must not be negative")),
     v.string(),
@@ -98,8 +118,8 @@ export const SpecInputSchema = v.strictObject({
   /** Namespaces to create beyond the defaults (e.g. time, user). */
   unshare: v.optional(v.array(NsName), []),
   hostname: v.optional(Hostname),
-  /** Ordered; later entries win. */
-  env: v.optional(v.array(EnvEntry), []),
+  /** Ordered; later entries win. A list of { name, value }, or an object { NAME: value }. */
+  env: v.optional(EnvInput, []),
   /** Keep the caller's whole environment instead of the allowlist. */
   inheritEnv: v.optional(v.boolean(), false),
   /** Working directory of the command (default: the caller's). */
@@ -116,7 +136,10 @@ export const SpecInputSchema = v.strictObject({
   mounts: v.optional(v.array(MountInputSchema), []),
   /** A directory to use instead of the host's / as the read-only base. */
   rootfs: v.optional(v.string()),
-  /** The caller's directory inside: "rw" (default), "ro" or "none" (default with rootfs). */
+  /**
+   * The caller's directory inside: "rw", "ro" or "none". Default: "ro" from the library,
+   * "rw" from the CLI (it passes the default to parseSpec), "none" with rootfs.
+   */
   cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
   /** Credential stores to leave visible (src/spec/secrets.ts lists what is masked by default). */
   unmask: v.optional(v.array(UnmaskIn), []),
@@ -149,8 +172,11 @@ export interface Spec extends Hardening {
   readonly net: Net;
 }
 
-/** Cross-field rules; returns the normalized Spec or the first problem as [field, message]. */
-export function normalize(p: Parsed): Spec | [field: string, message: string] {
+/**
+ * Cross-field rules; returns the normalized Spec or the first problem as [field, message].
+ * cwdMount: the default for the working directory (the library's "ro"; the CLI passes "rw").
+ */
+export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: string, message: string] {
   const namespaces: Record<Namespace, boolean | "auto"> = {
     pid: false,
     mount: false,
@@ -179,7 +205,7 @@ export function normalize(p: Parsed): Spec | [field: string, message: string] {
   const h = normalizeHardening(p, p.share.includes("user"));
   if (Array.isArray(h)) return h;
   if (h.needsUserNs) namespaces.user = true;
-  const view = normalizeView(p);
+  const view = normalizeView(p, cwdMount);
   if ("error" in view) return view.error;
   const net = normalizeNet(p.net, namespaces.net === false, namespaces.mount === true);
   if (Array.isArray(net)) return net;

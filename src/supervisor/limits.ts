@@ -17,7 +17,7 @@ import type { CgroupMount } from "../setup/mounts.ts";
 import type { StartIO } from "../shim/load.ts";
 import { type Limits, needsCgroup } from "../spec/limits.ts";
 import type { Spec } from "../spec/schema.ts";
-import type { LimitsReport, Reason, Result } from "./result.ts";
+import { type LimitsReport, makeResult, type Reason, type Result } from "./result.ts";
 
 const EINVAL = 22;
 /** How far past a limit (ms) the supervisor's backstop acts, if the init has not. */
@@ -327,13 +327,13 @@ export class SandboxLimits {
       reason = "cpu-time";
       if (!fired.includes("cpu-time")) fired.splice(fired.includes("timeout") ? 1 : 0, 0, "cpu-time");
     }
-    return {
+    return makeResult({
       ...result,
       reason,
       cpu,
       memoryPeakBytes: usage?.memoryPeakBytes ?? result.memoryPeakBytes,
       pidsPeak: usage?.pidsPeak ?? result.pidsPeak,
       limits,
-    };
+    });
   }
 }

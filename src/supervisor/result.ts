@@ -15,10 +15,15 @@ export type Status =
 
 /**
  * ok: the command ran and ended on its own (any exit code or signal).
- * timeout / cpu-time / oom: a limit ended it. killed: kill() ended it.
+ * timeout / cpu-time / oom: a limit ended it. output: run() with `outputLimit: "kill"`
+ * ended it at its output cap. killed: the caller ended it (kill(), an AbortSignal,
+ * disposal), whatever the signal.
  * setup: a setup op failed before the command ran. exec: the command could not be executed.
  */
-export type Reason = "ok" | "timeout" | "cpu-time" | "oom" | "killed" | "setup" | "exec";
+export type Reason = "ok" | "timeout" | "cpu-time" | "oom" | "output" | "killed" | "setup" | "exec";
+
+/** The reasons of a sandbox whose command never ran: `error` says why. */
+export type FailedReason = "setup" | "exec";
 
 export interface SetupFailure {
   /** Position of the failing op in the plan, or -1 for a stage outside it. */
@@ -33,11 +38,13 @@ export interface SetupFailure {
   readonly message: string;
 }
 
-export interface Result {
+/** The fields of every result, whatever its reason. */
+export interface ResultBase {
   readonly status: Status;
   /** What a shell would see: the code, or 128+N for signal N; 125 setup, 126/127 exec. */
   readonly exitCode: number;
   readonly reason: Reason;
+  /** Wall time from the command's start to its end (ms). */
   readonly wallMs: number;
   readonly cpu: { readonly userMs: number; readonly sysMs: number };
   /** Peak resident memory: the cgroup's when one is used, else the largest process's. */
@@ -48,8 +55,20 @@ export interface Result {
   readonly landlock: LandlockReport;
   /** The network: its mode, the published ports and, with an allowlist, the refused connections. */
   readonly network: NetReport;
-  readonly error?: SetupFailure;
 }
+
+/**
+ * The result of a run, discriminated by `reason`: "setup" and "exec" carry
+ * the failure in `error`; any other reason may carry one only when the
+ * caller or a limit ended the sandbox during its setup.
+ *
+ * @example
+ * if (r.reason === "setup" || r.reason === "exec") console.error(r.error.message);
+ * else if (r.status.type === "signaled") console.log(r.status.name);
+ */
+export type Result =
+  | (ResultBase & { readonly reason: FailedReason; readonly error: SetupFailure })
+  | (ResultBase & { readonly reason: Exclude<Reason, FailedReason>; readonly error?: SetupFailure });
 
 /** Limits in the report: what was applied, where, and what acted. */
 export interface LimitsReport {
@@ -62,9 +81,10 @@ export interface LimitsReport {
   } | null;
   /**
    * The limits that acted: timeout, cpu-time (they ended the sandbox), memory (the
-   * OOM killer ended a process), pids (a fork or clone was refused).
+   * OOM killer ended a process), pids (a fork or clone was refused), output (run()'s
+   * output cap was passed).
    */
-  readonly fired: readonly ("timeout" | "cpu-time" | "memory" | "pids")[];
+  readonly fired: readonly ("timeout" | "cpu-time" | "memory" | "pids" | "output")[];
   /** Processes ended by the OOM killer, and forks refused at the pids limit. */
   readonly oomKills: number;
   readonly pidsRefused: number;
@@ -82,4 +102,9 @@ export function statusFromWait(status: number): Status {
 
 export function exitCodeOf(status: Status): number {
   return status.type === "exited" ? status.code : 128 + status.signal;
+}
+
+/** A Result from its fields: the one place a computed reason meets the discriminated type. */
+export function makeResult(base: ResultBase & { readonly reason: Reason }, error?: SetupFailure): Result {
+  return (error ? { ...base, error } : base) as Result;
 }

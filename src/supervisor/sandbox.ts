@@ -22,9 +22,11 @@ import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
 import { idMapsFor, writeIdMaps } from "./idmap.ts";
 import { type LimitTarget, SandboxLimits } from "./limits.ts";
+import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
   exitCodeOf,
+  makeResult,
   NO_LIMITS_REPORT,
   type Reason,
   type Result,
@@ -34,15 +36,16 @@ import {
 } from "./result.ts";
 import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
-import { fdSink, fdStream, planStdio, type StdinSink, type StdioOption, type StdioPlan } from "./stdio.ts";
+import { fdSink, fdStream, type OwnedStream, planStdio, type StdinSink, type StdioPlan } from "./stdio.ts";
 
-export interface SpawnOptions {
-  readonly stdin?: StdioOption;
-  readonly stdout?: StdioOption;
-  readonly stderr?: StdioOption;
-}
+export type { SpawnOptions };
 
-export interface Sandbox {
+/**
+ * A running sandbox. Its fds are all closed once it has ended, whether its
+ * streams were read or not (what the pipes still held stays readable).
+ * `await using sb = spawn(...)` kills and reaps it when the scope exits.
+ */
+export interface Sandbox extends AsyncDisposable {
   /**
    * Host pid of the sandbox's init (its pid 1), once `ready` has resolved
    * (the setup runs after spawn() returns); reading it before throws.
@@ -54,9 +57,11 @@ export interface Sandbox {
    * the error that stopped the setup (an IsolateError, exit code 125).
    */
   readonly ready: Promise<number>;
-  /** With stdin: "pipe", the command's stdin: write to it, then end() it. */
+  /** With stdin: "pipe", the command's stdin: `await write()` (backpressure), then end() it. */
   readonly stdin: StdinSink | null;
+  /** With stdout: "pipe", the command's stdout. */
   readonly stdout: ReadableStream<Uint8Array> | null;
+  /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
   /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
@@ -64,16 +69,44 @@ export interface Sandbox {
    * Send a signal to the command (default SIGTERM). If it has not ended
    * after the spec's kill-after grace, the whole sandbox is killed.
    * SIGKILL kills the whole sandbox at once. Before `ready`, the signal is
-   * sent as soon as the command is released.
+   * sent as soon as the command is released. If it ends the command, the
+   * result's reason is "killed", whatever the signal.
    */
   kill(signal?: string | number): void;
+  /** Kill the whole sandbox (if it still runs) and wait until it is gone. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const CLD_EXITED = 1;
 const GO = Uint8Array.of(1);
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
+/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
+const STDIO_CLOSE_MS = 200;
 
+/**
+ * End a sandbox for a reason of the caller's (run()'s output cap): the whole
+ * sandbox at once, reported with that reason.
+ */
+export function endSandbox(sb: Sandbox, reason: Reason): void {
+  if (sb instanceof Supervised) sb.endFor(reason);
+  else sb.kill("SIGKILL");
+}
+
+/**
+ * Start a sandbox and return its handle at once. Bad input (the Spec, the
+ * options) throws here, synchronously (a SpecError), as Bun.spawn does; the
+ * setup runs after it returns, and a host that cannot run the sandbox rejects
+ * `ready` and `exited` (an IsolateError, nothing left behind). Once the
+ * sandbox runs, every failure is in the result (reason "setup" or "exec").
+ *
+ * @example
+ * await using sb = spawn({ command: ["cat"] }, { stdin: "pipe", stdout: "pipe" });
+ * await sb.stdin?.write("hello\n");
+ * await sb.stdin?.end();
+ * console.log(await new Response(sb.stdout).text()); // "hello\n"
+ * const r = await sb.exited; // r.reason "ok", r.exitCode 0
+ */
 export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
   return spawnSpec(parseSpec(input), opts);
 }
@@ -171,12 +204,31 @@ interface Made {
  * placement) -> GO -> watch (limits) -> finish (result, cleanup). The clone
  * and the slow writes run on a worker thread of the shim (ffi/worker.c), so
  * the event loop stays free however many sandboxes start at once.
+ *
+ * @example
+ * const sb = spawnSpec(parseSpec({ command: ["true"] }));
+ * await sb.ready; // the init's host pid
+ * const r = await sb.exited;
  */
-export function spawnSpec(spec: Spec, opts: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+export function spawnSpec(spec: Spec, options: SpawnOptions = {}, hooks: SpawnHooks = {}): Sandbox {
+  const opts = parseSpawnOptions(options);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  // The caller's timeout is the Spec's wall-clock limit, enforced by the init like it.
+  if (opts.timeout !== undefined && (spec.limits.timeoutMs === undefined || opts.timeout < spec.limits.timeoutMs)) {
+    spec = { ...spec, limits: { ...spec.limits, timeoutMs: opts.timeout } };
+  }
   // The shim first: host facts read from /proc go through it (node:fs costs milliseconds to load).
   const shim = loadShim();
   const stdio = planStdio(shim, [opts.stdin ?? "inherit", opts.stdout ?? "inherit", opts.stderr ?? "inherit"]);
-  return new Supervised(shim, spec, stdio, hooks);
+  const sb = new Supervised(shim, spec, stdio, hooks);
+  const signal = opts.signal;
+  if (signal) {
+    // kill("SIGKILL") also holds before `ready`: the sandbox is killed as soon as it exists.
+    const abort = () => sb.kill("SIGKILL");
+    signal.addEventListener("abort", abort, { once: true });
+    void sb.exited.finally(() => signal.removeEventListener("abort", abort)).catch(() => {});
+  }
+  return sb;
 }
 
 class Supervised implements Sandbox, LimitTarget {
@@ -185,7 +237,8 @@ class Supervised implements Sandbox, LimitTarget {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
-  private readonly stdinSink: (StdinSink & { close(): void }) | null;
+  private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
+  private readonly outputs: OwnedStream[] = [];
   private readonly io: StartIO;
   private done = false;
   private killedFor: Reason | undefined;
@@ -212,8 +265,14 @@ class Supervised implements Sandbox, LimitTarget {
     hooks: SpawnHooks,
   ) {
     const [inp, out, err] = stdio.parent;
-    this.stdout = out === null ? null : fdStream(shim, out);
-    this.stderr = err === null ? null : fdStream(shim, err);
+    const own = (fd: number | null) => {
+      if (fd === null) return null;
+      const s = fdStream(shim, fd);
+      this.outputs.push(s);
+      return s.stream;
+    };
+    this.stdout = own(out);
+    this.stderr = own(err);
     this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
     this.io = startIO(shim, hooks.inline === true);
@@ -279,11 +338,15 @@ class Supervised implements Sandbox, LimitTarget {
     } catch (e) {
       this.shim.signal(child.pidfd, SIGKILL);
       this.shim.close(child.syncFd);
+      // Near the open-file limit, the init (which starts with a copy of our fd table) died of it:
+      // that, not the map or the release, is what failed.
+      const fds = fdPressure(this.shim);
+      const err = fds && e instanceof IsolateError ? new HostError(`${e.message} (${fds.what})`, fds.hint) : e;
       this.shim.close(child.recordFd);
       this.shim.wait(child.pidfd, false);
       this.shim.close(child.pidfd);
       this.undo(made, stdio);
-      throw e;
+      throw err;
     }
     this.shim.close(child.syncFd);
     this.child = child;
@@ -356,9 +419,9 @@ class Supervised implements Sandbox, LimitTarget {
       removeScratch(this.shim, made.scratch);
       made.net.close(this.shim);
     }
-    // The child's ends are closed: piped output reads EOF and its stream closes the fd.
+    // The child's ends are closed: the streams read EOF, and close their fds, read or not.
     void stdio;
-    this.stdinSink?.close();
+    void this.closeStdio();
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -371,6 +434,17 @@ class Supervised implements Sandbox, LimitTarget {
     }
     this.shim.signal(this.spawned.pidfd, SIGTERM);
     this.grace ??= setTimeout(() => this.killAll(reason), this.spec.killAfterMs);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL");
+    await this.exited.catch(() => {});
+  }
+
+  /** run()'s output cap: the whole sandbox now, reported with that reason. */
+  endFor(reason: Reason): void {
+    if (this.child) this.killAll(reason);
+    else this.kill("SIGKILL");
   }
 
   kill(signal: string | number = "SIGTERM"): void {
@@ -436,9 +510,22 @@ class Supervised implements Sandbox, LimitTarget {
     if (this.grace) clearTimeout(this.grace);
     if (this.endTimer) clearTimeout(this.endTimer);
     removeScratch(this.shim, this.made.scratch);
-    this.stdinSink?.close();
+    await this.closeStdio();
     const network = await this.made.net.finish(this.shim);
     return this.made.limits.complete(this.result(records, waited, network));
+  }
+
+  /**
+   * The sandbox is gone, and with it every writer of its pipes: what they
+   * still hold moves into the streams, and every fd of ours is closed, read
+   * or not. Bounded: a writer that somehow survived cannot hold up the result
+   * (its stream then closes at its EOF).
+   */
+  private async closeStdio(): Promise<void> {
+    const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    clearTimeout(timer);
   }
 
   /** The network's failure before GO: the run reports it (125). */
@@ -516,7 +603,7 @@ class Supervised implements Sandbox, LimitTarget {
       landlock: this.landlock,
       network,
     };
-    return error ? { ...base, error } : base;
+    return makeResult(base, error);
   }
 
   private failure(r: Extract<SandboxRecord, { type: "error" }>): SetupFailure {
@@ -572,7 +659,34 @@ function spawnJoined(
   return r;
 }
 
+const EMFILE = 24;
+const ENFILE = 23;
+const FD_HINT = "raise the open-file limit (ulimit -n) or run fewer sandboxes at once";
+
+/** Whether this process is near its open-file limit: then the sandbox's init was too. */
+function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
+  const limits = shim.readFile("/proc/self/limits");
+  const soft = typeof limits === "string" ? /^Max open files\s+(\d+)/m.exec(limits)?.[1] : undefined;
+  if (soft === undefined) return;
+  let open = 0;
+  try {
+    // node:fs only on this error path: loading it costs every run milliseconds.
+    open = (require("node:fs") as typeof import("node:fs")).readdirSync("/proc/self/fd").length;
+  } catch {
+    return { what: "out of file descriptors", hint: FD_HINT };
+  }
+  // The init opens a few dozen fds of its own while it sets up (the plan, /proc, mount fds).
+  if (open + 64 < Number(soft)) return;
+  return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
+}
+
 function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+  if (errno === EMFILE || errno === ENFILE) {
+    return new HostError(
+      `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
+      errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
+    );
+  }
   const fresh = newNamespaces(spec, host);
   if (errno === 22) {
     const check = shim.planCheck(plan);

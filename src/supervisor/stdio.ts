@@ -37,65 +37,197 @@ export function planStdio(shim: Shim, opts: readonly [StdioOption, StdioOption, 
     });
   } catch (e) {
     for (const fd of [...closeAfterSpawn, ...parent]) if (fd !== null) shim.close(fd);
+    if (e instanceof HostError && /Too many open files/.test(e.message)) {
+      throw new HostError(
+        `stdio: out of file descriptors creating the sandbox's pipes: ${e.message}`,
+        "raise the open-file limit (ulimit -n) or run fewer sandboxes at once",
+      );
+    }
     throw e;
   }
   return { child, parent, closeAfterSpawn };
 }
 
-/** A stream of an fd we own; the fd is closed when the stream ends or is cancelled. */
-export function fdStream(shim: Shim, fd: number): ReadableStream<Uint8Array> {
-  const reader = Bun.file(fd).stream().getReader();
-  let closed = false;
-  const close = () => {
-    if (!closed) {
-      closed = true;
-      shim.close(fd);
-    }
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) {
-        close();
-        controller.close();
-      } else controller.enqueue(value);
-    },
-    async cancel(reason) {
-      await reader.cancel(reason);
-      close();
-    },
-  });
+/** Bytes of a pipe we keep once the sandbox has ended and nobody read them (a pipe holds at most 1 MiB unless root grows it). */
+const LEFTOVER_MAX = 4 << 20;
+
+/**
+ * A stream of an fd we own (the read end of a pipe to the sandbox). It reads
+ * only when its reader asks (highWaterMark 0). finish(), once the sandbox has
+ * ended and no writer is left, moves what the pipe still holds into the
+ * stream's queue and closes the fd: the caller can still read it, and an
+ * unread stream holds no fd. Every read and the close go through one chain,
+ * so the fd is never closed under a pending read.
+ */
+export interface OwnedStream {
+  readonly stream: ReadableStream<Uint8Array>;
+  finish(): Promise<void>;
 }
 
-/** The writing end of the sandbox's stdin ("pipe"): write, then end() to close it. */
+export function fdStream(shim: Shim, fd: number): OwnedStream {
+  type Reader = ReadableStreamDefaultReader<Uint8Array>;
+  let reader: Reader | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  const rd = (): Reader => {
+    if (!reader) reader = Bun.file(fd).stream().getReader() as unknown as Reader;
+    return reader;
+  };
+  const closeFd = () => {
+    if (closed) return;
+    closed = true;
+    shim.close(fd);
+    try {
+      controller.close();
+    } catch {
+      // cancelled by the reader, or already closed
+    }
+  };
+  const serial = (f: () => Promise<void>): Promise<void> => {
+    const next = chain.then(f, f);
+    chain = next.catch(() => {});
+    return next;
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull: () =>
+        serial(async () => {
+          if (closed) return;
+          const { done, value } = await rd().read();
+          if (done) closeFd();
+          else controller.enqueue(value);
+        }),
+      cancel: (reason) =>
+        serial(async () => {
+          if (closed) return;
+          closed = true;
+          try {
+            await reader?.cancel(reason);
+          } finally {
+            shim.close(fd);
+          }
+        }),
+    },
+    { highWaterMark: 0 },
+  );
+  const finish = () =>
+    serial(async () => {
+      let kept = 0;
+      while (!closed) {
+        const { done, value } = await rd().read();
+        if (done) break;
+        kept += value.length;
+        if (kept > LEFTOVER_MAX) continue;
+        try {
+          controller.enqueue(value);
+        } catch {
+          break;
+        }
+      }
+      closeFd();
+    });
+  return { stream, finish };
+}
+
+/**
+ * The writing end of the sandbox's stdin ("pipe"), like Bun's FileSink with
+ * backpressure: write() resolves once the bytes are in the pipe, with their
+ * count; await it before writing more. It never rejects: once the command has
+ * closed its stdin (or ended), the rest is dropped and write() resolves with 0.
+ * end() closes it: the command reads EOF.
+ */
 export interface StdinSink {
-  write(data: string | Uint8Array): void;
+  write(data: string | Uint8Array | ArrayBuffer): Promise<number>;
   /** Flush and close: the command reads EOF. */
   end(): Promise<void>;
+  /** True once nothing more can be written: end() was called, or the command closed its stdin. */
+  readonly closed: boolean;
 }
 
-export function fdSink(shim: Shim, fd: number): StdinSink & { close(): void } {
-  const sink = Bun.file(fd).writer();
-  let closed = false;
-  const close = () => {
-    if (!closed) {
-      closed = true;
-      shim.close(fd);
+/** Bytes handed to the pipe at a time: no write copies more than this. */
+const CHUNK = 64 << 10;
+
+/** data in pieces of at most CHUNK bytes; a string is encoded one piece at a time (never a pair split). */
+export function* chunksOf(data: string | Uint8Array): Generator<Uint8Array> {
+  if (typeof data !== "string") {
+    for (let off = 0; off < data.length; off += CHUNK) yield data.subarray(off, off + CHUNK);
+    return;
+  }
+  const step = CHUNK / 4;
+  for (let off = 0; off < data.length; ) {
+    let end = Math.min(data.length, off + step);
+    const last = data.charCodeAt(end - 1);
+    if (end < data.length && last >= 0xd800 && last <= 0xdbff) end++;
+    yield enc.encode(data.slice(off, end));
+    off = end;
+  }
+}
+
+const enc = new TextEncoder();
+
+export function fdSink(shim: Shim, fd: number): StdinSink & { close(): Promise<void> } {
+  const sink = Bun.file(fd).writer({ highWaterMark: CHUNK });
+  let broken = false;
+  let ended = false;
+  let fdClosed = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const next = chain.then(f);
+    chain = next.catch(() => {});
+    return next;
+  };
+  const put = async (piece: Uint8Array): Promise<boolean> => {
+    try {
+      const n = sink.write(piece);
+      if (typeof n !== "number") await n;
+      const f = sink.flush();
+      if (typeof f !== "number") await f;
+      return true;
+    } catch {
+      // EPIPE: the command closed its stdin; what it did not read is its business
+      broken = true;
+      return false;
     }
   };
-  return {
-    write(data) {
-      if (!closed) sink.write(data);
-    },
-    async end() {
-      if (closed) return;
+  const finish = async () => {
+    if (fdClosed) return;
+    if (!broken) {
       try {
         await sink.end();
       } catch {
-        // the command may have exited without reading: EPIPE is its business
+        // as above
       }
-      close();
+    }
+    fdClosed = true;
+    shim.close(fd);
+  };
+  return {
+    get closed() {
+      return broken || ended;
     },
-    close,
+    write(data) {
+      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+      return serial(async () => {
+        let n = 0;
+        for (const piece of chunksOf(bytes)) {
+          if (broken || fdClosed || !(await put(piece))) return n;
+          n += piece.length;
+        }
+        return n;
+      });
+    },
+    end() {
+      ended = true;
+      return serial(finish);
+    },
+    /** The sandbox has ended: no reader is left, so a pending write fails at once. */
+    close() {
+      ended = true;
+      return serial(finish);
+    },
   };
 }

@@ -22,14 +22,14 @@ describe("fresh cgroups per run", () => {
           "-c",
           "head -c 40M /dev/zero | tail >/dev/null; for i in 1 2 3 4 5 6 7 8; do sleep 0.2 & done; wait",
         ],
-        limits: { memory: "64M", pids: 6, cpuTime: "10s" },
+        limits: { memory: "64M", pids: 6, cpuTime: "60s" },
       });
       expect(first.limits.fired).toContain("pids");
       expect(first.memoryPeakBytes ?? 0).toBeGreaterThan(30 * MB);
 
       const second = await run({
         command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.1 & done; wait; echo forked"],
-        limits: { memory: "256M", pids: 100, cpuTime: "10s" },
+        limits: { memory: "256M", pids: 100, cpuTime: "60s" },
       });
       expect(second.stdout).toBe("forked\n");
       expect(second.limits.fired).toEqual([]);

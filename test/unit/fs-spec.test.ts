@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { scanFlags } from "../../src/cli/flags.ts";
+import { CLI_SPEC_DEFAULTS, scanFlags } from "../../src/cli/flags.ts";
 import { splitFields } from "../../src/cli/mount-flags.ts";
 import { SpecError } from "../../src/errors.ts";
 import { type Host, probeHost } from "../../src/host/probe.ts";
@@ -160,7 +160,8 @@ describe("the plan", () => {
   const names = (input: Record<string, unknown>, h: Host = host) => compilePlan(spec(input), h).map((o) => o.op);
 
   test("the default view: root first, then /proc, /dev, scratch, the cwd; pivot_root last", () => {
-    const ops = compilePlan(spec({}), host);
+    // The CLI's default view (a read-write cwd); the library's default binds it read-only (test/api/manners.test.ts).
+    const ops = compilePlan(parseSpec({ command: ["true"] }, undefined, CLI_SPEC_DEFAULTS), host);
     const view = ops.map((o) => o.op);
     const viewOps = ["mountRoot", "bind", "tmpfs", "mountProc", "mountDev", "mask", "readonly", "pivotRoot"];
     expect(view.find((o) => viewOps.includes(o))).toBe("mountRoot");

@@ -90,7 +90,8 @@ describe("--share pid needs the signal scope when the command is isolate's own u
 
 describe("the writable paths come from the compiled view", () => {
   test("default view: the cwd, /tmp, /var/tmp, /dev/shm; the few /dev nodes and pts with ioctls", () => {
-    const ll = landlockOf(compilePlan(spec(), host(7)));
+    // The CLI's default view (the cwd read-write); the library binds it read-only unless asked (README: Defaults).
+    const ll = landlockOf(compilePlan(spec({ cwdMount: "rw" }), host(7)));
     expect(ll?.write).toEqual(expect.arrayContaining(["/work/project", "/tmp", "/var/tmp", "/dev/shm"]));
     expect(ll?.device).toEqual(["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts"]);
     for (const no of ["/run", "/var/run", "/dev/random", "/dev/urandom", "/proc", "/", "/sys"]) {
