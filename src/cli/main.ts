@@ -29,7 +29,7 @@ const commands: Record<string, () => Promise<Main>> = {
   stats: async () => (await import("./commands/named.ts")).statsMain,
   enter: async () => (await import("./commands/named.ts")).enterMain,
   // The detached sandbox's monitor: isolate runs it itself (not listed in help).
-  __monitor: async () => (await import("../named/cli-exec.ts")).monitorMain,
+  __monitor: async () => (await import("./commands/named-exec.ts")).cliMonitorMain,
 };
 
 /** Other tools' words for a command. */

@@ -8,9 +8,8 @@
  *
  * Without detach the calling process is the monitor (its exit ends the
  * sandbox, as with spawn()); with detach a monitor process keeps it (the
- * isolate program run again: src/named/cli-exec.ts).
+ * library run again: src/named/monitor-entry.ts, src/named/supervise.ts).
  */
-import { IsolateError } from "../errors.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { SpecInput } from "../spec/schema.ts";
 import type { Result } from "../supervisor/result.ts";
@@ -83,24 +82,11 @@ export async function spawnNamed(input: SpecInput, opts: NamedOptions): Promise<
     const named = await start(spec, opts.name, false, spawnOpts);
     return open(opts.name, named.sandbox);
   }
-  const { checkName, stateRoot } = await import("./state.ts");
-  const { selfCommand } = await import("./cli-exec.ts");
-  checkName(opts.name);
-  stateRoot();
-  const proc = Bun.spawn([...selfCommand(), "__monitor"], {
-    stdio: ["pipe", "ignore", "ignore", "pipe"],
-    env: process.env,
-    cwd: process.cwd(),
+  const { launchMonitor } = await import("./supervise.ts");
+  // The library ships without the CLI: its monitor is bun with monitor-entry.ts.
+  await launchMonitor([process.execPath, `${import.meta.dir}/monitor-entry.ts`], opts.name, {
+    name: opts.name,
+    spec: input,
   });
-  proc.stdin.write(JSON.stringify({ name: opts.name, spec: input }));
-  await proc.stdin.end();
-  const said = await Bun.file(proc.stdio[3] as number).text();
-  proc.unref();
-  if (!said.startsWith("ok")) {
-    throw new IsolateError(
-      "host",
-      said.startsWith("error ") ? said.slice(6).trimEnd() : `the monitor of ${opts.name} ended before starting it`,
-    );
-  }
   return open(opts.name);
 }

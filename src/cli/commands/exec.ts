@@ -14,7 +14,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const { spec } = await buildSpec(scanned);
   // Named sandboxes: their own module, loaded only for them.
   if (cli.name !== undefined || cli.detach || cli.join !== undefined) {
-    return (await import("../../named/cli-exec.ts")).namedExec(spec, cli, argv);
+    return (await import("./named-exec.ts")).namedExec(spec, cli, argv);
   }
   // The report's destinations are settled before the sandbox starts (after the
   // plan is checked): nothing the command writes can redirect them.
