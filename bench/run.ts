@@ -6,6 +6,11 @@
  *   parallel   N sandboxes 8 at a time through spawn() vs `xargs -P8` over bwrap
  *   start-up   `isolate --version` vs a Bun hello-world compiled with the same flags
  *   breakdown  what parts of the default sandbox cost, in library mode
+ *   network    (alone: BENCH_ONLY=net) what --net pasta adds to a one-shot run, as a ratio (pasta's start,
+ *              nft's rules, the wait for pasta's routes); skipped when pasta cannot
+ *              run here. Where /dev/net/tun is 0600 (no udev) and this is root, both
+ *              sides run in a private mount namespace with a 0666 tun node (as the
+ *              tests do). No traffic is sent: the command is `true`.
  *
  * Prints medians and ratios. Absolute times drift on a shared machine;
  * the ratios, measured interleaved in the same run, hold.
@@ -16,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../scripts/build-binary.ts";
 import { spawn } from "../src/index.ts";
+import { pastaNeeds } from "../src/net/pasta.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BIN = join(ROOT, "dist", "isolate");
@@ -199,6 +205,50 @@ async function main(): Promise<void> {
   console.log(`ratio --version/hello-world:       ${(verM / helloM).toFixed(2)} (target <= 1.2)`);
   console.log(`ratio library isolate/bwrap:       ${(libM / bwM).toFixed(2)} (target <= 0.5)`);
   console.log(`ratio library 8 at a time/xargs:   ${(lp / xp).toFixed(2)} (target <= 0.45)`);
+  network();
 }
 
-await main();
+/** --net pasta against the default (no network), one-shot, interleaved. */
+function network(): void {
+  const root = process.geteuid?.() === 0;
+  const missing = pastaNeeds(root).filter((n) => !n.ok);
+  const tunOnly = missing.length === 1 && missing[0]?.id === "net.tun" && root;
+  console.log("");
+  if (missing.length > 0 && !tunOnly) {
+    console.log(`--net pasta: skipped (${missing.map((n) => n.value).join("; ")})`);
+    return;
+  }
+  const wrap = tunOnly
+    ? [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount -t tmpfs -o size=16k,mode=755 none /dev/net && mknod -m 666 /dev/net/tun c 10 200 && exec "$@"',
+        "sh",
+      ]
+    : [];
+  const plain = [...wrap, BIN, "exec", "--", "true"];
+  const pasta = [...wrap, BIN, "exec", "--net", "pasta", "--", "true"];
+  const rounds = Math.max(5, Math.round(ROUNDS / 2));
+  const a: number[] = [];
+  const b: number[] = [];
+  once(plain);
+  once(pasta);
+  for (let i = 0; i < rounds; i++) {
+    a.push(once(plain));
+    b.push(once(pasta));
+  }
+  const am = median(a);
+  const bm = median(b);
+  console.log(`one-shot, ${rounds} rounds${tunOnly ? " (private tun node)" : ""}     median      vs default`);
+  console.log(`  isolate exec -- true                  ${fmt(am).padEnd(11)} 1.00x`);
+  console.log(`  isolate exec --net pasta -- true      ${fmt(bm).padEnd(11)} ${(bm / am).toFixed(2)}x`);
+  console.log(`ratio one-shot --net pasta/default: ${(bm / am).toFixed(2)} (+${fmt(bm - am)})`);
+}
+
+// BENCH_ONLY=net: the network part alone.
+if (process.env.BENCH_ONLY === "net") network();
+else await main();

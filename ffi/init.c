@@ -11,15 +11,17 @@
 #include <errno.h>
 #include <linux/signalfd.h>
 #include <poll.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 
 #include "init_limits.h"
 #include "ops_run.h"
+#include "passed.h"
+#include "traverse.h"
 #include "plan.h"
 #include "record.h"
 #include "sys.h"
@@ -31,6 +33,21 @@ static __attribute__((noreturn)) void fail(int32_t index, int32_t code, long err
   sys_exit(exit_code);
 }
 
+/* The init's own ids. A change of credentials clears the parent-death
+ * signal: arm it again, then leave if the supervisor went in between (the
+ * record pipe's read end is gone: POLLERR). */
+static int init_ids(const struct plan_op *op) {
+  /* Lookups the new ids may not make (traverse.h); it ends with the sandbox phase. */
+  int rc = traverse_start();
+  if (rc >= 0) rc = op_set_ids(op);
+  if (rc < 0) return rc;
+  SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  struct pollfd p = {FD_RECORD, 0, 0};
+  struct timespec now = {0, 0};
+  if (SYS5(SYS_ppoll, &p, 1, &now, 0, 8) > 0 && (p.revents & POLLERR)) sys_exit(125);
+  return 0;
+}
+
 static int run_sandbox_op(const struct plan_op *op) {
   switch (op->code) {
     case OP_MOUNT_PRIVATE: return op_mount_private();
@@ -38,7 +55,7 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_HOSTNAME: return op_hostname(op);
     case OP_LOOPBACK_UP: return op_loopback_up();
     case OP_INIT_CAPS: return op_init_caps(op);
-    case OP_INIT_IDS: return op_set_ids(op);
+    case OP_INIT_IDS: return init_ids(op);
     case OP_MOUNT_ROOT: return op_mount_root(op);
     case OP_BIND: return op_bind(op);
     case OP_TMPFS: return op_tmpfs(op);
@@ -246,12 +263,11 @@ void init_main(long *sp) {
   unsigned long all = ALL_SIGNALS;
   SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
 
-  /* GO, or EOF when the supervisor gave up (or died): then just leave. */
-  char go = 0;
-  long r;
-  do r = SYS3(SYS_read, FD_SYNC, &go, 1);
-  while (r == -EINTR);
-  if (r != 1) sys_exit(125);
+  /* GO (with any mount fds for the view: passed.h), or EOF when the
+   * supervisor gave up (or died): then just leave. */
+  long r = passed_wait_go(FD_SYNC);
+  if (r == 0) sys_exit(125);
+  if (r < 0) fail(-1, STAGE_READ_PLAN, r, 125);
   SYS1(SYS_close, FD_SYNC);
 
   long size = SYS3(SYS_lseek, FD_PLAN, 0, 2 /* SEEK_END */);
@@ -279,9 +295,11 @@ void init_main(long *sp) {
     if (j < 0) fail(-1, STAGE_JOIN, j, 125);
   }
   while ((have = plan_next(plan, len, &off, &op)) && op_table[op.code].phase == PHASE_SANDBOX) {
+    if (op.code == OP_PIVOT_ROOT) traverse_keep_cwd(plan, len, off);
     int rc = run_sandbox_op(&op);
     if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
   }
+  traverse_stop();
   if (!have) fail(-1, STAGE_READ_PLAN, -EINVAL, 125);
 
   /* Outside a new pid namespace, still collect orphans of the command. */

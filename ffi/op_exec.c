@@ -1,5 +1,7 @@
 /* The last op: execve, searching PATH like execvp but inside the sandbox. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "ops_run.h"
 #include "sys.h"
@@ -48,7 +50,9 @@ int op_exec(const struct plan_op *op) {
       buf[n++] = '/';
       for (unsigned long i = 0; i <= flen; i++) buf[n++] = file[i];
       err = (int)SYS3(SYS_execve, buf, argv, envp);
-      if (err == -EACCES) denied = 1;
+      /* EACCES from a PATH directory the command may not search (root's own,
+       * for a mapped root) is "not there"; from a file that is there, "denied". */
+      if (err == -EACCES) denied |= SYS4(SYS_faccessat, AT_FDCWD, buf, F_OK, 0) == 0;
       else if (err != -ENOENT && err != -ENOTDIR && err != -ESTALE && err != -ENODEV && err != -ETIMEDOUT)
         return err;
     }

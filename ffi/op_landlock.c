@@ -24,6 +24,7 @@
 #include "landlock.h"
 #include "ops_run.h"
 #include "sys.h"
+#include "traverse.h"
 #include "view.h"
 
 #ifndef SYS_landlock_create_ruleset
@@ -67,6 +68,7 @@ static int add_path(int ruleset, const char *path, uint64_t rights) {
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   long fd = SYS4(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
   if (fd == -ENOSYS) fd = view_host_open(path, 0); /* under an enclosing filter: op_path.c walks it */
+  if (fd == -EACCES) fd = traverse_kept(path);     /* a mapped root's, kept by the init (traverse.h) */
   if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP || fd == -EACCES) return 0;
   if (fd < 0) return (int)fd;
   int rc = add_rule(ruleset, (int)fd, rights);

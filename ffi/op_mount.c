@@ -19,6 +19,7 @@
 #include <linux/stat.h>
 
 #include "ops_run.h"
+#include "passed.h"
 #include "sys.h"
 #include "view.h"
 
@@ -99,11 +100,18 @@ static long same_kind(long src_type, long dst_type) {
  * the clone onto the destination (move_mount). */
 int op_bind(const struct plan_op *op) {
   uint64_t flags = op->arg[2].u;
-  long src = view_host_open(op->arg[0].s, (flags & VIEW_RO) != 0);
-  if (src < 0) return src == -ENOENT && (flags & VIEW_OPTIONAL) ? 0 : (int)src;
-  long tree = SYS3(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
-  close_fd(src);
-  if (tree < 0) return (int)tree;
+  long tree;
+  if (flags & VIEW_IDMAP) {
+    /* The source comes ready from the supervisor (passed.h): only it can idmap one. */
+    tree = passed_take();
+    if (tree < 0) return (int)tree;
+  } else {
+    long src = view_host_open(op->arg[0].s, (flags & VIEW_RO) != 0);
+    if (src < 0) return src == -ENOENT && (flags & VIEW_OPTIONAL) ? 0 : (int)src;
+    tree = SYS3(SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    close_fd(src);
+    if (tree < 0) return (int)tree;
+  }
   uint64_t attrs = MOUNT_ATTR_NOSUID | (flags & VIEW_DEV ? 0 : MOUNT_ATTR_NODEV) | (flags & VIEW_RO ? MOUNT_ATTR_RDONLY : 0);
   long type = view_type((int)tree);
   long r = type < 0 ? type : set_attrs((int)tree, attrs, 1);

@@ -19,6 +19,7 @@
 #include <linux/stat.h>
 
 #include "sys.h"
+#include "traverse.h"
 #include "view.h"
 
 #ifndef AT_RECURSIVE
@@ -181,6 +182,8 @@ int view_open(const char *abs, unsigned make) {
   const char *rel = abs + 1;
   if (!*rel) return (int)SYS3(SYS_fcntl, view_root, F_DUPFD_CLOEXEC, 0);
   long fd = open_beneath(view_root, rel);
+  /* A mapped init cannot search the caller's own directories: its helper can. */
+  if (fd == -EACCES) fd = traverse_call(open_beneath, view_root, rel);
   if (fd != -ENOENT || !make) return (int)fd;
 
   /* Walk it, one component at a time, creating what is missing. */

@@ -5,6 +5,7 @@
 
 #include "ops_run.h"
 #include "sys.h"
+#include "traverse.h"
 
 struct ksigaction {
   void *handler;
@@ -40,7 +41,13 @@ int op_keyring(void) {
   return r < 0 ? (int)r : 0;
 }
 
-int op_chdir(const struct plan_op *op) { return (int)SYS1(SYS_chdir, op->arg[0].s); }
+int op_chdir(const struct plan_op *op) {
+  long r = SYS1(SYS_chdir, op->arg[0].s);
+  /* A mapped root's cwd under a directory of the caller's it cannot search
+   * (a 0700 /root): the one the init opened for it (traverse.h). */
+  if (r == -EACCES && traverse_cwd_fd() >= 0) r = SYS1(SYS_fchdir, traverse_cwd_fd());
+  return (int)r;
+}
 
 int op_rlimit(const struct plan_op *op) {
   unsigned long lim[2] = {op->arg[1].u, op->arg[2].u};

@@ -1,6 +1,11 @@
 /* The init's whole runtime: an entry point and the memory functions the
- * compiler may call. The init links no libc. */
+ * compiler may call. The init links no libc. RT_ENTRY names the C entry
+ * (the init's by default; the network helper, nsexec.c, builds with its own). */
 #include <stddef.h>
+
+#ifndef RT_ENTRY
+#define RT_ENTRY "init_main"
+#endif
 
 __asm__(
 #if defined(__x86_64__)
@@ -10,7 +15,7 @@ __asm__(
     "  xor %ebp, %ebp\n"
     "  mov %rsp, %rdi\n"
     "  and $-16, %rsp\n"
-    "  call init_main\n"
+    "  call " RT_ENTRY "\n"
     "  ud2\n"
 #elif defined(__aarch64__)
     ".text\n"
@@ -19,7 +24,7 @@ __asm__(
     "  mov x29, #0\n"
     "  mov x30, #0\n"
     "  mov x0, sp\n"
-    "  bl init_main\n"
+    "  bl " RT_ENTRY "\n"
     "  brk #0\n"
 #endif
 );

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -32,7 +34,7 @@
 #include "sys.h"
 
 #define EXPORT __attribute__((visibility("default")))
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 #define CHILD_STACK (64 * 1024)
 
 #ifndef CLONE_CLEAR_SIGHAND
@@ -258,8 +260,9 @@ EXPORT int isolate_pipe(int32_t *fds) {
  *   stdio[3]   fds to become the sandbox's 0, 1, 2
  *   cgroup_fd  a cgroup v2 directory to start in (CLONE_INTO_CGROUP), or -1
  *   out[4]     gets pid, pidfd, sync write end, record read end
- * Returns 0 or -errno. The init waits for one byte on the sync fd before
- * running the plan; closing it unwritten makes the init exit. */
+ * Returns 0 or -errno. The init waits for one byte on the sync fd (GO,
+ * isolate_go) before running the plan; closing it unwritten makes the init exit. */
+
 /* Named sandboxes, `exec --join`: the first child joins the chosen
  * namespaces of a running sandbox (setns on its init's pidfd), then clones
  * the init with the rest as new ones, as a child of the caller
@@ -300,14 +303,18 @@ static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int3
 
   int rc = 0, plan_fd = -1, sync[2] = {-1, -1}, rec[2] = {-1, -1}, pidfd = -1;
   void *stack = MAP_FAILED, *stack2 = MAP_FAILED;
-  if (join_fd >= 0) {
-    stack2 = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack2 == MAP_FAILED) return -errno;
-  }
 
   plan_fd = isolate_memfd("isolate-plan", plan, len, 0);
   if (plan_fd < 0) return plan_fd;
-  if (pipe2(sync, O_CLOEXEC) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
+  if (join_fd >= 0) {
+    stack2 = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack2 == MAP_FAILED) {
+      rc = -errno;
+      goto out;
+    }
+  }
+  /* The sync channel is a socket so that GO can carry mount fds (isolate_go). */
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
     rc = -errno;
     goto out;
   }
@@ -482,4 +489,106 @@ EXPORT int isolate_sched_init(int pid) {
 EXPORT int isolate_signal(int pidfd, int sig) {
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) return -errno;
   return 0;
+}
+
+/* GO: release the init, passing it n fds (the idmapped mounts of its view,
+ * in the order its bind ops take them). 0 or -errno. */
+EXPORT int isolate_go(int sync_fd, const int32_t *fds, uint32_t n) {
+  char go = 1;
+  struct iovec iov = {&go, 1};
+  struct msghdr msg;
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int) * 64)];
+  } ctl;
+  if (n > 64) return -E2BIG;
+  memset(&msg, 0, sizeof msg);
+  memset(&ctl, 0, sizeof ctl);
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (n) {
+    msg.msg_control = ctl.buf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+  }
+  for (;;) {
+    if (sendmsg(sync_fd, &msg, MSG_NOSIGNAL) == 1) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+#ifndef MS_PRIVATE
+#define MS_PRIVATE (1 << 18)
+#endif
+
+/* A detached clone of the tree at path (every submount), idmapped through the
+ * user namespace userns_fd, with attrs (MOUNT_ATTR_*) set too, and private. The path is
+ * resolved without following any symlink. With plain_ok (1: always, 2: when
+ * it is not a directory), a filesystem that cannot be idmapped gets the
+ * attrs alone (*stage 4); 3: never idmapped, a plain private clone. Returns the mount fd
+ * (close-on-exec), or -errno with *stage: 1 open, 2 clone, 3 idmap. */
+EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int plain_ok, int32_t *stage) {
+  struct open_how how;
+  memset(&how, 0, sizeof how);
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  *stage = 1;
+  int at = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+  if (at < 0) return -errno;
+  if (plain_ok == 2) {
+    /* Only for what is not a directory: nothing can be created in it. */
+    struct stat st;
+    plain_ok = fstatat(at, "", &st, AT_EMPTY_PATH) == 0 && !S_ISDIR(st.st_mode);
+  }
+  *stage = 2;
+  int tree = (int)syscall(SYS_open_tree, at, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  int e = errno;
+  close(at);
+  if (tree < 0) return -e;
+  *stage = 3;
+  struct mount_attr a;
+  memset(&a, 0, sizeof a);
+  a.attr_set = attrs | MOUNT_ATTR_IDMAP;
+  a.userns_fd = (uint64_t)userns_fd;
+  /* A clone joins its source's peer group: nothing may propagate to or from the host. */
+  a.propagation = MS_PRIVATE;
+  long r = plain_ok == 3 ? -1 : syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+  if (plain_ok == 3) errno = EINVAL;
+  if (r < 0 && errno == EINVAL && plain_ok) {
+    /* A filesystem without idmapped mounts, where that is allowed (a
+     * read-only bind: its files then show as nobody's, which gives less). */
+    a.attr_set = attrs;
+    a.userns_fd = 0;
+    r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a);
+    if (r == 0) {
+      *stage = 4;
+      return tree;
+    }
+  }
+  if (r < 0) {
+    e = errno;
+    close(tree);
+    return -e;
+  }
+  *stage = 0;
+  return tree;
 }

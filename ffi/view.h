@@ -15,6 +15,7 @@
 #define VIEW_SHM 0x20      /* mountDev: a private tmpfs at shm */
 #define VIEW_USERXATTR 0x40 /* overlay: user.* xattrs (inside a user namespace) */
 #define VIEW_MKWORK 0x80   /* overlay: create the (host) work dir when missing */
+#define VIEW_IDMAP 0x1000  /* bind: the source is the next mount fd passed with GO (passed.h), idmapped unless read-only */
 #define VIEW_PERCENT 0x100 /* tmpfs: size is a percentage of the machine's RAM (1-100), as tmpfs counts it */
 
 /* mountRoot attrs: the kernel's MOUNT_ATTR_RDONLY | NOSUID | NODEV | NOEXEC. */

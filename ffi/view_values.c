@@ -38,7 +38,7 @@ int view_check_values(const struct plan_op *op) {
       ok = path_ok(&a[0], 1) && flags_ok(a[1].u, VIEW_ATTRS_ALL);
       break;
     case OP_BIND:
-      ok = path_ok(&a[0], 1) && path_ok(&a[1], 0) && flags_ok(a[2].u, VIEW_RO | VIEW_DEV | VIEW_OPTIONAL);
+      ok = path_ok(&a[0], 1) && path_ok(&a[1], 0) && flags_ok(a[2].u, VIEW_RO | VIEW_DEV | VIEW_OPTIONAL | VIEW_IDMAP);
       break;
     case OP_TMPFS:
       ok = path_ok(&a[0], 0) && a[2].u <= 07777 &&

@@ -5,7 +5,17 @@
  * ISOLATE_TEST_STRICT=1 (set by .ci/run) turns every such skip into a failure.
  */
 import { test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -99,6 +109,8 @@ export function needs(ok: boolean, why: string) {
 export function tempDir(prefix = "isolate-test-"): { path: string; remove: () => void } {
   mkdirSync(SCRATCH, { recursive: true });
   const path = mkdtempSync(join(SCRATCH, prefix));
+  // Searchable by a sandbox's root, which is not host root (root runs mapped: docs/hardening.md).
+  chmodSync(path, 0o755);
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 

@@ -62,9 +62,10 @@ export const HARDENING_FLAGS: readonly FlagDef[] = [
   },
   {
     name: "--userns",
-    value: "auto",
+    value: "auto|host",
     field: "userns",
-    description: "auto: also map your /etc/subuid and /etc/subgid ranges (through newuidmap/newgidmap)",
+    description:
+      "auto: also map your /etc/subuid and /etc/subgid ranges (through newuidmap/newgidmap); host: keep the host's user namespace (as root: host root without capabilities, with a warning)",
     apply: (d, _c, v) => {
       d.userns = v as never;
     },

@@ -68,7 +68,7 @@ export const NET_FLAGS: readonly FlagDef[] = [
     "--net-dns",
     "dns",
     "ADDR",
-    "with --net pasta: the resolver pasta's forwarder asks (default: the host's; repeatable)",
+    "with --net pasta: a resolver the sandbox asks directly instead of pasta's forwarder (which asks the host's; repeatable)",
   ),
   many(
     "--net-gateway",

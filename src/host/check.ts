@@ -4,6 +4,7 @@
  * everything the default sandbox needs works.
  */
 
+import { pastaNeeds } from "../net/pasta.ts";
 import { LANDLOCK_FULL_ABI } from "../setup/landlock.ts";
 import { CLONE_FLAG } from "../setup/namespaces.ts";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
@@ -346,6 +347,9 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
             : "limits without root need a delegated cgroup v2 subtree (e.g. systemd-run --user --scope -p Delegate=yes isolate ..., or a cgroup root created and chowned to you)",
     });
   }
+
+  // --net pasta's helpers (pasta, nft, setpriv) with their Debian packages, and /dev/net/tun.
+  for (const n of pastaNeeds(host.root)) item({ ...n, required: false });
 
   const ok = items.every((i) => i.ok || !i.required);
   return {

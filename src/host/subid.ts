@@ -3,7 +3,7 @@
  * per line), the ranges newuidmap/newgidmap let a user map, and the caller's
  * login name they are keyed by.
  */
-import { nodeFs } from "./files.ts";
+import { nodeFs, readSmallText } from "./files.ts";
 
 export interface SubRange {
   readonly start: number;
@@ -31,7 +31,7 @@ export function parseSubIds(text: string, user: { uid: number; name: string | un
 
 export function readSubIds(file: string, user: { uid: number; name: string | undefined }): SubRange[] {
   try {
-    return parseSubIds(nodeFs().readFileSync(file, "utf8"), user);
+    return parseSubIds(readSmallText(file) ?? "", user);
   } catch {
     return [];
   }

@@ -1,25 +1,34 @@
 /**
  * `--net pasta`: the supervisor's hook for a sandbox connected through pasta.
  *
- *   prepare (before anything is created)  pasta, nft, nsenter and setpriv are found,
+ *   prepare (before anything is created)  pasta, nft and setpriv are found,
  *            /dev/net/tun is usable by the identity pasta runs as; the sandbox's
  *            resolv.conf (and hosts, with an allowlist) are given a place in a
  *            private directory and bound into the view
  *   attach (after the id maps, before GO)  allowlisted names are resolved; the rules
  *            (src/net/rules.ts) and ip_unprivileged_port_start=0 are set in the
- *            sandbox's namespace by `nsenter ... nft -f -`; pasta attaches to the
- *            namespace and configures it; the command starts with the network up
- *   finish   the refused-connection counter is read, pasta is killed and reaped,
- *            the private directory removed
+ *            sandbox's namespace by isolate-nsexec (ffi/nsexec.c) running nft;
+ *            pasta attaches to the namespace and configures it; the private
+ *            directory is removed (the view's binds hold its files); the
+ *            command starts with the network up
+ *   finish   the refused-connection counter is read, pasta is killed and reaped
+ *
+ * The sandbox's network namespace may be owned by a user namespace of its own
+ * (always for an unprivileged caller; for root too once it runs in one): then
+ * both are entered, the user namespace first. isolate-nsexec joins them and
+ * keeps CAP_NET_ADMIN as an ambient capability across its exec of nft (which
+ * nsenter cannot do: nft would lose the namespace's capabilities).
  *
  * pasta never runs as root. Unprivileged, it runs as the caller and joins the
- * sandbox's user and network namespaces by pid. As root it runs as nobody with
- * CAP_SYS_ADMIN and CAP_NET_ADMIN as ambient capabilities (setpriv), given the
- * namespace as an inherited descriptor: pasta's own --runas drops to nobody
- * before it opens the namespace, and a setuid also clears the parent-death
- * signal. Either way setpriv arms PR_SET_PDEATHSIG (SIGKILL) last before exec,
- * so pasta dies with isolate on every path, SIGKILL included.
+ * sandbox's user and network namespaces (--userns, --netns, inherited
+ * descriptors). As root it runs as nobody with CAP_SYS_ADMIN and CAP_NET_ADMIN
+ * as ambient capabilities (setpriv), given the namespaces the same way:
+ * pasta's own --runas drops to nobody before it opens the namespace, and a
+ * setuid also clears the parent-death signal. Either way setpriv arms
+ * PR_SET_PDEATHSIG (SIGKILL) last before exec, so pasta dies with isolate on
+ * every path, SIGKILL included.
  */
+import { NSEXEC_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { nodeFs, readText } from "../host/files.ts";
 import type { Host } from "../host/probe.ts";
@@ -33,6 +42,7 @@ import {
   hostsFile,
   NFT_COUNTER,
   NFT_TABLE,
+  nameservers,
   nftRuleset,
   pastaArgs,
   resolvConf,
@@ -55,35 +65,131 @@ export function netReport(net: Net, refused?: number): NetReport {
   return refused === undefined ? { mode: net.mode, published } : { mode: net.mode, published, refused };
 }
 
+/** Where the generated resolv.conf and hosts wait for the view's binds: BASE/isolate-net-PID-XXXXXX. */
+const NET_DIR_PREFIX = "isolate-net-";
+function netDirBase(root: boolean): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return xdg && !root ? xdg : "/tmp";
+}
+
+/**
+ * isolate clean: the generated files' directories of isolate processes that
+ * died before their command started (SIGKILL). Only directories of this
+ * caller's own, named by isolate, whose pid is gone, holding nothing but the
+ * generated files; nothing is followed.
+ */
+export function sweepNetDirs(opts: { dryRun?: boolean; bases?: readonly string[] } = {}): {
+  removed: string[];
+  failed: { path: string; why: string }[];
+} {
+  const fs = nodeFs();
+  const uid = process.getuid?.() ?? 0;
+  const bases = opts.bases ?? [...new Set([netDirBase(uid === 0), "/tmp"])];
+  const removed: string[] = [];
+  const failed: { path: string; why: string }[] = [];
+  for (const base of bases) {
+    let names: string[];
+    try {
+      names = fs.readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = name.match(/^isolate-net-(\d+)-[A-Za-z0-9]{6}$/);
+      if (!m) continue;
+      const path = `${base}/${name}`;
+      try {
+        const st = fs.lstatSync(path);
+        if (!st.isDirectory() || st.uid !== uid) continue;
+        if (fs.existsSync(`/proc/${m[1]}`)) continue;
+        const inside = fs.readdirSync(path, { withFileTypes: true });
+        if (inside.some((e) => !e.isFile() || (e.name !== "resolv.conf" && e.name !== "hosts"))) continue;
+        if (!opts.dryRun) {
+          for (const e of inside) fs.unlinkSync(`${path}/${e.name}`);
+          fs.rmdirSync(path);
+        }
+        removed.push(path);
+      } catch (e) {
+        failed.push({ path, why: (e as Error).message });
+      }
+    }
+  }
+  return { removed, failed };
+}
+
 /** The uid pasta runs as when isolate is root. */
 const RUNAS = 65534;
 const READY_MS = 10_000;
 
+/** CAP_NET_ADMIN: what nft needs in the sandbox's namespace. */
+const CAP_NET_ADMIN = 12;
+
 interface Helpers {
   readonly pasta: string;
   readonly nft: string;
-  readonly nsenter: string;
   readonly setpriv: string;
+}
+
+/** isolate-nsexec, held in a sealed memfd once per process (only --net pasta needs it). */
+let nsexecFd: number | undefined;
+function nsexec(shim: Shim): number {
+  nsexecFd ??= shim.memfd("isolate-nsexec", Uint8Array.fromBase64(NSEXEC_BASE64), true);
+  return nsexecFd;
+}
+
+/** Whether pid's user namespace is another than isolate's own. */
+function ownUserns(pid: number): boolean {
+  const fs = nodeFs();
+  const a = fs.statSync(`/proc/${pid}/ns/user`);
+  const b = fs.statSync("/proc/self/ns/user");
+  return a.ino !== b.ino || a.dev !== b.dev;
+}
+
+/** One finding of what --net pasta needs, for isolate check. */
+export interface PastaNeed {
+  readonly id: string;
+  readonly ok: boolean;
+  readonly value: string;
+  readonly remedy: string;
+}
+
+const NEEDED = [
+  ["pasta", "passt"],
+  ["nft", "nftables"],
+  ["setpriv", "util-linux"],
+] as const;
+
+/** Everything --net pasta needs here: each helper (with its Debian package), and /dev/net/tun for pasta's user. */
+export function pastaNeeds(root: boolean): PastaNeed[] {
+  const out: PastaNeed[] = NEEDED.map(([name, pkg]) => {
+    const p = findHelper(name);
+    return {
+      id: `net.${name}`,
+      ok: p !== undefined,
+      value: p ?? `${name} not found`,
+      remedy: `--net pasta needs ${name}: install it (Debian package ${pkg}: apt-get install ${pkg})`,
+    };
+  });
+  const who = root ? RUNAS : (process.getuid?.() ?? 0);
+  const tun = tunUsable(who);
+  out.push({
+    id: "net.tun",
+    ok: tun === undefined,
+    value: tun ?? `/dev/net/tun usable by uid ${who}`,
+    remedy: tun?.includes("missing")
+      ? "--net pasta needs it: load the tun driver (modprobe tun)"
+      : "--net pasta needs it: chmod 0666 /dev/net/tun (udev does this on standard installs)",
+  });
+  return out;
 }
 
 /** What --net pasta needs on this host: the first missing piece, with its remedy; or the helpers. */
 export function pastaReadiness(root: boolean): Helpers | { what: string; remedy: string } {
-  const need = [
-    ["pasta", "passt"],
-    ["nft", "nftables"],
-    ["nsenter", "util-linux"],
-    ["setpriv", "util-linux"],
-  ] as const;
-  const found: Record<string, string> = {};
-  for (const [name, pkg] of need) {
-    const p = findHelper(name);
-    if (!p) return { what: `${name} not found`, remedy: `install it (Debian package ${pkg}: apt-get install ${pkg})` };
-    found[name] = p;
-  }
-  const who = root ? RUNAS : (process.getuid?.() ?? 0);
-  const tun = tunUsable(who);
-  if (tun) return { what: tun, remedy: "chmod 0666 /dev/net/tun (udev does this on standard installs)" };
-  return found as unknown as Helpers;
+  const needs = pastaNeeds(root);
+  const missing = needs.find((n) => !n.ok);
+  if (missing) return { what: missing.value, remedy: missing.remedy.replace(/^--net pasta needs \S+: /, "") };
+  const at = (id: string) => needs.find((n) => n.id === id)?.value ?? "";
+  return { pasta: at("net.pasta"), nft: at("net.nft"), setpriv: at("net.setpriv") };
 }
 
 /** Why /dev/net/tun cannot be opened by uid (pasta opens it after dropping its privileges), or undefined. */
@@ -94,13 +200,15 @@ function tunUsable(uid: number): string | undefined {
     const ok = (mode & 0o006) === 0o006 || (st.uid === uid && (mode & 0o600) === 0o600);
     return ok ? undefined : `/dev/net/tun is mode ${mode.toString(8).padStart(4, "0")}: uid ${uid} cannot open it`;
   } catch {
-    return "/dev/net/tun is missing (the tun driver: modprobe tun)";
+    return "/dev/net/tun is missing";
   }
 }
 
 export class NetHook {
   private pasta: Bun.Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  /** The sandbox's namespaces, held to the end: the user namespace (when it has its own) first, then the network. */
   private nsFds: number[] = [];
+  private userns = false;
   private stderr = "";
 
   private constructor(
@@ -123,8 +231,10 @@ export class NetHook {
     const ready = pastaReadiness(host.root);
     if ("what" in ready) throw new HostError(`--net pasta: ${ready.what}`, ready.remedy);
     const fs = nodeFs();
-    const base = process.env.XDG_RUNTIME_DIR && !host.root ? process.env.XDG_RUNTIME_DIR : "/tmp";
-    const dir = fs.mkdtempSync(`${base}/isolate-net-${process.pid}-`);
+    const dir = fs.mkdtempSync(`${netDirBase(host.root)}/${NET_DIR_PREFIX}${process.pid}-`);
+    // Searchable by all, listable by none: the init may run as a mapped uid (root's range with
+    // --map-uid) and must reach the files to bind them. They hold nothing secret and only isolate writes them.
+    fs.chmodSync(dir, 0o711);
     const files: [string, string][] = [["resolv.conf", "/etc/resolv.conf"]];
     if (net.allow.length > 0) files.push(["hosts", "/etc/hosts"]);
     for (const [name] of files) fs.writeFileSync(`${dir}/${name}`, "", { mode: 0o644 });
@@ -141,7 +251,10 @@ export class NetHook {
     if (!h || !this.dir) return;
     const fs = nodeFs();
     const resolved = await this.resolveAllowed();
-    fs.writeFileSync(`${this.dir}/resolv.conf`, resolvConf());
+    fs.writeFileSync(
+      `${this.dir}/resolv.conf`,
+      resolvConf(this.net.dns, nameservers(readText("/etc/resolv.conf") ?? "")),
+    );
     if (this.net.allow.length > 0) fs.writeFileSync(`${this.dir}/hosts`, hostsFile(this.spec.hostname, resolved.names));
     const ruleset = nftRuleset({
       net: this.net,
@@ -150,46 +263,50 @@ export class NetHook {
       allowed: resolved.allowed,
     });
     // Held to the end: the counter is read after the sandbox is gone.
-    for (const ns of this.root ? ["net"] : ["user", "net"]) {
+    this.userns = ownUserns(pid);
+    for (const ns of this.userns ? ["user", "net"] : ["net"]) {
       const fd = shim.open(`/proc/${pid}/ns/${ns}`, 0);
       if (fd < 0) throw new HostError(`--net pasta: open the sandbox's ${ns} namespace: errno ${-fd}`);
       this.nsFds.push(fd);
     }
-    const enter = this.enterArgs(h);
-    const rules = Bun.spawn(
-      [
-        ...enter,
-        "/bin/sh",
-        "-c",
-        `{ echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start; } 2>/dev/null; exec "$0" -f -`,
-        h.nft,
-      ],
-      { stdio: [new TextEncoder().encode(ruleset), "ignore", "pipe", ...this.nsFds] } as never,
-    ) as Bun.Subprocess<"pipe", "ignore", "pipe">;
-    const [rc, rulesErr] = await Promise.all([rules.exited, new Response(rules.stderr).text()]);
-    if (rc !== 0) {
-      throw new HostError(
-        `--net pasta: set the sandbox's network rules: ${firstLine(rulesErr)}`,
-        this.root
-          ? undefined
-          : "not yet for an unprivileged caller: nft loses the namespace's capabilities when nsenter execs it; run as root",
-      );
-    }
-    await this.startPasta(h, pid);
+    // The rules and pasta at once (both must be done before GO; neither needs the other): nft's run is off the wait.
+    const rules = this.spawnInside(shim, "p", [h.nft, "-f", "-"], new TextEncoder().encode(ruleset), "ignore");
+    const [loaded, attached] = await Promise.allSettled([
+      Promise.all([rules.exited, new Response(rules.stderr).text()]),
+      this.startPasta(h, pid),
+    ]);
+    if (loaded.status === "rejected") throw loaded.reason;
+    const [rc, rulesErr] = loaded.value;
+    if (rc !== 0)
+      throw new HostError(`--net pasta: set the sandbox's network rules: ${firstLine(rulesErr) || `exit ${rc}`}`);
+    if (attached.status === "rejected") throw attached.reason;
   }
 
-  /** nsenter into the sandbox's namespaces, through the held descriptors (3: user or net, 4: net). */
-  private enterArgs(h: Helpers): string[] {
-    return this.root
-      ? [h.nsenter, "--net=/proc/self/fd/3", "--"]
-      : [h.nsenter, "--user=/proc/self/fd/3", "--net=/proc/self/fd/4", "--preserve-credentials", "--"];
+  /**
+   * argv run by isolate-nsexec inside the sandbox's namespaces (the held
+   * descriptors: 3 the user namespace when it has its own, then the network
+   * one) with CAP_NET_ADMIN; "p" also sets ip_unprivileged_port_start to 0.
+   */
+  private spawnInside<O extends "pipe" | "ignore">(
+    shim: Shim,
+    flags: string,
+    argv: string[],
+    stdin: Uint8Array | "ignore",
+    stdout: O,
+  ): Bun.Subprocess<"pipe", O, "pipe"> {
+    const mode = `${this.userns ? "u" : "n"}${flags}`;
+    // The memfd is passed at the fd after the namespaces' and run by its /proc/self/fd path (nsexec closes it).
+    const exe = this.nsFds.length + 3;
+    return Bun.spawn([`/proc/self/fd/${exe}`, mode, String(CAP_NET_ADMIN), ...argv], {
+      argv0: "isolate-nsexec",
+      stdio: [stdin, stdout, "pipe", ...this.nsFds, nsexec(shim)],
+    } as never) as Bun.Subprocess<"pipe", O, "pipe">;
   }
 
   private async startPasta(h: Helpers, pid: number): Promise<void> {
     const args = pastaArgs(this.net);
     const lowPort = this.net.publish.some((p) => p.hostPort < 1024);
     let argv: string[];
-    let fds: number[];
     if (this.root) {
       const caps = `+sys_admin,+net_admin${lowPort ? ",+net_bind_service" : ""}`;
       argv = [
@@ -202,15 +319,12 @@ export class NetHook {
         "--pdeathsig=KILL",
         h.pasta,
         ...args,
-        "--netns",
-        "/proc/self/fd/3",
-        "--netns-only",
+        ...this.pastaNs(),
       ];
-      fds = [this.nsFds[0] ?? -1];
     } else {
-      argv = [h.setpriv, "--pdeathsig=KILL", h.pasta, ...args, String(pid)];
-      fds = [];
+      argv = [h.setpriv, "--pdeathsig=KILL", h.pasta, ...args, ...this.pastaNs()];
     }
+    const fds = this.nsFds;
     const proc = Bun.spawn(argv, { stdio: ["ignore", "ignore", "pipe", ...fds] } as never) as Bun.Subprocess<
       "ignore",
       "ignore",
@@ -233,6 +347,13 @@ export class NetHook {
       }
       await Bun.sleep(2);
     }
+  }
+
+  /** How pasta finds the sandbox: the inherited descriptors (3, and 4 with a user namespace of its own). */
+  private pastaNs(): string[] {
+    return this.userns
+      ? ["--userns", "/proc/self/fd/3", "--netns", "/proc/self/fd/4"]
+      : ["--netns", "/proc/self/fd/3", "--netns-only"];
   }
 
   private remedy(): string | undefined {
@@ -277,10 +398,26 @@ export class NetHook {
   async finish(shim: Shim): Promise<NetReport> {
     let refused: number | undefined;
     if (this.helpers && this.net.allow.length > 0 && this.nsFds.length > 0)
-      refused = await this.readRefused(this.helpers);
+      refused = await this.readRefused(shim, this.helpers);
     this.close(shim);
     if (this.pasta) await this.pasta.exited;
     return netReport(this.net, refused);
+  }
+
+  /**
+   * The command has started: the view's binds hold the generated files, so
+   * their directory goes now (a SIGKILL of isolate later leaves nothing; before
+   * this point `isolate clean` sweeps it: sweepNetDirs).
+   */
+  started(): void {
+    this.removeDir();
+  }
+
+  private removeDir(): void {
+    if (!this.dir) return;
+    try {
+      nodeFs().rmSync(this.dir, { recursive: true, force: true });
+    } catch {}
   }
 
   /** Synchronous cleanup for every path (a failed spawn too): pasta killed, fds closed, files removed. */
@@ -288,17 +425,17 @@ export class NetHook {
     if (this.pasta && this.pasta.exitCode === null) this.pasta.kill("SIGKILL");
     for (const fd of this.nsFds) shim.close(fd);
     this.nsFds = [];
-    if (this.dir) {
-      try {
-        nodeFs().rmSync(this.dir, { recursive: true, force: true });
-      } catch {}
-    }
+    this.removeDir();
   }
 
-  private async readRefused(h: Helpers): Promise<number | undefined> {
-    const p = Bun.spawn([...this.enterArgs(h), h.nft, "-j", "list", "counter", "inet", NFT_TABLE, NFT_COUNTER], {
-      stdio: ["ignore", "pipe", "ignore", ...this.nsFds],
-    } as never) as Bun.Subprocess<"ignore", "pipe", "ignore">;
+  private async readRefused(shim: Shim, h: Helpers): Promise<number | undefined> {
+    const p = this.spawnInside(
+      shim,
+      "",
+      [h.nft, "-j", "list", "counter", "inet", NFT_TABLE, NFT_COUNTER],
+      "ignore",
+      "pipe",
+    );
     const [out, rc] = await Promise.all([new Response(p.stdout).text(), p.exited]);
     if (rc !== 0) return undefined;
     const m = out.match(/"packets":\s*(\d+)/);

@@ -6,17 +6,24 @@
  */
 import { type Allow, isIPv4, isIPv6, type Net } from "../spec/net.ts";
 
-/** The address the sandbox's resolv.conf names; pasta forwards UDP port 53 there to the upstream resolver. */
+/**
+ * The address the sandbox's resolv.conf names; pasta forwards UDP port 53 there
+ * to the host's resolver: the first nameserver of the /etc/resolv.conf pasta
+ * reads (this pasta forwards to no other: given -D, it forwards to 0.0.0.0).
+ */
 export const DNS_FORWARD = "169.254.0.53";
 /** The netfilter table isolate loads into the sandbox's namespace, and its counter of refused connections. */
 export const NFT_TABLE = "isolate";
 export const NFT_COUNTER = "refused";
 
-/** pasta's options (without how it finds the namespace): foreground, quiet, addresses and routes set up. */
+/**
+ * pasta's options (without how it finds the namespace): foreground, quiet,
+ * addresses and routes set up, its DNS forwarder. No -D: it would stop pasta
+ * from reading the host's resolver, and its forwarder would have none.
+ */
 export function pastaArgs(net: Net): string[] {
   const a = ["-f", "-q", "--config-net", "-T", "none", "-U", "none", "--dns-forward", DNS_FORWARD];
   if (!net.hostLoopback) a.push("--no-map-gw");
-  for (const d of net.dns) a.push("-D", d);
   for (const g of net.gateway) a.push("-g", g);
   const tcp = net.publish.filter((p) => p.proto === "tcp");
   const udp = net.publish.filter((p) => p.proto === "udp");
@@ -90,9 +97,32 @@ export function nftRuleset(r: RuleInputs): string {
   return lines.join("\n");
 }
 
-/** The sandbox's /etc/resolv.conf: pasta's forwarder (refused by the rules under an allowlist). */
-export function resolvConf(): string {
-  return `# written by isolate for --net pasta: pasta forwards DNS from here to the host's resolver\nnameserver ${DNS_FORWARD}\noptions attempts:2 timeout:2\n`;
+/**
+ * The sandbox's /etc/resolv.conf: pasta's forwarder, or the --net-dns servers
+ * (asked directly, through pasta like any other destination). Under an
+ * allowlist the rules refuse both: names come from the hosts file.
+ */
+export function resolvConf(dns: readonly string[] = [], hostResolvers: readonly string[] = []): string {
+  const head =
+    dns.length > 0
+      ? "# written by isolate for --net pasta --net-dns"
+      : "# written by isolate for --net pasta: pasta forwards DNS from here to the host's resolver";
+  // pasta gives every answer from the host's resolver (its first IPv4 and IPv6 nameserver) the
+  // forwarder's address: that one is asked through the forwarder, or the answers would be dropped.
+  const upstream = [hostResolvers.find(isIPv4), hostResolvers.find(isIPv6)];
+  const via = (d: string) => (upstream.includes(d) ? DNS_FORWARD : d);
+  const servers = [...new Set(dns.length > 0 ? dns.map(via) : [DNS_FORWARD])].map((d) => `nameserver ${d}`);
+  return `${[head, ...servers, "options attempts:2 timeout:2"].join("\n")}\n`;
+}
+
+/** The nameserver addresses of a resolv.conf, in order (what pasta reads as the host's resolvers). */
+export function nameservers(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split("\n")) {
+    const m = line.match(/^\s*nameserver\s+([^\s%]+)/);
+    if (m?.[1] && (isIPv4(m[1]) || isIPv6(m[1]))) out.push(m[1]);
+  }
+  return out;
 }
 
 /** The sandbox's /etc/hosts under an allowlist: the allowed names with the addresses they had at start. */

@@ -8,6 +8,14 @@
  *    the caller's own ids), mapped to the host identity (the caller, or
  *    --user's) with one line; `--userns auto` adds the caller's /etc/subuid and
  *    /etc/subgid ranges around it; `--map-uid`/`--map-gid` give the maps whole.
+ *  - Root in the initial user namespace, with no identity flag (or only
+ *    --uid/--gid), gets a new user namespace mapping ids 0-65535 to an
+ *    unprivileged host range that no account uses: root's first range in
+ *    /etc/subuid and /etc/subgid if it has one, else ROOT_RANGE_BASE. Root
+ *    inside is then nobody to the host's files; writable binds are idmapped
+ *    (src/setup/mounts.ts, src/supervisor/idmap.ts) so that what the command
+ *    makes there still belongs to root. Every such sandbox shares the range:
+ *    see docs/hardening.md ("Root is not host root") for why.
  *  - The supervisor writes the maps (src/supervisor/idmap.ts) before GO:
  *    directly when root or when a map is just the caller's own id, else
  *    through newuidmap/newgidmap.
@@ -39,7 +47,23 @@ export interface IdentityPlan {
   readonly groups: readonly number[] | undefined;
   /** The host uid the command ends up with (the init keeps the caller's). */
   readonly hostUid: number;
+  /**
+   * Root mapped to an unprivileged range: writable binds must be idmapped
+   * (files there keep their host owners), else the command could not write them.
+   */
+  readonly mappedRoot: boolean;
 }
+
+/**
+ * The host range root's sandboxes use when /etc/subuid (/etc/subgid) has none
+ * for root: 65536 ids from 2130706432 (0x7f000000). It lies in the block
+ * systemd leaves unused (1879048192-2147483647: above its container ranges,
+ * below 2^31, which some tools mishandle, and clear of its 0x7ffe0000
+ * "foreign" range); no account is expected there.
+ */
+export const ROOT_RANGE_BASE = 0x7f000000;
+/** Ids mapped for root's sandboxes: 0-65535 inside, so --uid/--gid up to 65535 work. */
+export const ROOT_RANGE_COUNT = 65536;
 
 export interface SubIdSource {
   subuid(user: { uid: number; name: string | undefined }): SubRange[];
@@ -150,14 +174,25 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
   // A parent namespace that denied setgroups denies it to every child: groups cannot be set.
   const canSetGroups = host.initialUserNs || setgroupsAllowed();
   if (!newNamespaces(spec, host).includes("user")) {
-    if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid };
+    if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid, mappedRoot: false };
     if (!canSetGroups) {
       throw new HostError(
         "--user: the user namespace isolate runs in denies setgroups (/proc/self/setgroups), so the command could not be given GID as its only group",
         "run isolate in a user namespace created with setgroups allowed (a map written by newgidmap or by root of the parent), or use --uid/--gid",
       );
     }
-    return { maps: undefined, ids: target, groups: [target.gid], hostUid: target.uid };
+    return { maps: undefined, ids: target, groups: [target.gid], hostUid: target.uid, mappedRoot: false };
+  }
+  if (mapsRoot(spec, host)) {
+    if (spec.net.mode === "pasta") {
+      // pasta runs as nobody and joins the sandbox's user namespace, which root owns: that
+      // clears its parent-death signal, and a SIGKILLed isolate would leave it running.
+      throw new HostError(
+        "--net pasta: root runs mapped to an unprivileged range, and pasta cannot yet be tied to isolate's life there",
+        "add --userns host (host root, without capabilities), or use --user UID or --map-uid",
+      );
+    }
+    return mappedRootPlan(spec, subids);
   }
 
   const inside = { uid: spec.uid ?? target.uid, gid: spec.gid ?? target.gid };
@@ -206,6 +241,63 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
     ids: inside,
     groups: groupsAllowed ? [inside.gid] : undefined,
     hostUid,
+    mappedRoot: false,
+  };
+}
+
+/**
+ * Whether a new user namespace maps root to the unprivileged range: root in
+ * the initial user namespace, no host identity (--user) and no explicit maps
+ * (--map-uid/--map-gid, --userns auto).
+ */
+function mapsRoot(spec: Spec, host: Host): boolean {
+  return (
+    host.root &&
+    spec.user === undefined &&
+    spec.userns === "default" &&
+    spec.mapUid.length === 0 &&
+    spec.mapGid.length === 0 &&
+    host.initialUserNs
+  );
+}
+
+/** Root's range for one kind: its first subordinate range (up to 65536 ids), else the fixed one. */
+function rootRange(kind: "uid" | "gid", subids: SubIdSource): SubRange {
+  const root = { uid: 0, name: "root" };
+  const first = (kind === "uid" ? subids.subuid(root) : subids.subgid(root))[0];
+  if (!first) return { start: ROOT_RANGE_BASE, count: ROOT_RANGE_COUNT };
+  if (first.start === 0) {
+    throw new HostError(
+      `${kind === "uid" ? SUBUID : SUBGID}: root's range starts at 0 (host root)`,
+      "give root a range of unused ids (e.g. usermod --add-subuids 2130706432-2130771967 root)",
+    );
+  }
+  return { start: first.start, count: Math.min(first.count, ROOT_RANGE_COUNT) };
+}
+
+function mappedRootPlan(spec: Spec, subids: SubIdSource): IdentityPlan {
+  const uids = rootRange("uid", subids);
+  const gids = rootRange("gid", subids);
+  const inside = { uid: spec.uid ?? 0, gid: spec.gid ?? 0 };
+  for (const [kind, id, r] of [
+    ["uid", inside.uid, uids],
+    ["gid", inside.gid, gids],
+  ] as const) {
+    if (id >= r.count) {
+      throw new HostError(
+        `--${kind} ${id}: root's sandboxes map ${kind}s 0-${r.count - 1} only`,
+        `use a ${kind} below ${r.count}${r.count < ROOT_RANGE_COUNT ? `, or give root a larger range in ${kind === "uid" ? SUBUID : SUBGID}` : ""}`,
+      );
+    }
+  }
+  const uid: IdRange[] = [{ inside: 0, outside: uids.start, count: uids.count }];
+  const gid: IdRange[] = [{ inside: 0, outside: gids.start, count: gids.count }];
+  return {
+    maps: { uid, gid, uidVia: "write", gidVia: "write", denySetgroups: false },
+    ids: inside,
+    groups: [inside.gid],
+    hostUid: uids.start + inside.uid,
+    mappedRoot: true,
   };
 }
 
@@ -244,4 +336,17 @@ export function identityOps(plan: IdentityPlan): Op[] {
   if (plan.groups) ops.push(op("setGroups", { gids: gidBytes(plan.groups) }));
   if (plan.ids) ops.push(op("setIds", { uid: plan.ids.uid, gid: plan.ids.gid }));
   return ops;
+}
+
+/**
+ * The one line `isolate exec` prints when root chose to stay host root
+ * (--userns host, no --user): undefined otherwise.
+ */
+export function hostRootWarning(spec: Spec, host: Host): string | undefined {
+  if (!host.root || spec.user !== undefined || newNamespaces(spec, host).includes("user")) return undefined;
+  if (!host.initialUserNs) return undefined;
+  // --share user says the same, but predates the mapped default: it stays quiet.
+  if (spec.userns !== "host") return undefined;
+  const flag = "--userns host";
+  return `warning: ${flag}: the command runs as host root (uid 0, without capabilities): it can read root's secrets and write root's files that it can reach; without ${flag}, root runs mapped to an unprivileged range`;
 }

@@ -18,6 +18,19 @@
  *   secrets      credential stores masked (secrets.ts), unless --unmask
  * then the Spec's mount entries in order, then pivot_root with the old root detached.
  *
+ * When root runs mapped to an unprivileged range (src/setup/identity.ts),
+ * the supervisor makes the mounts of the binds the caller asks for (VIEW.IDMAP:
+ * the init takes a passed mount fd). The writable ones (the cwd, --bind,
+ * --dev-bind) are idmapped with the sandbox's own maps: files keep their host
+ * owners, and what the command creates belongs to root on the host; a
+ * writable directory fails closed where its filesystem cannot be idmapped (a
+ * file, such as a device node, is then bound plainly). Read-only binds
+ * (--ro-bind, --ro-cwd) are not idmapped, only resolved as the caller: root's
+ * files there stay nobody's, as in the rest of the view, so /etc/shadow,
+ * 0600 files and root-only sockets stay out of reach. Only the supervisor can
+ * make an idmapped mount (it needs CAP_SYS_ADMIN over the filesystem's user
+ * namespace, the initial one); it passes them to the init with GO.
+ *
  * Host sources: a writable one (the cwd, --bind, --dev-bind, an overlay's
  * upper and work) is never reached through a symlink, in any component: the
  * checks name the link (view-check.ts), the init opens it with
@@ -29,6 +42,7 @@
  * Executors: ffi/op_mount.c. Flags: ffi/view.h.
  */
 
+import { HostError } from "../errors.ts";
 import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
@@ -36,6 +50,7 @@ import type { Host } from "../host/probe.ts";
 import { type Op, op } from "../plan/op.ts";
 import { type Mount, overlayWork, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
+import { identityPlan } from "./identity.ts";
 import { newNamespaces } from "./namespaces.ts";
 import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
@@ -50,8 +65,14 @@ export const VIEW = {
   SHM: 0x20,
   USERXATTR: 0x40,
   MKWORK: 0x80,
+  /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
   PERCENT: 0x100,
+  /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
+  IDMAP: 0x1000,
 } as const;
+
+/** At most this many idmapped mounts travel with GO (ffi/passed.h). */
+export const MAX_IDMAPPED = 64;
 
 /** /dev/shm's size (a private one: ffi/op_mount.c), as Docker gives it. */
 export const SHM_SIZE = 64 * 1024 * 1024;
@@ -135,7 +156,7 @@ function resolved(path: string): string {
   }
 }
 
-function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
+function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: number): Built {
   const base = spec.rootfs === undefined ? "/" : resolved(spec.rootfs);
   const ops: Op[] = [];
   const layers: Layer[] = [{ dst: "/", kind: "host", src: base }];
@@ -220,7 +241,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   const secrets = secretMasks(spec, host);
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
     checkCwdNotMasked(secrets, cwd);
-    ops.push(op("bind", { src: cwd, dst: cwd, flags: spec.cwdMount === "ro" ? VIEW.RO : 0 }));
+    ops.push(op("bind", { src: cwd, dst: cwd, flags: (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap }));
     layers.push({ dst: cwd, kind: "host", src: cwd });
   }
   // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
@@ -232,12 +253,12 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[]): Built {
   return { ops, layers };
 }
 
-function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[]): Op[] {
+function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[], idmap: number): Op[] {
   switch (m.type) {
     case "bind":
     case "ro-bind":
     case "dev-bind": {
-      const flags = m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0;
+      const flags = (m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
       const src = m.type === "ro-bind" ? resolved(m.src) : m.src;
       layers.push({ dst: m.dst, kind: "host", src });
       return [op("bind", { src, dst: m.dst, flags })];
@@ -251,6 +272,13 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
       layers.push({ dst: m.dst, kind: m.upper === undefined ? "own" : "opaque" });
       const userxattr = fresh.includes("user") ? VIEW.USERXATTR : 0;
       if (m.upper === undefined) return [op("overlay", { dst: m.dst, upper: "", work: "", flags: userxattr })];
+      if (idmap) {
+        // TODO: an idmapped upper (overlayfs takes idmapped layers since 5.19).
+        throw new HostError(
+          `--overlay ${m.dst} with an upper dir: root runs mapped to an unprivileged range, and an idmapped upper is not supported yet`,
+          "run with --userns host (host root, without capabilities) or --user UID, or use --overlay without an upper dir",
+        );
+      }
       return [
         op("overlay", {
           dst: m.dst,
@@ -311,12 +339,26 @@ export function mountOps(spec: Spec, host: Host, cgroups: readonly CgroupMount[]
   // Kernels before 5.12 lack mount_setattr: the mountRoot op fails with ENOSYS,
   // which view-describe.ts turns into "Linux 5.12 or later is needed".
   if (spec.rootfs !== undefined) checkRootfs(spec.rootfs);
-  const { ops, layers } = defaultView(spec, host, fresh);
+  const idmap = identityPlan(spec, host).mappedRoot ? VIEW.IDMAP : 0;
+  const { ops, layers } = defaultView(spec, host, fresh, idmap);
   ops.push(...cgroupViewOps(fresh, cgroups));
   for (const m of spec.mounts) {
     checkMount(m, layers);
-    ops.push(...entryOps(m, spec, fresh, layers));
+    ops.push(...entryOps(m, spec, fresh, layers, idmap));
   }
   ops.push(op("pivotRoot", {}));
+  if (idmappedBinds(ops).length > MAX_IDMAPPED) {
+    throw new HostError(
+      `more than ${MAX_IDMAPPED} binds: root runs mapped, and each one is an idmapped mount passed to the sandbox`,
+      "bind a common parent directory instead",
+    );
+  }
   return ops;
+}
+
+/** The bind ops whose mount the supervisor makes, in plan order (the order the init takes them). */
+export function idmappedBinds(ops: readonly Op[]): Extract<Op, { op: "bind" }>[] {
+  return ops.filter(
+    (o): o is Extract<Op, { op: "bind" }> => o.op === "bind" && (Number(o.args.flags) & VIEW.IDMAP) !== 0,
+  );
 }

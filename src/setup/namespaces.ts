@@ -18,11 +18,23 @@ export const CLONE_FLAG: Record<Namespace, number> = {
 /** Created at clone; the rest are unshared by the init once it is placed in its cgroup. */
 const AT_CLONE: readonly Namespace[] = ["user", "pid", "mount", "uts", "ipc", "net"];
 
+/**
+ * Whether "auto" makes a new user namespace: always without root (it is what
+ * makes the other namespaces possible); as root in the initial user
+ * namespace too, so that root inside is not host root (src/setup/identity.ts
+ * maps it to an unprivileged range), except with --user, which names the
+ * host identity itself. Root of any other user namespace is not host root
+ * already.
+ */
+export function autoUserNs(spec: Spec, host: Host): boolean {
+  return !host.root || (spec.user === undefined && host.initialUserNs);
+}
+
 /** The namespaces that will be new, with "auto" resolved for this host. */
 export function newNamespaces(spec: Spec, host: Host): Namespace[] {
   return NAMESPACES.filter((ns) => {
     const want = spec.namespaces[ns];
-    return want === "auto" ? !host.root : want;
+    return want === "auto" ? autoUserNs(spec, host) : want;
   });
 }
 

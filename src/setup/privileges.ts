@@ -9,11 +9,12 @@
  * NOROOT is locked, so the command may still manage its own capabilities
  * across uid changes (setpriv, su-like tools).
  *
- * Run as root with no identity flag and no user namespace, the command is
- * still uid 0 on the host, only without capabilities: it owns every
- * root-owned file the sandbox can see (mode bits still apply), and can signal
- * root's processes where the pid namespace is shared. `--user` (or a user
- * namespace) is the mode for untrusted code.
+ * Run as root with no identity flag, the command is uid 0 of a user
+ * namespace mapped to an unprivileged range (identity.ts). Only with
+ * `--userns host` (or `--share user`) is it still uid 0 on the host, only
+ * without capabilities: it owns every root-owned file the sandbox can see
+ * (mode bits still apply), and can signal root's processes where the pid
+ * namespace is shared.
  *
  * The init (pid 1 of the sandbox) holds nothing either once the command is
  * started: every capability set empty, bounding set included, and it takes

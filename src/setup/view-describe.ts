@@ -44,7 +44,8 @@ export function describeViewOp(o: ViewOp): string {
     case "bind": {
       const f = o.args.flags;
       const how = has(f, VIEW.RO) ? "read-only" : has(f, VIEW.DEV) ? "read-write, with devices" : "read-write";
-      return `bind ${q(o.args.src)} on ${q(o.args.dst)} (${how})`;
+      const idmapped = has(f, VIEW.IDMAP) && !has(f, VIEW.RO) ? ", idmapped: files keep their host owners" : "";
+      return `bind ${q(o.args.src)} on ${q(o.args.dst)} (${how}${idmapped})`;
     }
     case "tmpfs": {
       const size = Number(o.args.size);

@@ -11,14 +11,16 @@ import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
 import { osBytes } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
+import { setFastReader } from "../host/files.ts";
 import { setProcReader } from "../host/probe.ts";
 
-const ABI = 2;
+const ABI = 3;
 /** ffi/worker.c's job kinds. */
 const JOB_SPAWN = 1;
 const JOB_WRITES = 2;
 const JOB_WAIT = 3;
 const MFD_CLOEXEC = 1;
+const GO = Uint8Array.of(1);
 const MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033;
 /** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: the same seals isolate_memfd() sets. */
@@ -47,6 +49,11 @@ const symbols = {
   isolate_write: { args: [FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   isolate_read_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   isolate_write_file: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  isolate_go: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  isolate_idmap_tree: {
+    args: [FFIType.cstring, FFIType.i32, FFIType.u64, FFIType.i32, FFIType.ptr],
+    returns: FFIType.i32,
+  },
   isolate_open_dir_nofollow: { args: [FFIType.cstring], returns: FFIType.i32 },
   isolate_type_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
   isolate_remove_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
@@ -174,6 +181,21 @@ export interface Shim {
   readFile(path: string, max?: number): string | number;
   /** The whole text in one write(2), as /proc and cgroup files want: 0 or -errno. */
   writeFile(path: string, text: string): number;
+  /** Release the init (GO), passing it these fds: 0 or -errno. */
+  go(syncFd: number, fds: readonly number[]): number;
+  /**
+   * A detached clone of the tree at path (no symlink followed), idmapped
+   * through the user namespace of usernsFd, with these MOUNT_ATTR_* bits set,
+   * private: the mount fd, or the errno and the step that failed. Where the
+   * filesystem has no idmapped mounts, plainOk allows a plain clone: "always",
+   * or "file" (only when the source is not a directory); "only": never idmapped.
+   */
+  idmapTree(
+    path: string,
+    usernsFd: number,
+    attrs: number,
+    plainOk: "never" | "always" | "file" | "only",
+  ): number | { errno: number; stage: "open" | "clone" | "idmap" };
   /**
    * The report file, opened before the sandbox starts: no symlink followed in
    * any component, no directory created, truncated only when it is a regular
@@ -308,6 +330,7 @@ export function loadShim(): Shim {
   const where = new Uint32Array(1);
   const fds = new Int32Array(2);
   const stdioBuf = new Int32Array(3);
+  const stageBuf = new Int32Array(1);
   let readBuf = new Uint8Array(4096);
 
   /**
@@ -462,6 +485,22 @@ export function loadShim(): Shim {
       setsid: () => n().isolate_setsid(),
       dup2: (fd, to) => n().isolate_dup2(fd, to),
     },
+    go(syncFd, fds) {
+      if (fds.length === 0) return s.isolate_write(syncFd, ptr(GO), 1);
+      const a = Int32Array.from(fds);
+      return s.isolate_go(syncFd, ptr(a), a.length);
+    },
+    idmapTree(path, usernsFd, attrs, plainOk) {
+      const rc = s.isolate_idmap_tree(
+        cstr(path),
+        usernsFd,
+        attrs,
+        plainOk === "always" ? 1 : plainOk === "file" ? 2 : plainOk === "only" ? 3 : 0,
+        ptr(stageBuf),
+      );
+      if (rc >= 0) return rc;
+      return { errno: -rc, stage: stageBuf[0] === 1 ? "open" : stageBuf[0] === 2 ? "clone" : "idmap" };
+    },
     probe: {
       ns: (flags, uid, gid) => p().isolate_probe_ns(flags, uid, gid),
       overlay(dir) {
@@ -514,6 +553,7 @@ export function loadShim(): Shim {
     },
   };
   const shim = loaded;
+  setFastReader((path, max) => shim.readFile(path, max));
   setProcReader((path) => {
     const r = shim.readFile(path);
     return typeof r === "string" ? r : undefined;

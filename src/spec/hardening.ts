@@ -91,8 +91,13 @@ export const HARDENING_FIELDS = {
   uid: v.optional(Id),
   /** The gid seen inside a user namespace (implies one). Default: --uid's value, else the caller's own. */
   gid: v.optional(Id),
-  /** "auto": map a range from /etc/subuid and /etc/subgid (through newuidmap/newgidmap). */
-  userns: v.optional(v.picklist(["default", "auto"], 'use "auto" (or "default")'), "default"),
+  /**
+   * "auto": map a range from /etc/subuid and /etc/subgid (through newuidmap/newgidmap).
+   * "host": keep the host's user namespace (as root: the command is host root,
+   * without capabilities; what `--share user` does too). "default": a new one
+   * where needed; as root, one mapping root to an unprivileged range (identity.ts).
+   */
+  userns: v.optional(v.picklist(["default", "auto", "host"], 'use "auto", "host" (or "default")'), "default"),
   /** Explicit user namespace maps (replace the default single-id map). */
   mapUid: v.optional(v.array(Range), []),
   mapGid: v.optional(v.array(Range), []),
@@ -120,7 +125,7 @@ export interface Hardening {
   readonly user: { readonly uid: number; readonly gid: number } | undefined;
   readonly uid: number | undefined;
   readonly gid: number | undefined;
-  readonly userns: "default" | "auto";
+  readonly userns: "default" | "auto" | "host";
   readonly mapUid: readonly IdRange[];
   readonly mapGid: readonly IdRange[];
   readonly seccomp: SeccompSetting;
@@ -173,9 +178,9 @@ export function normalizeHardening(
 ): { hardening: Hardening; needsUserNs: boolean } | [field: string, message: string] {
   const needsUserNs =
     p.uid !== undefined || p.gid !== undefined || p.userns === "auto" || p.mapUid.length > 0 || p.mapGid.length > 0;
-  if (needsUserNs && shareUser) {
+  if (needsUserNs && (shareUser || p.userns === "host")) {
     const field = p.uid !== undefined ? "uid" : p.gid !== undefined ? "gid" : p.userns === "auto" ? "userns" : "mapUid";
-    return [field, "needs a new user namespace (do not --share user)"];
+    return [field, `needs a new user namespace (do not ${shareUser ? "--share user" : "--userns host"})`];
   }
   if (p.userns === "auto" && (p.mapUid.length > 0 || p.mapGid.length > 0)) {
     return ["userns", "--userns auto and explicit --map-uid/--map-gid exclude each other"];

@@ -6,7 +6,7 @@
  *   hostLoopback  pasta only: the gateway address reaches the host's loopback
  *   publish       pasta only: "[IP:]HOSTPORT:PORT[/tcp|/udp]", the host reaches PORT inside
  *   allow         pasta only: "HOST[:PORT]" (a name or an address), the only destinations
- *   dns           pasta only: the resolvers pasta's forwarder asks (default: the host's)
+ *   dns           pasta only: resolvers the sandbox asks directly (default: pasta's forwarder, which asks the host's)
  *   gateway       pasta only: the gateway address(es) the sandbox sees (default: the host's)
  */
 import * as v from "valibot";

@@ -22,7 +22,7 @@ import { parseDuration } from "./units.ts";
 export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
-/** New by default; `user` is new by default only when not root. */
+/** New by default; `user` ("auto") too, except for root outside the initial user namespace or with --user (src/setup/namespaces.ts). */
 export const DEFAULT_NAMESPACES: readonly Namespace[] = ["pid", "mount", "uts", "ipc", "net", "cgroup"];
 
 const noNul = (what: string) => v.check((s: string) => !s.includes("\0"), `${what} contains a NUL byte`);
@@ -152,7 +152,7 @@ type Parsed = v.InferOutput<typeof SpecInputSchema>;
 
 export interface Spec extends Hardening {
   readonly command: readonly string[];
-  /** true: new; false: the host's; "auto": new unless running as root. */
+  /** true: new; false: the host's; "auto": decided for the host (src/setup/namespaces.ts). */
   readonly namespaces: Readonly<Record<Namespace, boolean | "auto">>;
   readonly hostname: string | undefined;
   readonly env: readonly { readonly name: string; readonly value?: string }[];
@@ -205,6 +205,11 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
   const h = normalizeHardening(p, p.share.includes("user"));
   if (Array.isArray(h)) return h;
   if (h.needsUserNs) namespaces.user = true;
+  if (h.hardening.userns === "host") {
+    if (p.unshare.includes("user"))
+      return ["userns", "--userns host keeps the host's user namespace: drop --unshare user"];
+    namespaces.user = false;
+  }
   const view = normalizeView(p, cwdMount);
   if ("error" in view) return view.error;
   const net = normalizeNet(p.net, namespaces.net === false, namespaces.mount === true);

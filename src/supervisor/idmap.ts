@@ -1,6 +1,8 @@
 /**
  * Identity maps of a new user namespace, written by the supervisor while the
- * init waits for GO (the plan of them: src/setup/identity.ts). Root writes
+ * init waits for GO (the plan of them: src/setup/identity.ts), and the
+ * idmapped mounts of a mapped root's binds, made once the maps are
+ * in place and passed to the init with GO. Root writes
  * any map itself; without privileges a process may map exactly its own uid
  * and gid, once, after denying setgroups; anything more goes through the
  * setuid helpers newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
@@ -9,8 +11,11 @@ import { HostError } from "../errors.ts";
 import { errnoText } from "../host/errno.ts";
 import type { Host } from "../host/probe.ts";
 import { findHelper } from "../host/subid.ts";
+import type { Op } from "../plan/op.ts";
 import { type IdMapPlan, identityPlan } from "../setup/identity.ts";
+import { idmappedBinds, MOUNT_ATTR, VIEW } from "../setup/mounts.ts";
 import type { StartIO } from "../shim/load.ts";
+import { O_RDONLY, type Shim } from "../shim/load.ts";
 import type { IdRange } from "../spec/hardening.ts";
 import type { Spec } from "../spec/schema.ts";
 
@@ -70,4 +75,61 @@ export async function writeIdMaps(io: StartIO, pid: number, maps: IdMaps): Promi
 export function defaultIdMaps(host: Host): IdMaps {
   const one = (id: number): IdRange[] => [{ inside: id, outside: id, count: 1 }];
   return { uid: one(host.uid), gid: one(host.gid), uidVia: "write", gidVia: "write", denySetgroups: !host.root };
+}
+
+/** What to do where a writable bind cannot be idmapped. */
+export const IDMAP_REMEDY =
+  "idmapped mounts need Linux 5.12 (ext4, xfs, btrfs), 5.19 (overlayfs) or 6.3 (tmpfs), and some filesystems (9p, NFS) have none; run with --userns host to keep host root (without capabilities), or --user UID, or bind it read-only";
+
+function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap"): HostError {
+  const what = `bind of ${JSON.stringify(src)}`;
+  if (stage === "open") {
+    if (errno === 40) {
+      return new HostError(
+        `${what}: a symlink in the path (isolate never follows one to a writable source)`,
+        "give the path with no symlink in it (realpath)",
+      );
+    }
+    return new HostError(`${what}: ${errnoText(errno)}`);
+  }
+  if (stage === "clone") return new HostError(`${what}: cannot clone its mount: ${errnoText(errno)}`);
+  const why =
+    errno === 22 ? "its filesystem (or one mounted below it) does not support idmapped mounts" : errnoText(errno);
+  return new HostError(`${what}: root runs mapped, and the bind cannot be idmapped: ${why}`, IDMAP_REMEDY);
+}
+
+/**
+ * The mounts of the plan's binds that a mapped root's init cannot make
+ * itself, in the order it takes them: each a detached, private clone of its
+ * source (resolved as the caller, with no symlink followed); the writable ones
+ * idmapped through the sandbox's own user namespace, so inside ids meet the
+ * files' host owners one to one. On failure, closes what it made.
+ */
+export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): number[] {
+  const binds = idmappedBinds(ops);
+  if (binds.length === 0) return [];
+  const ns = shim.open(`/proc/${pid}/ns/user`, O_RDONLY);
+  if (ns < 0) throw new HostError(`user namespace of the sandbox: ${errnoText(-ns)}`);
+  const fds: number[] = [];
+  try {
+    for (const b of binds) {
+      const flags = Number(b.args.flags);
+      const ro = (flags & VIEW.RO) !== 0;
+      const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
+      // A read-only bind is never idmapped: root's files there stay nobody's (its
+      // 0600 files and root-only sockets with them); the supervisor only resolves
+      // its source, as the caller. Where the filesystem has no idmapped mounts, a
+      // writable bind of a file (a device node: nothing can be created in it) is
+      // made plainly too; a writable directory fails closed.
+      const r = shim.idmapTree(b.args.src, ns, attrs, ro ? "only" : "file");
+      if (typeof r !== "number") throw idmapError(b.args.src, r.errno, r.stage);
+      fds.push(r);
+    }
+    return fds;
+  } catch (e) {
+    for (const fd of fds) shim.close(fd);
+    throw e;
+  } finally {
+    shim.close(ns);
+  }
 }

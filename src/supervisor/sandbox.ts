@@ -14,13 +14,14 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { identityPlan } from "../setup/identity.ts";
 import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
 import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
 import type { Spec, SpecInput } from "../spec/schema.ts";
-import { idMapsFor, writeIdMaps } from "./idmap.ts";
+import { idMapsFor, idmappedMounts, writeIdMaps } from "./idmap.ts";
 import { type LimitTarget, SandboxLimits } from "./limits.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
@@ -78,7 +79,6 @@ export interface Sandbox extends AsyncDisposable {
 }
 
 const CLD_EXITED = 1;
-const GO = Uint8Array.of(1);
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
 /** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
@@ -256,6 +256,8 @@ class Supervised implements Sandbox, LimitTarget {
   private sharedPid = false;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private rootless = false;
+  /** Root mapped to an unprivileged range (src/setup/identity.ts): a refused lookup may be a directory it cannot search. */
+  private mappedRoot = false;
   private landlock!: LandlockReport;
 
   constructor(
@@ -320,8 +322,9 @@ class Supervised implements Sandbox, LimitTarget {
       throw spawnError(this.shim, made.plan, -spawned, this.spec, made.host);
     }
     const child = spawned;
+    let mounts: number[] = [];
     try {
-      await this.beforeGo(child, made, hooks);
+      mounts = await this.beforeGo(child, made, hooks);
       // The network last (pasta): if it fails, the init is killed unreleased and the run reports why (125).
       if (made.net.active) {
         try {
@@ -332,7 +335,7 @@ class Supervised implements Sandbox, LimitTarget {
         }
       }
       if (!this.netError) {
-        const rc = this.shim.write(child.syncFd, GO);
+        const rc = this.shim.go(child.syncFd, mounts);
         if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
       }
     } catch (e) {
@@ -347,6 +350,8 @@ class Supervised implements Sandbox, LimitTarget {
       this.shim.close(child.pidfd);
       this.undo(made, stdio);
       throw err;
+    } finally {
+      for (const fd of mounts) this.shim.close(fd);
     }
     this.shim.close(child.syncFd);
     this.child = child;
@@ -387,6 +392,7 @@ class Supervised implements Sandbox, LimitTarget {
       const scratch = scratchDirs(spec, shim);
       this.sharedPid = !fresh.includes("pid");
       this.rootless = !host.root && fresh.includes("user");
+      this.mappedRoot = identityPlan(spec, host).mappedRoot;
       this.landlock = landlockReport(spec, host, ops);
       return { host, net, ops, plan, limits, scratch };
     } catch (e) {
@@ -396,18 +402,30 @@ class Supervised implements Sandbox, LimitTarget {
     }
   }
 
-  /** The init waits for GO: its identity maps, its cgroups, its scheduling. */
-  private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<void> {
+  /**
+   * The init waits for GO: its identity maps, a mapped root's bind mounts
+   * (returned: they go with GO), its cgroups, its scheduling.
+   */
+  private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<number[]> {
     const { spec } = this;
     const { host, limits } = made;
+    let mounts: number[] = [];
     // A joined user namespace (named sandboxes, --join) has its maps already.
     const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
-    if (newNamespaces(spec, host).includes("user") && !joinedUser)
-      await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
-    await limits.attach(this.io, child.pid);
-    // The init enforces the time limits: let it act at once however busy the
-    // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
-    if (host.root && limits.timed) this.shim.schedInit(child.pid);
+    if (newNamespaces(spec, host).includes("user")) {
+      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+      mounts = idmappedMounts(this.shim, child.pid, made.ops);
+    }
+    try {
+      await limits.attach(this.io, child.pid);
+      // The init enforces the time limits: let it act at once however busy the
+      // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
+      if (host.root && limits.timed) this.shim.schedInit(child.pid);
+    } catch (e) {
+      for (const fd of mounts) this.shim.close(fd);
+      throw e;
+    }
+    return mounts;
   }
 
   /** The sandbox never ran: remove what its setup made, end the streams. */
@@ -541,6 +559,7 @@ class Supervised implements Sandbox, LimitTarget {
         if (s?.type === "started") {
           this.commandPid = s.pid;
           this.setupDone();
+          this.made.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
         }
       }
     }
@@ -622,7 +641,11 @@ class Supervised implements Sandbox, LimitTarget {
     if (op) {
       const what = describeOp(op);
       const explained = explainViewErrno(op, r.errno);
-      const hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      let hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
+      if (r.errno === 13 && !explained && this.mappedRoot) {
+        hint =
+          " (root runs mapped to an unprivileged range: it cannot search another owner's directory above this path; make it searchable (o+x), or run with --userns host or --user UID)";
+      }
       return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
     const stage = STAGES[r.opcode] ?? opName(r.opcode) ?? `stage ${r.opcode}`;

@@ -210,7 +210,7 @@ describe("flags", () => {
       'read-only "/proc/sys"',
       'minimal dev on "/dev"',
       'tmpfs on "/tmp"',
-      `bind "${ws.path}" on "${ws.path}" (read-write)`,
+      `bind "${ws.path}" on "${ws.path}" (read-write`,
       'tmpfs on "/opt"',
       'mask "/etc/shadow"',
       "pivot_root into the new root",

@@ -115,9 +115,13 @@ describe("nested, as root", () => {
   needs(IS_ROOT, "needs root")(
     "--allow-nested for a command that would be host root: 125 with the remedy",
     async () => {
-      const r = await sh([BIN, "exec", "--allow-nested", "--", "true"]);
+      const r = await sh([BIN, "exec", "--userns", "host", "--allow-nested", "--", "true"]);
       expect(r.code).toBe(125);
       expect(r.stderr).toMatch(/^isolate: --allow-nested: the command would run as host root/);
+      // Root mapped (the default): uid 0 of its namespace, without CAP_SETFCAP to map itself again.
+      const m = await sh([BIN, "exec", "--allow-nested", "--", "true"]);
+      expect(m.code).toBe(125);
+      expect(m.stderr).toMatch(/^isolate: --allow-nested: the command would be uid 0 without capabilities/);
       expect(r.stderr).toContain("--user");
     },
   );

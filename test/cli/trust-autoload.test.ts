@@ -5,11 +5,12 @@
  * autoload bunfig.toml (whose preloads are code) and .env unless built not to.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, isolate, needs, sh, tempDir } from "../helpers.ts";
 
 const t = tempDir("isolate-autoload-");
+chmodSync(t.path, 0o755); // root runs mapped: the cwd below it must be searchable without capabilities
 afterAll(() => t.remove());
 
 /** A directory owned by nobody, as a sandbox started with --user 65534 would leave it. */

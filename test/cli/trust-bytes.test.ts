@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { BIN, IS_ROOT, needs, sh, tempDir } from "../helpers.ts";
 
 const t = tempDir("isolate-bytes-");
+chmodSync(t.path, 0o755); // root runs mapped: the cwd below it must be searchable without capabilities
 afterAll(() => t.remove());
 
 /** W: a directory owned by nobody; W/caf\xe9 (Latin-1) with a file and a subdirectory in it. */

@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { BIN, IS_ROOT, isolate, needs, sh, tempDir } from "../helpers.ts";
 
 const t = tempDir("isolate-report-");
+chmodSync(t.path, 0o755); // root runs mapped: the cwd below it must be searchable without capabilities
 afterAll(() => t.remove());
 
 /** W (owned by nobody, the sandbox's cwd) and `outside`, where nothing may appear. */

@@ -4,17 +4,21 @@
  * reach, published ports, the allowlist, the report; as root and as nobody;
  * nothing left behind.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { readFileSync } from "node:fs";
+import { readdir, readlink } from "node:fs/promises";
+import { DNS_FORWARD } from "../../src/net/rules.ts";
 import { IS_ROOT, needs, pidsWith } from "../helpers.ts";
 import { fetchCmd, HOST_END, makeWorld, PORT, REMOTE_A, REMOTE_A6, REMOTE_B, runIsolate, type World } from "./world.ts";
 
-const HAVE = ["pasta", "nft", "nsenter", "setpriv", "ip", "unshare"].every((b) => Bun.which(b) !== null);
+const HAVE = ["pasta", "nft", "setpriv", "ip", "unshare"].every((b) => Bun.which(b) !== null);
 const it = needs(IS_ROOT && HAVE, "root with pasta (passt), nft (nftables), iproute2 and util-linux");
 
 let world: World | undefined;
 let hostLo: ReturnType<typeof Bun.serve> | undefined;
 let hostVeth: ReturnType<typeof Bun.serve> | undefined;
-const DNS = ["--net-dns", REMOTE_A];
+// The world's resolver is the "host's" (world.ts binds a resolv.conf naming it for each run).
+const DNS: string[] = [];
 // Probes of "the host through the gateway" go to an address this test owns, never to the real gateway.
 const GW = ["--net-gateway", HOST_END];
 
@@ -36,17 +40,42 @@ async function noPasta(): Promise<void> {
   expect(await pidsWith("--dns-forward")).toEqual([]);
 }
 
-// As nobody, --net pasta fails closed for now (nft loses the namespace's capabilities when nsenter execs it).
-describe("--net pasta as nobody", () => {
-  it("fails closed with exit 125 and says why", async () => {
-    const r = await runIsolate(["exec", "--net", "pasta", ...DNS, "--", "true"], { nobody: true });
-    expect(r.code).toBe(125);
-    expect(r.stderr).toContain("--net pasta: set the sandbox's network rules");
-    await noPasta();
-  }, 30_000);
-});
+function stateOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0] ?? "";
+  } catch {
+    return "gone";
+  }
+}
 
-for (const nobody of [false]) {
+function ppidOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return -1;
+  }
+}
+
+async function withComm(pids: number[], comm: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const pid of pids) {
+    const c = await Bun.file(`/proc/${pid}/comm`)
+      .text()
+      .catch(() => "");
+    if (c.trim() === comm) out.push(pid);
+  }
+  return out;
+}
+
+/** The generated-files directories of these isolate pids (src/net/pasta.ts: /tmp/isolate-net-PID-XXXXXX). */
+async function netDirs(pids: number[]): Promise<string[]> {
+  const names = await readdir("/tmp");
+  return names.filter((n) => pids.some((p) => n.startsWith(`isolate-net-${p}-`)));
+}
+
+for (const nobody of [false, true]) {
   const who = nobody ? "as nobody" : "as root";
   describe(`--net pasta ${who}`, () => {
     it("fetches from a remote server over IPv4 and IPv6; the default network cannot", async () => {
@@ -64,25 +93,40 @@ for (const nobody of [false]) {
       await noPasta();
     }, 30_000);
 
-    // Known gap: queries to pasta's forwarder get no answer yet with this pasta (0.0~git20230309).
-    test.todo("resolves names through pasta's forwarder; the host's resolv.conf is untouched", async () => {
+    it("resolves names through pasta's forwarder; the host's resolv.conf is untouched", async () => {
       const before = await Bun.file("/etc/resolv.conf").text();
       const r = await runIsolate(
         [
           "exec",
           "--net",
           "pasta",
-          ...DNS,
           "--",
           "sh",
           "-c",
-          "getent ahostsv4 other.test | head -1; getent hosts v6.test",
+          "grep ^nameserver /etc/resolv.conf; getent ahostsv4 other.test | head -1; getent hosts v6.test; getent hosts nope.test || echo no-such-name",
         ],
         { nobody },
       );
-      expect(r.stdout).toContain(REMOTE_B);
-      expect(r.stdout).toContain(REMOTE_A6);
+      expect(r.stderr).toBe("");
+      // The sandbox asks the forwarder only; the answers come from the world's resolver through it.
+      expect(r.stdout.match(/^nameserver .*$/gm)).toEqual([`nameserver ${DNS_FORWARD}`]);
+      expect(r.stdout).toContain(`${REMOTE_B} `);
+      expect(r.stdout).toContain(`${REMOTE_A6} `);
+      expect(r.stdout).toContain("no-such-name");
+      expect(r.code).toBe(0);
       expect(await Bun.file("/etc/resolv.conf").text()).toBe(before);
+    }, 30_000);
+
+    it("--net-dns: the sandbox asks that resolver directly (the host's own through the forwarder)", async () => {
+      const cmd = "grep ^nameserver /etc/resolv.conf; getent hosts v6.test";
+      const r = await runIsolate(["exec", "--net", "pasta", "--net-dns", REMOTE_B, "--", "sh", "-c", cmd], { nobody });
+      expect(r.stdout.match(/^nameserver .*$/gm)).toEqual([`nameserver ${REMOTE_B}`]);
+      expect(r.stdout).toContain(`${REMOTE_A6} `);
+      expect(r.code).toBe(0);
+      // REMOTE_A is the host's resolver here: pasta rewrites its answers as the forwarder's, so it is asked there.
+      const h = await runIsolate(["exec", "--net", "pasta", "--net-dns", REMOTE_A, "--", "sh", "-c", cmd], { nobody });
+      expect(h.stdout.match(/^nameserver .*$/gm)).toEqual([`nameserver ${DNS_FORWARD}`]);
+      expect(h.stdout).toContain(`${REMOTE_A6} `);
     }, 30_000);
 
     it("keeps the host's loopback and its other addresses out of reach unless --net-host-loopback", async () => {
@@ -152,21 +196,68 @@ for (const nobody of [false]) {
     }, 30_000);
 
     it("a SIGKILLed isolate leaves no pasta behind", async () => {
-      const p = runIsolate(["exec", "--net", "pasta", ...DNS, "--", "sleep", "30"], { nobody });
+      const marker = `net-kill-${Math.random().toString(36).slice(2)}`;
+      const p = runIsolate(["exec", "--net", "pasta", ...DNS, "--", "sh", "-c", "sleep 30", marker], { nobody });
+      const sup: number[] = [];
       let pasta: number[] = [];
-      for (let i = 0; i < 50 && pasta.length === 0; i++) {
-        await Bun.sleep(100);
-        pasta = await pidsWith("--dns-forward");
+      try {
+        for (let i = 0; i < 50 && pasta.length === 0; i++) {
+          await Bun.sleep(100);
+          sup.splice(0, sup.length, ...(await withComm(await pidsWith(marker), "isolate")));
+          pasta = (await pidsWith("--dns-forward")).filter((pid) => sup.includes(ppidOf(pid)));
+        }
+        expect(sup.length).toBe(1);
+        expect(pasta.length).toBe(1);
+        // The command runs: the generated files' directory is gone already (the view's binds hold the files).
+        for (let i = 0; i < 20 && (await netDirs(sup)).length > 0; i++) await Bun.sleep(50);
+        expect(await netDirs(sup)).toEqual([]);
+      } finally {
+        for (const pid of sup) process.kill(pid, "SIGKILL");
+        await p;
       }
-      expect(pasta.length).toBe(1);
-      const sup = (await pidsWith("sleep\x0030")).filter((pid) => !pasta.includes(pid));
-      for (const pid of sup) {
-        const comm = (await Bun.file(`/proc/${pid}/comm`).text()).trim();
-        if (comm === "isolate") process.kill(pid, "SIGKILL");
-      }
-      await p;
       await Bun.sleep(300);
+      // Gone, or a zombie waiting for this machine's pid 1 to reap it.
+      for (const pid of pasta) expect(stateOf(pid)).toMatch(/^(gone|Z)$/);
       await noPasta();
+      expect(await netDirs(sup)).toEqual([]);
     }, 30_000);
   });
 }
+
+// As root in a user namespace of its own (a mapped range): the network namespace is that user
+// namespace's, entered the way an unprivileged caller's is; pasta still runs as nobody.
+describe("--net pasta as root with a mapped range (--map-uid)", () => {
+  const MAP = ["--map-uid", "0:100000:65536", "--map-gid", "0:100000:65536"];
+  it("fetches, resolves through the forwarder, keeps the host out of reach, counts refusals", async () => {
+    const lo = hostLo?.port ?? 0;
+    const probe = `readlink /proc/self/ns/user; ${fetchCmd(REMOTE_A)}; getent hosts v6.test; { ${fetchCmd(HOST_END, lo)}; } 2>/dev/null || echo host-refused; cat /proc/sys/net/ipv4/ip_unprivileged_port_start`;
+    const r = await runIsolate(["exec", "--net", "pasta", ...MAP, ...GW, "--", "bash", "-c", probe]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const own = await readlink("/proc/self/ns/user");
+    expect(r.stdout.split("\n")[0]).toMatch(/^user:\[\d+\]$/);
+    expect(r.stdout.split("\n")[0]).not.toBe(own);
+    expect(r.stdout).toContain("hello from remote-a\n");
+    expect(r.stdout).toContain(`${REMOTE_A6} `);
+    expect(r.stdout).toContain("host-refused");
+    expect(r.stdout).not.toContain("host loopback");
+    expect(r.stdout.trim().split("\n").pop()).toBe("0");
+    const allow = await runIsolate([
+      "exec",
+      "--net",
+      "pasta",
+      ...MAP,
+      "--net-allow",
+      `${REMOTE_A}:${PORT}`,
+      "--json",
+      "--",
+      "bash",
+      "-c",
+      `{ ${fetchCmd(REMOTE_B)}; } 2>/dev/null || echo refused`,
+    ]);
+    expect(allow.stdout).toContain("refused");
+    const report = JSON.parse(allow.stderr.slice(allow.stderr.indexOf("{")));
+    expect(report.network.refused).toBeGreaterThan(0);
+    await noPasta();
+  }, 30_000);
+});

@@ -4,11 +4,11 @@ export {};
  * The "remote" side of the network tests, run inside the test's own network
  * namespace: HTTP servers answering with their own name, and a resolver
  * answering A/AAAA for test names (a few lines: no resolver package needed).
- * argv: JSON {http: [[host, port, label]...], dns?: [host, {name: [addr...]}]}
+ * argv: JSON {http: [[host, port, label]...], dns?: [host or [host...], {name: [addr...]}]}
  */
 const cfg = JSON.parse(process.argv[2] ?? "{}") as {
   http: [string, number, string][];
-  dns?: [string, Record<string, string[]>];
+  dns?: [string | string[], Record<string, string[]>];
 };
 for (const [hostname, port, label] of cfg.http) {
   Bun.serve({ hostname, port, fetch: () => new Response(`hello from ${label}\n`) });
@@ -25,8 +25,8 @@ function v6bytes(a: string): number[] {
   });
 }
 
-if (cfg.dns) {
-  const [hostname, table] = cfg.dns;
+for (const hostname of cfg.dns ? [cfg.dns[0]].flat() : []) {
+  const table = cfg.dns?.[1] ?? {};
   await Bun.udpSocket({
     hostname,
     port: 53,

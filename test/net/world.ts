@@ -5,8 +5,10 @@
  * 2001:db8:51::/64), with HTTP servers and a resolver running there. Nothing
  * is ever sent to an address outside it or loopback. remove() takes it all down.
  */
+
+import { unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { BIN, NOBODY, sh } from "../helpers.ts";
+import { BIN, NOBODY, SCRATCH, sh } from "../helpers.ts";
 
 export const HOST_END = "198.51.100.1";
 export const REMOTE_A = "198.51.100.2";
@@ -58,7 +60,11 @@ export async function makeWorld(): Promise<World> {
         [REMOTE_B, PORT, "remote-b"],
         [REMOTE_A6, PORT, "remote-a6"],
       ],
-      dns: [REMOTE_A, { "allowed.test": [REMOTE_A, REMOTE_A6], "other.test": [REMOTE_B], "v6.test": [REMOTE_A6] }],
+      // The "host's resolver" (REMOTE_A, runIsolate) and another one (REMOTE_B) for --net-dns.
+      dns: [
+        [REMOTE_A, REMOTE_B],
+        { "allowed.test": [REMOTE_A, REMOTE_A6], "other.test": [REMOTE_B], "v6.test": [REMOTE_A6] },
+      ],
     };
     server = Bun.spawn([...inNs, process.execPath, join(import.meta.dir, "remote.ts"), JSON.stringify(cfg)], {
       stdout: "pipe",
@@ -80,32 +86,51 @@ async function tunOpen(): Promise<boolean> {
   return (st.mode & 0o006) === 0o006;
 }
 
+/** The world's "host resolver": a resolv.conf naming the world's resolver, bound over /etc/resolv.conf for each run. */
+const RESOLV = join(SCRATCH, `net-resolv-${process.pid}.conf`);
+await Bun.write(RESOLV, `nameserver ${REMOTE_A}\n`);
+process.on("exit", () => {
+  try {
+    unlinkSync(RESOLV);
+  } catch {}
+});
+
 /**
- * Run isolate ARGS as root or as nobody. Where /dev/net/tun is 0600 (no udev:
- * this machine), the run gets a 0666 tun node bound over it in a private mount
- * namespace of the test's own, as a standard host has; the host's node is untouched.
+ * Run isolate ARGS as root or as nobody, in a private mount namespace of the
+ * test's own where /etc/resolv.conf names the world's resolver (so pasta's
+ * forwarder, which asks the host's resolver, asks the world's and never this
+ * machine's real one). Where /dev/net/tun is 0600 (no udev: this machine),
+ * the run also gets a 0666 tun node bound over it there, as a standard host
+ * has. The host's own files and node are untouched.
  */
 export async function runIsolate(
   args: string[],
   opts: { nobody?: boolean; timeoutMs?: number; env?: Record<string, string> } = {},
 ) {
   const who = opts.nobody ? NOBODY : [];
-  const wrap = (await tunOpen())
-    ? []
-    : [
-        "unshare",
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        'mount -t tmpfs -o size=16k,mode=755 none /dev/net && mknod -m 666 /dev/net/tun c 10 200 && exec "$@"',
-        "sh",
-      ];
-  return sh([...wrap, ...who, BIN, ...args], {
+  const tun = (await tunOpen())
+    ? ""
+    : "mount -t tmpfs -o size=16k,mode=755 none /dev/net && mknod -m 666 /dev/net/tun c 10 200 && ";
+  const wrap = [
+    "unshare",
+    "-m",
+    "--propagation",
+    "private",
+    "sh",
+    "-c",
+    `${tun}mount --bind "$0" /etc/resolv.conf && exec "$@"`,
+    RESOLV,
+  ];
+  // As root, --net pasta needs the host's user namespace (src/setup/identity.ts): --userns host,
+  // its warning dropped; unless the run names its identity (--map-uid, --user).
+  const named = args.some((a) => a === "--map-uid" || a === "--user" || a === "--userns");
+  const host = !opts.nobody && args[0] === "exec" && args.includes("pasta") && !named;
+  const argv = host ? ["exec", "--userns", "host", ...args.slice(1)] : args;
+  const r = await sh([...wrap, ...who, BIN, ...argv], {
     timeoutMs: opts.timeoutMs ?? 30_000,
     ...(opts.env ? { env: opts.env } : {}),
   });
+  return { ...r, stderr: r.stderr.replace(/^isolate: warning: --userns host: .*\n/m, "") };
 }
 
 /** A shell snippet fetching http://ADDR:PORT/ with bash's /dev/tcp (no client needed), 5 s at most. */

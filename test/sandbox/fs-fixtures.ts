@@ -3,13 +3,15 @@
  * as the host's (in SCRATCH, never under /tmp, which it covers with its own),
  * a snapshot of a host tree to prove it unchanged, and mountinfo parsing.
  */
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { SCRATCH } from "../helpers.ts";
 
 /** A fresh host directory (in SCRATCH), removed by the returned function. */
 export function hostDir(): { path: string; remove: () => void } {
   const path = mkdtempSync(join(SCRATCH, "fs-test-"));
+  // Searchable by a sandbox's root, which is not host root (root runs mapped).
+  chmodSync(path, 0o755);
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 

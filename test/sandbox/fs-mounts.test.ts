@@ -13,7 +13,7 @@ import {
 import { join } from "node:path";
 import { run } from "../../src/index.ts";
 import type { SpecInput } from "../../src/spec/schema.ts";
-import { needs, tempDir } from "../helpers.ts";
+import { IS_ROOT, needs, tempDir } from "../helpers.ts";
 import { hostDir, snapshot } from "./fs-fixtures.ts";
 
 const sh = (script: string, extra: Partial<SpecInput> = {}) =>
@@ -44,13 +44,16 @@ describe("binds", () => {
   });
 
   test("a bind is nosuid and nodev; --dev-bind keeps devices", async () => {
-    const r1 = await sh("echo x > /tmp/null && echo wrote", {
-      mounts: [{ type: "bind", src: "/dev/null", dst: "/tmp/null" }],
+    // Not in the sticky /tmp itself: there O_CREAT on a node of another owner (host
+    // root's /dev/null, as a mapped root sees it) is refused whatever the mount.
+    const devs = { type: "tmpfs" as const, dst: "/tmp/devs" };
+    const r1 = await sh("echo x > /tmp/devs/null && echo wrote", {
+      mounts: [devs, { type: "bind", src: "/dev/null", dst: "/tmp/devs/null" }],
     });
     expect(r1.stdout).toBe("");
     expect(r1.stderr).toContain("Permission denied");
-    const r2 = await sh("echo x > /tmp/null && echo wrote", {
-      mounts: [{ type: "dev-bind", src: "/dev/null", dst: "/tmp/null" }],
+    const r2 = await sh("echo x > /tmp/devs/null && echo wrote", {
+      mounts: [devs, { type: "dev-bind", src: "/dev/null", dst: "/tmp/devs/null" }],
     });
     expect(r2.stdout).toBe("wrote\n");
   });
@@ -112,14 +115,18 @@ describe("tmpfs, dir, symlink, mask", () => {
 });
 
 describe("--overlay", () => {
+  // The lower files are the host's: as root, changing them takes host root (--userns
+  // host); root runs mapped by default, and an upper dir is refused then.
+  const asHost = IS_ROOT ? { userns: "host" as const } : {};
   test("without an upper dir, writes vanish after exit", async () => {
     const before = snapshot(data);
     const r = await sh(`cd '${data}' && echo new > f && echo add > g && rm -r sub && cat f g && ls`, {
+      ...asHost,
       mounts: [{ type: "overlay", dst: data }],
     });
     expect(r.stdout).toBe("new\nadd\nf\ng\n");
     expect(snapshot(data)).toEqual(before);
-    const again = await sh(`cat '${data}/f'`, { mounts: [{ type: "overlay", dst: data }] });
+    const again = await sh(`cat '${data}/f'`, { ...asHost, mounts: [{ type: "overlay", dst: data }] });
     expect(again.stdout).toBe("orig\n");
   });
 
@@ -128,6 +135,7 @@ describe("--overlay", () => {
     mkdirSync(upper);
     const before = snapshot(data);
     const r = await sh(`cd '${data}' && echo new > f && echo add > g && cat f`, {
+      ...asHost,
       mounts: [{ type: "overlay", dst: data, upper }],
     });
     expect(r.stdout).toBe("new\n");
@@ -136,7 +144,7 @@ describe("--overlay", () => {
     expect(readFileSync(join(upper, "g"), "utf8")).toBe("add\n");
     // overlayfs's work dir, made beside the upper one for the run, is gone after it
     expect(existsSync(join(fix.path, ".upper.isolate-work"))).toBe(false);
-    const next = await sh(`cat '${data}/g'`, { mounts: [{ type: "overlay", dst: data, upper }] });
+    const next = await sh(`cat '${data}/g'`, { ...asHost, mounts: [{ type: "overlay", dst: data, upper }] });
     expect(next.stdout).toBe("add\n");
     expect(existsSync(join(fix.path, ".upper.isolate-work"))).toBe(false);
   });
@@ -146,7 +154,7 @@ describe("--overlay", () => {
     const work = join(fix.path, "work2");
     mkdirSync(upper);
     mkdirSync(work);
-    const r = await sh(`echo x > '${data}/h'`, { mounts: [{ type: "overlay", dst: data, upper, work }] });
+    const r = await sh(`echo x > '${data}/h'`, { ...asHost, mounts: [{ type: "overlay", dst: data, upper, work }] });
     expect(r.exitCode).toBe(0);
     expect(readFileSync(join(upper, "h"), "utf8")).toBe("x\n");
     expect(existsSync(work)).toBe(true);
@@ -161,6 +169,8 @@ describe("--rootfs", () => {
     async () => {
       const root = tempDir("isolate-rootfs-");
       try {
+        // Reachable by a mapped root (the rootfs is not idmapped): not a 0700 dir of root's.
+        chmodSync(root.path, 0o755);
         for (const d of ["bin", "proc", "dev", "tmp", "etc", "sys"]) mkdirSync(join(root.path, d));
         copyFileSync(busybox, join(root.path, "bin", "busybox"));
         chmodSync(join(root.path, "bin", "busybox"), 0o755);

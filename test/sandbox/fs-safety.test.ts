@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IsolateError, run } from "../../src/index.ts";
 import type { SpecInput } from "../../src/spec/schema.ts";
-import { needs } from "../helpers.ts";
+import { IS_ROOT, needs } from "../helpers.ts";
 import { hostDir, hostMountinfo, snapshot, UNDO_VIEW } from "./fs-fixtures.ts";
 
 const sh = (script: string, extra: Partial<SpecInput> = {}) =>
@@ -67,12 +67,18 @@ describe("a poisoned workspace", () => {
       symlinkSync("/", join(upper, "evil"));
       const before = snapshot(upper);
       const overlay = { type: "overlay" as const, dst: join(ws, "real"), upper, work };
-      const deep = await refused({ mounts: [overlay, { type: "tmpfs", dst: join(ws, "real", "evil", "etc") }] });
+      // An overlay upper dir needs --userns host as root (not idmapped yet).
+      const asHost = IS_ROOT ? { userns: "host" as const } : {};
+      const deep = await refused({
+        ...asHost,
+        mounts: [overlay, { type: "tmpfs", dst: join(ws, "real", "evil", "etc") }],
+      });
       expect(deep).toBe(
         `setup: tmpfs on "${ws}/real/evil/etc" (size 25% of RAM): a component of the path is a symbolic link (mount paths never follow symlinks)`,
       );
       // The last component itself a link: a bind would have landed on the host's /.
       const last = await refused({
+        ...asHost,
         mounts: [overlay, { type: "ro-bind", src: ws, dst: join(ws, "real", "evil") }],
       });
       expect(last).toContain("a component of the path is a symbolic link");
@@ -137,7 +143,9 @@ describe("bad mount specs: 125, a one-line error naming the path, no trace", () 
         { type: "bind", src: join(fix.path, "file"), dst: "/tmp/d" },
       ],
     });
-    expect(msg).toBe(`setup: bind "${fix.path}/file" on "/tmp/d" (read-write): cannot mount a file over a directory`);
+    // As root the bind is idmapped (root runs mapped); the description says so.
+    const how = IS_ROOT ? "read-write, idmapped: files keep their host owners" : "read-write";
+    expect(msg).toBe(`setup: bind "${fix.path}/file" on "/tmp/d" (${how}): cannot mount a file over a directory`);
   });
 });
 

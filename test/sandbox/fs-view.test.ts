@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { run } from "../../src/index.ts";
 import { DEV_LINKS, DEV_NODES, MASKED_PATHS, READONLY_PATHS } from "../../src/setup/mounts.ts";
 import type { SpecInput } from "../../src/spec/schema.ts";
-import { needs } from "../helpers.ts";
+import { IS_ROOT, needs } from "../helpers.ts";
 import { hostDir, hostMountinfo, parseMountinfo, snapshot } from "./fs-fixtures.ts";
 
 const sh = (script: string, extra: Partial<SpecInput> = {}) => run({ command: ["sh", "-c", script], ...extra });
@@ -70,7 +70,8 @@ describe("read-only host root", () => {
         // and the error is the read-only mount's, not a permission
         "touch new3",
       ].join("\n");
-      const r = await sh(script, { cwdMount: "none" });
+      // As host root (--userns host), so that the read-only mount is all that refuses.
+      const r = await sh(script, { cwdMount: "none", ...(IS_ROOT ? { userns: "host" as const } : {}) });
       const lines = r.stdout.trim().split("\n");
       expect(lines).toEqual(tries.map(([name]) => `${name} refused`));
       expect(r.stderr).toContain("Read-only file system");

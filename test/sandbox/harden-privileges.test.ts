@@ -5,9 +5,11 @@
  * elevate; --cap-add keeps what it names; the init keeps nothing and takes
  * the command's uid (test/sandbox/trust-init-caps.test.ts has every mode).
  */
+
 import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { chmodSync, chownSync, copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { ROOT_RANGE_BASE } from "../../src/setup/identity.ts";
 import { BIN, IS_ROOT, initOf, isolate, NOBODY, needs, sh, sleep, tempDir, waitFor } from "../helpers.ts";
 import { LOCKED_DOWN, securityStatus } from "./harden-fixtures.ts";
 
@@ -82,7 +84,18 @@ describe("--cap-add", () => {
   });
 
   needs(IS_ROOT, "root")("refused clearly when isolate itself lacks the capability", async () => {
-    const r = await sh(["setpriv", "--bounding-set=-net_raw", BIN, "exec", "--cap-add", "NET_RAW", "--", "true"]);
+    const r = await sh([
+      "setpriv",
+      "--bounding-set=-net_raw",
+      BIN,
+      "exec",
+      "--userns",
+      "host",
+      "--cap-add",
+      "NET_RAW",
+      "--",
+      "true",
+    ]);
     expect(r.code).toBe(125);
     expect(r.stderr).toMatch(/^isolate: --cap-add CAP_NET_RAW: .*not in its bounding set/);
     // Without it the same context runs fine, and nothing is kept.
@@ -151,8 +164,10 @@ describe("setuid and file-capability binaries do not elevate", () => {
 
 describe("the init", () => {
   needs(IS_ROOT, "root")("keeps nothing, and takes the command's uid when it runs as another", async () => {
+    // Root runs mapped by default: the command, and so the init, is the range's first uid on the host.
     for (const [args, eff, uid] of [
-      [[], "0000000000000000", "0"],
+      [[], "0000000000000000", String(ROOT_RANGE_BASE)],
+      [["--userns", "host"], "0000000000000000", "0"],
       [["--user", "65534"], "0000000000000000", "65534"],
     ] as const) {
       const p = Bun.spawn([BIN, "exec", ...args, "--", "sleep", "30"], { stdout: "ignore", stderr: "pipe" });

@@ -70,7 +70,17 @@ describe("the dangerous-syscall probe", () => {
   gccRoot(
     "root, filter off, every capability kept: none of them gives EPERM (so the filter is what refuses)",
     async () => {
-      const r = await isolate(["exec", "--seccomp", "none", "--cap-add", "ALL", "--", built.path("syscall-probe")]);
+      const r = await isolate([
+        "exec",
+        "--userns",
+        "host",
+        "--seccomp",
+        "none",
+        "--cap-add",
+        "ALL",
+        "--",
+        built.path("syscall-probe"),
+      ]);
       expect(r.code).toBe(0);
       const m = probeResults(r.stdout);
       const eperm = deniedNames(m).filter((n) => m.get(n) === EPERM);

@@ -8,6 +8,7 @@
  */
 import { describe, expect } from "bun:test";
 import { readFileSync } from "node:fs";
+import { ROOT_RANGE_BASE } from "../../src/setup/identity.ts";
 import { BIN, IS_ROOT, initOf, marker, NOBODY, needs, pidsWith, SCRATCH, sh, waitFor } from "../helpers.ts";
 
 function status(pid: number): Record<string, string> {
@@ -52,12 +53,19 @@ async function initStatus(args: string[], nobody: boolean): Promise<Record<strin
 }
 
 const MODES: { name: string; nobody: boolean; args: string[]; uid: string }[] = [
-  { name: "root", nobody: false, args: [], uid: "0" },
+  // Root runs mapped: its init takes uid 0 of the namespace, root's range on the host.
+  { name: "root", nobody: false, args: [], uid: String(ROOT_RANGE_BASE) },
+  { name: "root --userns host", nobody: false, args: ["--userns", "host"], uid: "0" },
   { name: "root --user 65534", nobody: false, args: ["--user", "65534"], uid: "65534" },
   { name: "root --user 65534 --share pid", nobody: false, args: ["--user", "65534", "--share", "pid"], uid: "65534" },
-  { name: "root --uid 0 (user namespace)", nobody: false, args: ["--uid", "0"], uid: "0" },
-  { name: "root --uid 1000 (user namespace)", nobody: false, args: ["--uid", "1000"], uid: "0" },
-  { name: "root --share pid", nobody: false, args: ["--share", "pid"], uid: "0" },
+  { name: "root --uid 0 (user namespace)", nobody: false, args: ["--uid", "0"], uid: String(ROOT_RANGE_BASE) },
+  {
+    name: "root --uid 1000 (user namespace)",
+    nobody: false,
+    args: ["--uid", "1000"],
+    uid: String(ROOT_RANGE_BASE + 1000),
+  },
+  { name: "root --share pid", nobody: false, args: ["--share", "pid"], uid: String(ROOT_RANGE_BASE) },
   { name: "root --share user (no user namespace)", nobody: false, args: ["--share", "user"], uid: "0" },
   { name: "nobody", nobody: true, args: [], uid: "65534" },
   { name: "nobody --uid 0", nobody: true, args: ["--uid", "0"], uid: "65534" },

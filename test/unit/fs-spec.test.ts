@@ -156,7 +156,7 @@ describe("Spec normalization", () => {
 });
 
 describe("the plan", () => {
-  const host: Host = { ...probeHost(), cwd: "/work/project", root: true };
+  const host: Host = { ...probeHost(), cwd: "/work/project", root: true, initialUserNs: true };
   const names = (input: Record<string, unknown>, h: Host = host) => compilePlan(spec(input), h).map((o) => o.op);
 
   test("the default view: root first, then /proc, /dev, scratch, the cwd; pivot_root last", () => {
@@ -174,8 +174,11 @@ describe("the plan", () => {
     expect(ops.filter((o) => o.op === "readonly").map((o) => (o.args as { path: string }).path)).toEqual([
       ...READONLY_PATHS,
     ]);
+    // Root runs mapped: the writable cwd is idmapped (files keep their host owners).
     const cwd = ops.find((o) => o.op === "bind");
-    expect(cwd?.args).toEqual({ src: "/work/project", dst: "/work/project", flags: 0 });
+    expect(cwd?.args).toEqual({ src: "/work/project", dst: "/work/project", flags: VIEW.IDMAP });
+    const hostRoot = compilePlan(spec({ userns: "host", cwdMount: "rw" }), host).find((o) => o.op === "bind");
+    expect(hostRoot?.args).toEqual({ src: "/work/project", dst: "/work/project", flags: 0 });
     const tmps = ops.filter((o) => o.op === "tmpfs").map((o) => (o.args as { dst: string }).dst);
     expect(tmps).toContain("/tmp");
     expect(tmps).toContain("/run");
@@ -185,7 +188,16 @@ describe("the plan", () => {
   test("--ro-cwd binds read-only; --no-cwd and a cwd of / or in /proc bind nothing", () => {
     const cwdBind = (input: Record<string, unknown>, cwd = "/work/project") =>
       compilePlan(spec(input), { ...host, cwd }).find((o) => o.op === "bind" && o.args.src === cwd)?.args;
-    expect(cwdBind({ cwdMount: "ro" })).toEqual({ src: "/work/project", dst: "/work/project", flags: VIEW.RO });
+    expect(cwdBind({ cwdMount: "ro" })).toEqual({
+      src: "/work/project",
+      dst: "/work/project",
+      flags: VIEW.RO | VIEW.IDMAP,
+    });
+    expect(cwdBind({ cwdMount: "ro", userns: "host" })).toEqual({
+      src: "/work/project",
+      dst: "/work/project",
+      flags: VIEW.RO,
+    });
     expect(cwdBind({ cwdMount: "none" })).toBeUndefined();
     expect(cwdBind({}, "/")).toBeUndefined();
     expect(cwdBind({}, "/proc/self")).toBeUndefined();
@@ -205,7 +217,7 @@ describe("the plan", () => {
     );
     const tail = ops.slice(ops.findIndex((o) => o.op === "tmpfs" && o.args.dst === "/tmp/a"));
     expect(tail.slice(0, 4).map((o) => o.op)).toEqual(["tmpfs", "bind", "mkdir", "pivotRoot"]);
-    expect(tail[1]?.args).toEqual({ src: "/etc", dst: "/tmp/a/etc", flags: VIEW.RO });
+    expect(tail[1]?.args).toEqual({ src: "/etc", dst: "/tmp/a/etc", flags: VIEW.RO | VIEW.IDMAP });
     expect(tail[2]?.args).toEqual({ dst: "/tmp/a/d", mode: 0o700 });
   });
 
@@ -220,17 +232,20 @@ describe("the plan", () => {
   });
 
   test("devpts names the tty group only without a new user namespace", () => {
-    const pts = (h: Host) =>
-      (compilePlan(spec({}), h).find((o) => o.op === "mountDev")?.args as { ptsOptions: string } | undefined)
+    const pts = (h: Host, input: Record<string, unknown> = {}) =>
+      (compilePlan(spec(input), h).find((o) => o.op === "mountDev")?.args as { ptsOptions: string } | undefined)
         ?.ptsOptions;
-    expect(pts(host)).toContain("gid=5");
+    expect(pts(host, { userns: "host" })).toContain("gid=5");
+    expect(pts(host)).not.toContain("gid=");
     expect(pts({ ...host, root: false, uid: 1000, gid: 1000 })).not.toContain("gid=");
   });
 
   test("the C plan check accepts every view op and refuses bad paths", () => {
     const shim = loadShim();
     const dir = tempDir();
+    // As host root: an overlay upper is refused while root runs mapped.
     const all = spec({
+      userns: "host",
       mounts: [
         { type: "bind", src: "/etc", dst: "/etc" },
         { type: "dev-bind", src: "/dev/null", dst: "/tmp/null" },
@@ -245,6 +260,10 @@ describe("the plan", () => {
     const ops = compilePlan(all, { ...host, cwd: "/" });
     dir.remove();
     expect(shim.planCheck(encodePlan(ops)).code).toBe(0);
+    // Root mapped: binds take idmapped mounts, which the decoder accepts too.
+    const mapped = compilePlan(spec({ mounts: [{ type: "bind", src: "/etc", dst: "/etc" }] }), host);
+    expect(mapped.some((o) => o.op === "bind" && (Number(o.args.flags) & VIEW.IDMAP) !== 0)).toBe(true);
+    expect(shim.planCheck(encodePlan(mapped)).code).toBe(0);
     // A plan built by hand with a bad path: the decoder refuses it before clone.
     const bad = (args: Record<string, unknown>) =>
       shim.planCheck(encodePlan(ops.map((o) => (o.op === "mask" ? ({ ...o, args: { ...o.args, ...args } } as Op) : o))))

@@ -4,11 +4,11 @@ import { HostError } from "../../src/errors.ts";
 import { parseCapSets } from "../../src/host/capabilities.ts";
 import { parseCgroupMounts, parseProcCgroup, parseProcCgroups } from "../../src/host/cgroup-layout.ts";
 import { kernelAtLeast } from "../../src/host/check.ts";
-import type { Host } from "../../src/host/probe.ts";
+import { type Host, isInitialUidMap } from "../../src/host/probe.ts";
 import { parseSubIds } from "../../src/host/subid.ts";
 import { BLOCKERS, seccompModeOf, usernsBlocker } from "../../src/host/userns.ts";
 import { compilePlan } from "../../src/plan/compile.ts";
-import { autoMap, identityPlan, type SubIdSource } from "../../src/setup/identity.ts";
+import { autoMap, hostRootWarning, identityPlan, ROOT_RANGE_BASE, type SubIdSource } from "../../src/setup/identity.ts";
 import { keptCaps } from "../../src/setup/privileges.ts";
 import { CAP } from "../../src/spec/capabilities.ts";
 import { parseSpec } from "../../src/spec/parse.ts";
@@ -121,14 +121,24 @@ describe("id maps", () => {
     expect(() => spec({ user: "x" })).toThrow(/UID or UID:GID/);
   });
 
-  test("root with --uid: a user namespace mapping that uid to root's, written directly", () => {
+  test("root with --uid: the id inside root's unprivileged range, written directly", () => {
     const s = spec({ uid: 5, gid: 7 });
     expect(s.namespaces.user).toBe(true);
     const p = identityPlan(s, ROOT, noSubIds);
-    expect(p.maps?.uid).toEqual([{ inside: 5, outside: 0, count: 1 }]);
-    expect(p.maps?.gid).toEqual([{ inside: 7, outside: 0, count: 1 }]);
+    expect(p.maps?.uid).toEqual([{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }]);
+    expect(p.maps?.gid).toEqual([{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }]);
     expect(p.maps?.denySetgroups).toBe(false);
     expect(p.groups).toEqual([7]);
+    expect(p.hostUid).toBe(ROOT_RANGE_BASE + 5);
+    expect(p.mappedRoot).toBe(true);
+    // Root of another user namespace is not host root: --uid maps to it, as before.
+    const inner = identityPlan(s, { ...ROOT, initialUserNs: false }, noSubIds);
+    expect(inner.maps?.uid).toEqual([{ inside: 5, outside: 0, count: 1 }]);
+    expect(inner.mappedRoot).toBe(false);
+    // Explicit maps are used as given.
+    const given = identityPlan(spec({ uid: 5, mapUid: ["5:0:1"], mapGid: ["5:0:1"] }), ROOT, noSubIds);
+    expect(given.maps?.uid).toEqual([{ inside: 5, outside: 0, count: 1 }]);
+    expect(given.mappedRoot).toBe(false);
     // root with --user and a user namespace: the inside id maps to the --user host id.
     const q = identityPlan(spec({ user: "1000", unshare: ["user"] }), ROOT, noSubIds);
     expect(q.maps?.uid).toEqual([{ inside: 1000, outside: 1000, count: 1 }]);
@@ -137,16 +147,87 @@ describe("id maps", () => {
   });
 });
 
+describe("root's default identity", () => {
+  test("root in the initial user namespace: uid/gid 0 inside a new one, mapped to an unused range", () => {
+    const s = spec({});
+    expect(s.namespaces.user).toBe("auto");
+    const p = identityPlan(s, ROOT, noSubIds);
+    expect(p.maps).toEqual({
+      uid: [{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }],
+      gid: [{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }],
+      uidVia: "write",
+      gidVia: "write",
+      denySetgroups: false,
+    });
+    expect(p.ids).toEqual({ uid: 0, gid: 0 });
+    expect(p.hostUid).toBe(ROOT_RANGE_BASE);
+    expect(p.mappedRoot).toBe(true);
+    // The range sits in systemd's unused block, below 2^31.
+    expect(ROOT_RANGE_BASE).toBeGreaterThanOrEqual(1879048192);
+    expect(ROOT_RANGE_BASE + 65535).toBeLessThan(0x7ffe0000);
+  });
+
+  test("root's /etc/subuid and /etc/subgid ranges come first, at most 65536 ids", () => {
+    const p = identityPlan(spec({}), ROOT, subIds);
+    expect(p.maps?.uid).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
+    expect(p.maps?.gid).toEqual([{ inside: 0, outside: 200000, count: 65536 }]);
+    const small: SubIdSource = { subuid: () => [{ start: 300000, count: 1000 }], subgid: () => [] };
+    const q = identityPlan(spec({}), ROOT, small);
+    expect(q.maps?.uid).toEqual([{ inside: 0, outside: 300000, count: 1000 }]);
+    expect(q.maps?.gid).toEqual([{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }]);
+    expect(() => identityPlan(spec({ uid: 1000 }), ROOT, small)).toThrow(/map uids 0-999 only/);
+    expect(() => identityPlan(spec({ uid: 65536 }), ROOT, noSubIds)).toThrow(/0-65535 only/);
+    const zero: SubIdSource = { subuid: () => [{ start: 0, count: 65536 }], subgid: () => [] };
+    expect(() => identityPlan(spec({}), ROOT, zero)).toThrow(/starts at 0/);
+  });
+
+  test("--user, --userns host and --share user keep host identities; --userns host warns", () => {
+    expect(identityPlan(spec({ user: "1000" }), ROOT, noSubIds).maps).toBeUndefined();
+    const h = spec({ userns: "host" });
+    expect(h.namespaces.user).toBe(false);
+    const p = identityPlan(h, ROOT, noSubIds);
+    expect(p.maps).toBeUndefined();
+    expect(p.hostUid).toBe(0);
+    expect(hostRootWarning(h, ROOT)).toMatch(/^warning: --userns host: the command runs as host root/);
+    expect(hostRootWarning(spec({ share: ["user"] }), ROOT)).toBeUndefined();
+    expect(hostRootWarning(spec({}), ROOT)).toBeUndefined();
+    expect(hostRootWarning(spec({ user: "1000" }), ROOT)).toBeUndefined();
+    expect(hostRootWarning(h, { ...ROOT, initialUserNs: false })).toBeUndefined();
+    expect(() => spec({ userns: "host", uid: 0 })).toThrow(/do not --userns host/);
+    expect(() => spec({ userns: "host", unshare: ["user"] })).toThrow(/drop --unshare user/);
+    expect(() => spec({ userns: "nope" as never })).toThrow(/"host"/);
+  });
+
+  test("unprivileged callers are unchanged", () => {
+    expect(identityPlan(spec({}), USER, subIds).mappedRoot).toBe(false);
+    expect(identityPlan(spec({}), USER, subIds).hostUid).toBe(1000);
+  });
+
+  test("the uid_map of the initial user namespace", () => {
+    expect(isInitialUidMap("         0          0 4294967295\n")).toBe(true);
+    expect(isInitialUidMap("0 0 4294967295")).toBe(true);
+    expect(isInitialUidMap("         0          0      65536\n")).toBe(false);
+    expect(isInitialUidMap("0 1000 1\n")).toBe(false);
+    expect(isInitialUidMap("0 0 4294967295\n1 1 1\n")).toBe(false);
+  });
+});
+
 describe("capabilities", () => {
   const all = (1n << 41n) - 1n;
   test("--cap-add keeps the named ones, refuses those isolate does not have, ALL takes what there is", () => {
     expect(keptCaps(spec({}), ROOT, all)).toBe(0n);
-    expect(keptCaps(spec({ capAdd: ["CAP_NET_BIND_SERVICE", "kill"] }), ROOT, all)).toBe(
+    // As host root (--userns host): what isolate's own bounding set has.
+    const hostRoot = { userns: "host" } as const;
+    expect(keptCaps(spec({ ...hostRoot, capAdd: ["CAP_NET_BIND_SERVICE", "kill"] }), ROOT, all)).toBe(
       (1n << BigInt(CAP.NET_BIND_SERVICE)) | (1n << BigInt(CAP.KILL)),
     );
     const noResource = all & ~(1n << BigInt(CAP.SYS_RESOURCE));
-    expect(() => keptCaps(spec({ capAdd: ["SYS_RESOURCE"] }), ROOT, noResource)).toThrow(/not in its bounding set/);
-    expect(keptCaps(spec({ capAdd: ["ALL"] }), ROOT, noResource)).toBe(noResource);
+    expect(() => keptCaps(spec({ ...hostRoot, capAdd: ["SYS_RESOURCE"] }), ROOT, noResource)).toThrow(
+      /not in its bounding set/,
+    );
+    expect(keptCaps(spec({ ...hostRoot, capAdd: ["ALL"] }), ROOT, noResource)).toBe(noResource);
+    // Root mapped (the default): capabilities of its own user namespace only.
+    expect(keptCaps(spec({ capAdd: ["SYS_RESOURCE"] }), ROOT, noResource)).toBe(1n << BigInt(CAP.SYS_RESOURCE));
     expect(() => keptCaps(spec({ capAdd: ["NET_RAW"], share: ["user"] }), NOBODY, all)).toThrow(/user namespace/);
     expect(keptCaps(spec({ capAdd: ["NET_RAW"] }), NOBODY, all)).toBe(1n << BigInt(CAP.NET_RAW));
     // A new user namespace starts with every capability, bounding set included.
@@ -157,7 +238,8 @@ describe("capabilities", () => {
 
   test("the plan: no_new_privs, Landlock, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only with --cap-add", () => {
     const ops = (s: SpecInput, h: Host) => compilePlan(parseSpec(s), h).map((o) => o.op);
-    expect(ops({ command: ["true"] }, ROOT).slice(-8)).toEqual([
+    expect(ops({ command: ["true"] }, ROOT).slice(-6, -2)).toEqual(["securebits", "setGroups", "setIds", "caps"]);
+    expect(ops({ command: ["true"], userns: "host" }, ROOT).slice(-8)).toEqual([
       "chdir",
       "noNewPrivs",
       "landlock",

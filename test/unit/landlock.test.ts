@@ -75,8 +75,16 @@ describe("what each ABI gets", () => {
 
 describe("--share pid needs the signal scope when the command is isolate's own uid", () => {
   test("refused below ABI 6 and with off; allowed from ABI 6", () => {
-    expect(() => compilePlan(spec({ share: ["pid"] }), host(5))).toThrow(/^--share pid: .*could signal isolate/);
-    expect(() => compilePlan(spec({ share: ["pid"], landlock: "off" }), host(7))).toThrow(/--landlock off/);
+    // As host root (--userns host); root mapped (the default) is another uid than isolate.
+    expect(() => compilePlan(spec({ share: ["pid"], userns: "host" }), host(5))).toThrow(
+      /^--share pid: .*could signal isolate/,
+    );
+    expect(() => compilePlan(spec({ share: ["pid"], userns: "host", landlock: "off" }), host(7))).toThrow(
+      /--landlock off/,
+    );
+    expect(
+      landlockOf(compilePlan(spec({ share: ["pid"], landlock: "off" }), { ...host(7), initialUserNs: true })),
+    ).toBe(undefined);
     expect(() => compilePlan(spec({ share: ["pid"] }), host(0, { root: false, uid: 1000, gid: 1000 }))).toThrow(
       /^--share pid: /,
     );

@@ -54,17 +54,19 @@ describe("--allow-nested", () => {
 
 describe("plans for a host in another user namespace", () => {
   const base = { uid: 0, gid: 0, root: true, env: {}, cwd: "/" };
-  const pts = (h: Host) =>
+  const pts = (h: Host, extra: Record<string, unknown> = {}) =>
     String(
       (
-        compilePlan(parseSpec({ command: ["true"] }), h).find((o) => o.op === "mountDev")?.args as
+        compilePlan(parseSpec({ command: ["true"], ...extra }), h).find((o) => o.op === "mountDev")?.args as
           | { ptsOptions: string }
           | undefined
       )?.ptsOptions,
     );
 
   test("devpts names the tty group (gid 5) only in the initial user namespace, where it is mapped", () => {
-    expect(pts({ ...base, initialUserNs: true })).toContain("gid=5");
+    // Host root keeping the host's user namespace (root runs mapped by default: a new one).
+    expect(pts({ ...base, initialUserNs: true }, { userns: "host" })).toContain("gid=5");
+    expect(pts({ ...base, initialUserNs: true })).not.toContain("gid=");
     expect(pts({ ...base, initialUserNs: false })).not.toContain("gid=");
   });
 
@@ -80,7 +82,14 @@ describe("plans for a host in another user namespace", () => {
       true,
     );
     expect(() =>
-      compilePlan(parseSpec({ command: ["true"], allowNested: true }), { ...base, initialUserNs: true }),
+      compilePlan(parseSpec({ command: ["true"], allowNested: true, userns: "host" }), {
+        ...base,
+        initialUserNs: true,
+      }),
     ).toThrow(/host root/);
+    // Root mapped (the default): uid 0 without capabilities cannot map itself again.
+    expect(() =>
+      compilePlan(parseSpec({ command: ["true"], allowNested: true }), { ...base, initialUserNs: true }),
+    ).toThrow(/CAP_SETFCAP/);
   });
 });

@@ -1,5 +1,9 @@
-/** isolate clean [--dry-run]: remove cgroups left behind by isolate processes that died. */
+/**
+ * isolate clean [--dry-run]: remove cgroups left behind by isolate processes
+ * that died, and --net pasta's generated-files directories of theirs.
+ */
 import { cleanLeftovers } from "../../cgroup/clean.ts";
+import { sweepNetDirs } from "../../net/pasta.ts";
 import { smallArgs } from "./args.ts";
 
 export async function cleanMain(argv: readonly string[]): Promise<number> {
@@ -11,7 +15,9 @@ export async function cleanMain(argv: readonly string[]): Promise<number> {
   const { cleanDead } = await import("../../named/control.ts");
   for (const name of cleanDead(dryRun))
     process.stdout.write(`${dryRun ? "would remove" : "removed"} sandbox ${name}\n`);
-  const r = await cleanLeftovers({ dryRun });
+  const cg = await cleanLeftovers({ dryRun });
+  const net = sweepNetDirs({ dryRun });
+  const r = { removed: [...cg.removed, ...net.removed], failed: [...cg.failed, ...net.failed] };
   for (const p of r.removed) process.stdout.write(`${dryRun ? "would remove" : "removed"} ${p}\n`);
   for (const f of r.failed) process.stderr.write(`isolate: clean: ${f.path}: ${f.why}\n`);
   return r.failed.length > 0 ? 125 : 0;

@@ -3,6 +3,7 @@ import { probeHost } from "../../host/probe.ts";
 import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
+import { describeIdentity } from "../../setup/identity-describe.ts";
 import { scanFlags } from "../flags.ts";
 import { buildSpec } from "../spec-input.ts";
 
@@ -15,7 +16,9 @@ export async function planMain(argv: readonly string[]): Promise<number> {
   const scanned = scanFlags(argv, "plan");
   if (scanned.help) return (await import("../help.ts")).printHelp("plan");
   const { spec, profiles } = await buildSpec(scanned);
-  const ops = compilePlan(spec, probeHost()).map((o, index) => ({
+  const host = probeHost();
+  const identity = describeIdentity(spec, host);
+  const ops = compilePlan(spec, host).map((o, index) => ({
     index,
     phase: OPS[o.op].phase,
     op: o.op,
@@ -23,11 +26,17 @@ export async function planMain(argv: readonly string[]): Promise<number> {
     args: o.args,
   }));
   if (scanned.cli.json) {
-    process.stdout.write(`${JSON.stringify({ profiles, spec, ops }, jsonArg, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ profiles, spec, identity, ops }, jsonArg, 2)}\n`);
     return 0;
   }
   const lines = profiles.map((p) => `profile: ${p}`);
-  lines.push(`spec: ${JSON.stringify(spec, null, 2)}`, "ops:");
+  lines.push(`spec: ${JSON.stringify(spec, null, 2)}`, `identity: ${identity.summary}`);
+  for (const kind of ["uid", "gid"] as const) {
+    const map = identity.maps?.[kind];
+    if (map) lines.push(`  ${kind} map: ${map.map((r) => `${r.inside} ${r.outside} ${r.count}`).join("; ")}`);
+  }
+  if (identity.idmapped.length > 0) lines.push(`  idmapped: ${identity.idmapped.join(", ")}`);
+  lines.push("ops:");
   for (const o of ops) lines.push(`  ${String(o.index).padStart(2)}  ${o.phase.padEnd(7)}  ${o.what}`);
   process.stdout.write(`${lines.join("\n")}\n`);
   return 0;
