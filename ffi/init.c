@@ -296,7 +296,10 @@ void init_main(long *sp) {
   }
   while ((have = plan_next(plan, len, &off, &op)) && op_table[op.code].phase == PHASE_SANDBOX) {
     if (op.code == OP_PIVOT_ROOT) traverse_keep_cwd(plan, len, off);
-    int rc = run_sandbox_op(&op);
+    /* Entering, the init joined a pid namespace for its children: it can
+     * start no thread (clone3 refuses CLONE_THREAD then), so no lookup
+     * helper; it builds no view, and takes its ids directly. */
+    int rc = entering && op.code == OP_INIT_IDS ? op_set_ids(&op) : run_sandbox_op(&op);
     if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
   }
   traverse_stop();
