@@ -1,6 +1,6 @@
 /** Another user can neither see, enter nor stop your named sandboxes (issue 10). */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, chownSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, SCRATCH, sh } from "../helpers.ts";
 import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "./named-helpers.ts";
@@ -10,8 +10,12 @@ setDefaultTimeout(TEST_MS);
 const root = IS_ROOT ? user(0) : undefined;
 const nobody = IS_ROOT ? user(65534) : undefined;
 const other = IS_ROOT ? user(65533) : undefined;
+// Pointed at another user's directory, isolate falls back to the caller's default one: the test
+// removes those it made.
+const DEFAULTS = ["/run/isolate", "/tmp/isolate-65534", "/tmp/isolate-65533"].filter((d) => !existsSync(d));
 afterAll(async () => {
   for (const u of [root, nobody, other]) await u?.cleanup();
+  for (const d of DEFAULTS) rmSync(d, { recursive: true, force: true });
 }, CLEANUP_MS);
 
 async function cannotReach(owner: User, intruder: User, name: string): Promise<void> {
