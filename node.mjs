@@ -16,9 +16,12 @@ export let
   compilePlan,
   describeOp,
   encodePlan,
+  list,
+  open,
   parseSpec,
   probeHost,
   run,
   runSpec,
   spawn,
+  spawnNamed,
   spawnSpec;

@@ -249,8 +249,17 @@ static int exit_code_of(int status) {
   return 125;
 }
 
+/* Named sandboxes: started as "isolate-enter" (ffi/shim.c isolate_enter),
+ * the init joins a running sandbox instead of being its pid 1. */
+static int enter_mode(long *sp) {
+  if (sp[0] < 1) return 0;
+  const char *a = (const char *)sp[1], *e = "isolate-enter";
+  while (*a && *a == *e) a++, e++;
+  return *a == 0 && *e == 0;
+}
+
 void init_main(long *sp) {
-  (void)sp;
+  int entering = enter_mode(sp);
   unsigned long all = ALL_SIGNALS;
   SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
 
@@ -273,9 +282,24 @@ void init_main(long *sp) {
   struct plan_op op;
   uint32_t off = 0;
   int have = plan_next(plan, len, &off, &op); /* clone: done by the shim */
+  if (entering) {
+    /* Not the sandbox's pid 1: its own children (the entered command and
+     * its orphans) are read from this process's /proc, which the joined
+     * mount namespace does not show. */
+    children_fd = (int)SYS4(SYS_openat, -100 /* AT_FDCWD */, "/proc/thread-self/children", 02000000, 0);
+    if (children_fd < 0) fail(-1, STAGE_SIGNALS, children_fd, 125);
+    /* Every namespace of the sandbox at once (Linux 5.8); the command is
+     * forked into its pid namespace. The target pidfd is not kept. */
+    long j = op.arg[0].u ? SYS2(SYS_setns, FD_TARGET, (long)op.arg[0].u) : 0;
+    SYS1(SYS_close, FD_TARGET);
+    if (j < 0) fail(-1, STAGE_JOIN, j, 125);
+  }
   while ((have = plan_next(plan, len, &off, &op)) && op_table[op.code].phase == PHASE_SANDBOX) {
     if (op.code == OP_PIVOT_ROOT) traverse_keep_cwd(plan, len, off);
-    int rc = run_sandbox_op(&op);
+    /* Entering, the init joined a pid namespace for its children: it can
+     * start no thread (clone3 refuses CLONE_THREAD then), so no lookup
+     * helper; it builds no view, and takes its ids directly. */
+    int rc = entering && op.code == OP_INIT_IDS ? op_set_ids(&op) : run_sandbox_op(&op);
     if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
   }
   traverse_stop();
@@ -285,7 +309,8 @@ void init_main(long *sp) {
   int pid1 = SYS0(SYS_getpid) == 1;
   if (!pid1) {
     SYS5(SYS_prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    children_fd = (int)SYS4(SYS_openat, -100 /* AT_FDCWD */, "/proc/thread-self/children", 02000000 /* O_RDONLY | O_CLOEXEC */, 0);
+    if (children_fd < 0)
+      children_fd = (int)SYS4(SYS_openat, -100 /* AT_FDCWD */, "/proc/thread-self/children", 02000000 /* O_RDONLY | O_CLOEXEC */, 0);
     if (children_fd < 0) fail(-1, STAGE_SIGNALS, children_fd, 125);
   }
 

@@ -23,6 +23,7 @@ enum record_stage {
   STAGE_FORK = -5,
   STAGE_SIGNALS = -6,
   STAGE_LIMITS = -7,
+  STAGE_JOIN = -8, /* named sandboxes: enter mode's setns */
 };
 
 struct record {
@@ -54,6 +55,8 @@ struct record {
 #define FD_SYNC 4
 #define FD_RECORD 5
 #define FD_INIT_EXE 6
+/* named sandboxes: in `enter` mode, a pidfd of the sandbox's init to setns into */
+#define FD_TARGET 7
 
 static inline void record_send(int fd, uint32_t type, int32_t index, int32_t opcode, int32_t err, int32_t status,
                                int32_t pid) {

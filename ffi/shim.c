@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -54,7 +55,8 @@
 #endif
 
 struct child_ctx {
-  int src[7]; /* stdin, stdout, stderr, plan, sync, record, init exe */
+  int src[8]; /* stdin, stdout, stderr, plan, sync, record, init exe, [enter: target pidfd] */
+  int nsrc;   /* 7, or 8 to enter a running sandbox (named sandboxes) */
   int raise_caps;
   /* "ISOLATE_SUPERVISOR=PID": tells the host whose sandbox an init is. In its
    * environment, which only the host can read (the init is not dumpable
@@ -75,17 +77,17 @@ static int child_main(void *p) {
   SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
   /* Lift every source above the targets, then put each in place. */
-  int tmp[7];
-  for (int i = 0; i < 7; i++) {
+  int tmp[8];
+  for (int i = 0; i < c->nsrc; i++) {
     r = SYS3(SYS_fcntl, c->src[i], F_DUPFD_CLOEXEC, 64);
     if (r < 0) child_fail(c->src[5], STAGE_FDS, r);
     tmp[i] = (int)r;
   }
-  for (int i = 0; i < 7; i++) {
+  for (int i = 0; i < c->nsrc; i++) {
     r = SYS3(SYS_dup3, tmp[i], i, i == FD_INIT_EXE ? O_CLOEXEC : 0);
     if (r < 0) child_fail(tmp[5], STAGE_FDS, r);
   }
-  r = SYS3(SYS_close_range, FD_INIT_EXE + 1, ~0U, 0);
+  r = SYS3(SYS_close_range, (unsigned)c->nsrc, ~0U, 0);
   if (r < 0) child_fail(FD_RECORD, STAGE_FDS, r);
 
   /* In a new user namespace the ids are not mapped yet, so exec would clear
@@ -109,7 +111,8 @@ static int child_main(void *p) {
   }
 
   char name[] = "isolate-init";
-  char *argv[] = {name, NULL};
+  char enter[] = "isolate-enter";
+  char *argv[] = {c->nsrc > FD_TARGET ? enter : name, NULL};
   char *envp[] = {c->owner, NULL};
   r = SYS5(SYS_execveat, FD_INIT_EXE, "", argv, envp, AT_EMPTY_PATH);
   child_fail(FD_RECORD, STAGE_EXEC_INIT, r);
@@ -259,20 +262,57 @@ EXPORT int isolate_pipe(int32_t *fds) {
  *   out[4]     gets pid, pidfd, sync write end, record read end
  * Returns 0 or -errno. The init waits for one byte on the sync fd (GO,
  * isolate_go) before running the plan; closing it unwritten makes the init exit. */
-EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
-                         int32_t *out) {
+
+/* Named sandboxes, `exec --join`: the first child joins the chosen
+ * namespaces of a running sandbox (setns on its init's pidfd), then clones
+ * the init with the rest as new ones, as a child of the caller
+ * (CLONE_PARENT), and exits. Raw system calls only, as in child_main. */
+struct join_ctx {
+  struct child_ctx *child;
+  struct clone_args *ca;
+  int join_fd;
+  uint64_t join_flags;
+  long pid; /* the init's, or -errno */
+  int joined; /* setns succeeded */
+};
+
+static int joiner_main(void *p) {
+  struct join_ctx *j = p;
+  long r = SYS2(SYS_setns, j->join_fd, (long)j->join_flags);
+  if (r < 0) {
+    j->pid = r;
+    sys_exit(0);
+  }
+  j->joined = 1;
+  j->pid = clone3_run(j->ca, sizeof *j->ca, child_main, j->child);
+  sys_exit(0);
+}
+
+static int spawn_init(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
+                      int target, int join_fd, uint64_t join_flags, int32_t *out) {
   uint32_t where;
   if (plan_check(plan, len, &where)) return -EINVAL;
   uint32_t off = 0;
   struct plan_op op;
   plan_next(plan, len, &off, &op); /* the first op is always clone */
-  uint64_t ns_flags = op.arg[0].u;
+  /* To enter a sandbox, the clone flags name the namespaces the init joins
+   * (setns, after its exec): the clone itself creates none. */
+  uint64_t ns_flags = target >= 0 ? 0 : op.arg[0].u;
+  /* cgroup and time namespaces are the init's to unshare, once it is placed (values.c). */
+  if (ns_flags & (CLONE_NEWCGROUP | CLONE_NEWTIME)) return -EINVAL;
 
   int rc = 0, plan_fd = -1, sync[2] = {-1, -1}, rec[2] = {-1, -1}, pidfd = -1;
-  void *stack = MAP_FAILED;
+  void *stack = MAP_FAILED, *stack2 = MAP_FAILED;
 
   plan_fd = isolate_memfd("isolate-plan", plan, len, 0);
   if (plan_fd < 0) return plan_fd;
+  if (join_fd >= 0) {
+    stack2 = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack2 == MAP_FAILED) {
+      rc = -errno;
+      goto out;
+    }
+  }
   /* The sync channel is a socket so that GO can carry mount fds (isolate_go). */
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
     rc = -errno;
@@ -285,8 +325,9 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
   }
 
   struct child_ctx ctx = {
-      .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd},
-      .raise_caps = (ns_flags & CLONE_NEWUSER) != 0,
+      .src = {stdio[0], stdio[1], stdio[2], plan_fd, sync[0], rec[1], init_fd, target},
+      .nsrc = target >= 0 ? 8 : 7,
+      .raise_caps = ((ns_flags | join_flags) & CLONE_NEWUSER) != 0,
   };
   snprintf(ctx.owner, sizeof ctx.owner, "ISOLATE_SUPERVISOR=%d", (int)getpid());
   struct clone_args ca;
@@ -306,7 +347,33 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  long pid = clone3_run(&ca, sizeof ca, child_main, &ctx);
+  long pid;
+  if (join_fd < 0) {
+    pid = clone3_run(&ca, sizeof ca, child_main, &ctx);
+  } else {
+    /* The init is cloned by the joiner, on its own stack, as our child. */
+    ca.flags |= CLONE_PARENT;
+    ca.stack = (uint64_t)(uintptr_t)stack2;
+    struct join_ctx j = {&ctx, &ca, join_fd, join_flags, -EINVAL, 0};
+    struct clone_args ja;
+    memset(&ja, 0, sizeof ja);
+    /* CLONE_FILES: the init's pidfd (CLONE_PIDFD of the inner clone) lands in our table. */
+    ja.flags = CLONE_VM | CLONE_VFORK | CLONE_FILES | CLONE_CLEAR_SIGHAND;
+    ja.exit_signal = 0;
+    ja.stack = (uint64_t)(uintptr_t)stack;
+    ja.stack_size = CHILD_STACK;
+    long joiner = clone3_run(&ja, sizeof ja, joiner_main, &j);
+    if (joiner > 0) {
+      siginfo_t si;
+      while (waitid(P_PID, (id_t)joiner, &si, WEXITED | __WALL) < 0 && errno == EINTR) {
+      }
+      pid = j.pid;
+      /* Tell a refused join (out[4] = 1) from a refused clone. */
+      out[4] = j.joined ? 0 : 1;
+    } else {
+      pid = joiner;
+    }
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 
   if (pid < 0) {
@@ -322,6 +389,7 @@ EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const i
 
 out:
   if (stack != MAP_FAILED) munmap(stack, CHILD_STACK);
+  if (stack2 != MAP_FAILED) munmap(stack2, CHILD_STACK);
   if (plan_fd >= 0) close(plan_fd);
   for (int i = 0; i < 2; i++) {
     if (sync[i] >= 0) close(sync[i]);
@@ -329,6 +397,63 @@ out:
   }
   return rc;
 }
+
+EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
+                         int32_t *out) {
+  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, -1, -1, 0, out);
+}
+
+/* Named sandboxes, `exec --join`: as isolate_spawn, but first join the
+ * namespaces join_flags names of the process join_fd (a pidfd) is; the
+ * plan's clone flags must not name them. out[5]: out[4] is 1 when the join
+ * itself was refused. */
+EXPORT int isolate_spawn_join(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
+                              int join_fd, uint64_t join_flags, int32_t *out) {
+  if (join_fd < 0 || !join_flags) return -EINVAL;
+  out[4] = 0;
+  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, -1, join_fd, join_flags, out);
+}
+
+/* Named sandboxes (`isolate enter`): spawn an init in enter mode. It creates
+ * no namespace; after its exec it joins every namespace the plan's clone op
+ * names with one setns(target, flags) (target: a pidfd of the sandbox's
+ * init), runs the plan's sandbox ops (its own ids and confinement only), and
+ * forks the command, which runs the command ops and execs. Same protocol and
+ * out[] as isolate_spawn. */
+EXPORT int isolate_enter(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd,
+                         int target, int32_t *out) {
+  if (target < 0) return -EBADF;
+  return spawn_init(plan, len, init_fd, stdio, cgroup_fd, target, -1, 0, out);
+}
+
+/* Named sandboxes: a pidfd (close-on-exec) or -errno. */
+EXPORT int isolate_pidfd_open(int pid) {
+  long fd = syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) return -errno;
+  if (fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0) {
+    int e = errno;
+    close((int)fd);
+    return -e;
+  }
+  return (int)fd;
+}
+
+/* Named sandboxes: flock(2) on fd (op: LOCK_SH 1, LOCK_EX 2, | LOCK_NB 4, LOCK_UN 8): 0 or -errno. */
+EXPORT int isolate_flock(int fd, int op) {
+  for (;;) {
+    if (flock(fd, op) == 0) return 0;
+    if (errno != EINTR) return -errno;
+  }
+}
+
+/* Named sandboxes: a new session for the detached monitor: the sid or -errno. */
+EXPORT int isolate_setsid(void) {
+  pid_t s = setsid();
+  return s < 0 ? -errno : (int)s;
+}
+
+/* Named sandboxes: the detached monitor points its stdout and stderr at its log. 0 or -errno. */
+EXPORT int isolate_dup2(int fd, int to) { return dup3(fd, to, 0) < 0 ? -errno : 0; }
 
 /* Reap (or, with nohang, poll) the init. out[6]: si_code, si_status,
  * user µs, system µs, max RSS KiB, pid (0 when nohang found it running).

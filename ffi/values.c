@@ -95,7 +95,9 @@ int op_check_values(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
   switch (op->code) {
     case OP_CLONE:
-      return a[0].u & ~(uint64_t)CLONE_AT_SPAWN ? PLAN_E_VALUE : PLAN_OK;
+      /* A spawn creates the late ones in the init (the shim refuses them at
+       * clone); to enter a named sandbox, clone names every namespace joined. */
+      return a[0].u & ~(uint64_t)(CLONE_AT_SPAWN | UNSHARE_IN_INIT) ? PLAN_E_VALUE : PLAN_OK;
     case OP_UNSHARE:
       if (!a[0].u || (a[0].u & ~(uint64_t)UNSHARE_IN_INIT)) return PLAN_E_VALUE;
       return PLAN_OK;

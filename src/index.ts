@@ -19,6 +19,19 @@ export { CgroupError, HostError, IsolateError, SpecError } from "./errors.ts";
 export { type CheckItem, checkHost, type HostReport } from "./host/check.ts";
 /** The host facts a plan depends on. */
 export { type Host, probeHost } from "./host/probe.ts";
+export {
+  type EnteredProcess,
+  type EnterOptions,
+  type EnterResult,
+  type LiveStats,
+  list,
+  type NamedHandle,
+  type NamedOptions,
+  open,
+  type SandboxInfo,
+  type StopOptions,
+  spawnNamed,
+} from "./named/api.ts";
 /** A Spec's setup ops (`isolate plan`), in words, and as the bytes the init reads. */
 export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";

@@ -4,6 +4,7 @@
  * itself into on cgroup v2. The owner's pid lets `isolate clean` tell
  * leftovers of a dead (e.g. SIGKILLed) supervisor from live ones.
  */
+import { readText } from "../host/files.ts";
 
 const NAME = /^isolate-(\d+)-(\d+|leaf)$/;
 let counter = 0;
@@ -28,13 +29,21 @@ export function parseName(name: string): ParsedName | null {
   return { owner: Number(m[1]), kind: m[2] === "leaf" ? "leaf" : "sandbox" };
 }
 
-/** Whether a process with this pid exists (in our pid namespace). */
+/**
+ * Whether a process with this pid exists (in our pid namespace) and has not
+ * ended: a zombie (an owner whose parent, e.g. a pid 1 that does not reap,
+ * has not waited for it yet) owns nothing any more. Named sandboxes'
+ * detached monitors end up parented to pid 1.
+ */
 export function alive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return true;
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
 }

@@ -74,10 +74,23 @@ export function resolveDevices(l: Limits): Limits {
   };
 }
 
-export function createSandboxCgroups(limits: Limits, layout: CgroupLayout = detectCgroups()): SandboxCgroups {
+/**
+ * `accounting`: controllers wanted without a limit, for their counters (named
+ * sandboxes: memory and pids for `isolate ps`); added where they are on v1
+ * (on v2 a controller counts only once enabled, which a limit does).
+ */
+export function createSandboxCgroups(
+  limits: Limits,
+  layout: CgroupLayout = detectCgroups(),
+  accounting: readonly Controller[] = [],
+): SandboxCgroups {
   const required = controllersFor(limits);
   const v2needs = new Map<Controller, LimitField | undefined>();
   const v1needs = new Map<Controller, V1Need>();
+  for (const c of accounting) {
+    const place = layout.controllers[c];
+    if (!required.has(c) && place.version === 1) v1needs.set(c, { hierarchy: place.hierarchy, limit: undefined });
+  }
   for (const [c, field] of required) {
     const place = layout.controllers[c];
     if (place.version === 0) {

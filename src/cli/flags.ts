@@ -25,6 +25,10 @@ export interface CliOptions {
   reportFd: string | undefined;
   /** `--profile FILE|NAME`, in order: loaded after the scan (src/cli/profile.ts). */
   profiles: string[];
+  /** Named sandboxes (src/named/): --name, --detach, --join. */
+  name?: string;
+  detach?: boolean;
+  join?: string[];
 }
 
 /** The commands that take the sandbox flags. */
@@ -207,6 +211,34 @@ export const FLAGS: readonly FlagDef[] = [
       "start from the Spec fields in a TOML or JSON file; NAME alone: $XDG_CONFIG_HOME/isolate/NAME.toml, then /etc/isolate/NAME.toml (flags add lists, override the rest)",
     apply: (_d, c, v) => {
       c.profiles.push(v);
+    },
+  },
+  {
+    name: "--name",
+    value: "NAME",
+    only: "exec",
+    description: "a named sandbox: listed by isolate ps, joinable with isolate enter NAME while it runs",
+    apply: (_d, c, v) => {
+      c.name = v;
+    },
+  },
+  {
+    name: "--detach",
+    only: "exec",
+    description:
+      "with --name: return at once (the name on stdout); a monitor keeps the sandbox, its output goes to isolate logs NAME",
+    apply: (_d, c) => {
+      c.detach = true;
+    },
+  },
+  {
+    name: "--join",
+    value: "NAME:NS[,NS...]",
+    only: "exec",
+    description:
+      "share these namespaces (net, ipc, uts, user) of the running named sandbox NAME; user comes along when NAME has its own",
+    apply: (_d, c, v) => {
+      c.join = [...(c.join ?? []), v];
     },
   },
   {

@@ -4,7 +4,15 @@
  * terminal), with EXAMPLES and EXIT STATUS; bold and colour only on a
  * terminal, never with NO_COLOR or TERM=dumb. Loaded only for help.
  */
-import { CHECK_OPTIONS, CLEAN_OPTIONS, COMMANDS, type CommandInfo, type OptionDoc, SUMMARY } from "./commands/info.ts";
+import {
+  CHECK_OPTIONS,
+  CLEAN_OPTIONS,
+  COMMANDS,
+  type CommandInfo,
+  NAMED_OPTIONS,
+  type OptionDoc,
+  SUMMARY,
+} from "./commands/info.ts";
 
 export interface Style {
   readonly width: number;
@@ -61,6 +69,7 @@ export async function optionsOf(name: string): Promise<readonly OptionDoc[]> {
   if (name === "exec" || name === "plan") return (await import("./flags.ts")).flagsFor(name);
   if (name === "check") return CHECK_OPTIONS;
   if (name === "clean") return CLEAN_OPTIONS;
+  if (Object.hasOwn(NAMED_OPTIONS, name)) return NAMED_OPTIONS[name] ?? [];
   return [];
 }
 

@@ -20,6 +20,16 @@ const commands: Record<string, () => Promise<Main>> = {
   man: async () => (await import("./commands/man.ts")).manMain,
   // Asked by the completion scripts at each TAB (not listed in help).
   complete: async () => (await import("./commands/completion.ts")).completeMain,
+  // Named sandboxes (src/named/).
+  ps: async () => (await import("./commands/named.ts")).psMain,
+  logs: async () => (await import("./commands/named.ts")).logsMain,
+  stop: async () => (await import("./commands/named.ts")).stopMain,
+  wait: async () => (await import("./commands/named.ts")).waitMain,
+  rm: async () => (await import("./commands/named.ts")).rmMain,
+  stats: async () => (await import("./commands/named.ts")).statsMain,
+  enter: async () => (await import("./commands/named.ts")).enterMain,
+  // The detached sandbox's monitor: isolate runs it itself (not listed in help).
+  __monitor: async () => (await import("./commands/named-exec.ts")).cliMonitorMain,
 };
 
 /** Other tools' words for a command. */
@@ -42,7 +52,8 @@ async function cli(argv: string[]): Promise<number> {
   if (first === undefined || first === "--help" || first === "-h" || first === "help") {
     const help = await import("./help.ts");
     const topic = first === "help" ? argv[1] : undefined;
-    if (topic !== undefined && Object.hasOwn(commands, topic) && topic !== "complete") return help.printHelp(topic);
+    if (topic !== undefined && Object.hasOwn(commands, topic) && topic !== "complete" && !topic.startsWith("__"))
+      return help.printHelp(topic);
     process.stdout.write(help.renderMainHelp(VERSION, help.stdoutStyle()));
     return first === undefined ? 125 : 0;
   }

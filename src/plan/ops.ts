@@ -229,6 +229,7 @@ export const STAGES: Record<number, string> = {
   [-5]: "init: start the command",
   [-6]: "init: watch signals",
   [-7]: "init: arm the time limits",
+  [-8]: "enter: join the sandbox's namespaces",
 };
 
 const byCode = new Map<number, OpName>((Object.keys(OPS) as OpName[]).map((name) => [OPS[name].code, name]));

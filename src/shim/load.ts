@@ -72,6 +72,22 @@ const reportSymbols = {
   isolate_take_fd: { args: [FFIType.i32], returns: FFIType.i32 },
 } as const;
 
+/** Bound only for named sandboxes (src/named/). */
+const namedSymbols = {
+  isolate_enter: {
+    args: [FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  isolate_spawn_join: {
+    args: [FFIType.ptr, FFIType.u32, FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.i32, FFIType.u64, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  isolate_pidfd_open: { args: [FFIType.i32], returns: FFIType.i32 },
+  isolate_flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_setsid: { args: [], returns: FFIType.i32 },
+  isolate_dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+} as const;
+
 /** ffi/shim.c's own refusals of a report destination, beyond errno values. */
 export const REPORT_NOT_REGULAR = 4096;
 export const REPORT_HARD_LINKED = 4097;
@@ -188,6 +204,8 @@ export interface Shim {
   openReport(path: string): number;
   /** An inherited fd for the report, made close-on-exec: 0, -EBADF, -EACCES, or -REPORT_NOT_INHERITED. */
   takeFd(fd: number): number;
+  /** Named sandboxes (src/named/): bound on first use. */
+  readonly named: NamedShim;
   /** Probes for `isolate check` (ffi/probe.c). */
   readonly probe: ShimProbes;
   /** Host files a sandbox may have written, never through a symlink (ffi/hostfs.c). */
@@ -201,6 +219,29 @@ export interface HostFs {
   typeAt(dir: number, name: string): number;
   /** Remove name in the directory fd and all below it, following no link: 0 or -errno. */
   removeAt(dir: number, name: string): number;
+}
+
+export interface NamedShim {
+  /** Spawn an init that joins the sandbox whose init `target` (a pidfd) is: Spawned or -errno. */
+  enter(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number, target: number): Spawned | number;
+  /** isolate_spawn, first joining the namespaces `flags` names of the process `joinFd` is: Spawned or -errno. */
+  spawnJoin(
+    plan: Uint8Array,
+    stdio: readonly [number, number, number],
+    cgroupFd: number,
+    joinFd: number,
+    flags: number,
+  ): Spawned | number;
+  /** After spawnJoin failed: whether the join itself (setns) was refused. */
+  joinRefused(): boolean;
+  /** A close-on-exec pidfd, or -errno. */
+  pidfdOpen(pid: number): number;
+  /** flock(2): 0 or -errno (op: LOCK_SH 1, LOCK_EX 2, LOCK_NB 4, LOCK_UN 8). */
+  flock(fd: number, op: number): number;
+  /** setsid(2): the sid or -errno. */
+  setsid(): number;
+  /** dup3(fd, to, 0): 0 or -errno. */
+  dup2(fd: number, to: number): number;
 }
 
 export interface ShimProbes {
@@ -269,6 +310,11 @@ export function loadShim(): Shim {
     reports ??= dlopen(path, reportSymbols).symbols;
     return reports;
   };
+  let namedSyms: ReturnType<typeof dlopen<typeof namedSymbols>>["symbols"] | undefined;
+  const n = () => {
+    namedSyms ??= dlopen(path, namedSymbols).symbols;
+    return namedSyms;
+  };
   if (s.isolate_abi() !== ABI) throw new HostError("load the shim: ABI mismatch", "rebuild with npm run build");
 
   const memfd = (name: string, data: Uint8Array, exec: boolean): number => {
@@ -279,6 +325,7 @@ export function loadShim(): Shim {
   const initFd = memfd("isolate-init", Uint8Array.fromBase64(INIT_BASE64), true);
 
   const out32 = new Int32Array(4);
+  const joinOut = new Int32Array(5);
   const out64 = new BigInt64Array(6);
   const where = new Uint32Array(1);
   const fds = new Int32Array(2);
@@ -408,6 +455,35 @@ export function loadShim(): Shim {
     takeFd: (fd) => r().isolate_take_fd(fd),
     signal(pidfd, sig) {
       return s.isolate_signal(pidfd, sig);
+    },
+    named: {
+      enter(plan, stdio, cgroupFd, target) {
+        stdioBuf.set(stdio);
+        const rc = n().isolate_enter(ptr(plan), plan.length, initFd, ptr(stdioBuf), cgroupFd, target, ptr(out32));
+        if (rc < 0) return rc;
+        return { pid: out32[0] ?? -1, pidfd: out32[1] ?? -1, syncFd: out32[2] ?? -1, recordFd: out32[3] ?? -1 };
+      },
+      spawnJoin(plan, stdio, cgroupFd, joinFd, flags) {
+        stdioBuf.set(stdio);
+        joinOut.fill(0);
+        const rc = n().isolate_spawn_join(
+          ptr(plan),
+          plan.length,
+          initFd,
+          ptr(stdioBuf),
+          cgroupFd,
+          joinFd,
+          flags,
+          ptr(joinOut),
+        );
+        if (rc < 0) return rc;
+        return { pid: joinOut[0] ?? -1, pidfd: joinOut[1] ?? -1, syncFd: joinOut[2] ?? -1, recordFd: joinOut[3] ?? -1 };
+      },
+      joinRefused: () => joinOut[4] === 1,
+      pidfdOpen: (pid) => n().isolate_pidfd_open(pid),
+      flock: (fd, op) => n().isolate_flock(fd, op),
+      setsid: () => n().isolate_setsid(),
+      dup2: (fd, to) => n().isolate_dup2(fd, to),
     },
     go(syncFd, fds) {
       if (fds.length === 0) return s.isolate_write(syncFd, ptr(GO), 1);

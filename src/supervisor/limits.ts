@@ -103,6 +103,18 @@ function killableGroup(l: Limits): SandboxCgroups {
   return cg;
 }
 
+/** Named sandboxes: a cgroup for accounting when one can be made here, else none (nothing was asked). */
+function accountingGroup(l: Limits): SandboxCgroups | null {
+  for (const extra of [["memory", "pids"], []] as const) {
+    try {
+      const cg = createSandboxCgroups(l, detectCgroups(), extra);
+      if (cg.paths.length > 0) return cg;
+      void cg.destroy();
+    } catch {}
+  }
+  return null;
+}
+
 export class SandboxLimits {
   private timers: ReturnType<typeof setTimeout>[] = [];
   private placedAtClone = false;
@@ -125,11 +137,18 @@ export class SandboxLimits {
    * cgroup is then always made, and every process in it is killed when the
    * run ends, however it ends. Where none can be made, --share pid is refused.
    */
-  static prepare(spec: Spec, sharedPid: boolean): SandboxLimits {
+  static prepare(spec: Spec, sharedPid: boolean, account = false): SandboxLimits {
     const l = spec.limits;
     if (needsCgroup(l)) return new SandboxLimits(l, createSandboxCgroups(l));
     if (sharedPid) return new SandboxLimits(l, killableGroup(l));
+    // Named sandboxes: cgroups for `isolate ps`/`stats` and `enter`, where the caller may make them.
+    if (account) return new SandboxLimits(l, accountingGroup(l));
     return new SandboxLimits(l, null);
+  }
+
+  /** Named sandboxes: every cgroup directory of the sandbox. */
+  get paths(): readonly string[] {
+    return this.cgroups?.paths ?? [];
   }
 
   /**

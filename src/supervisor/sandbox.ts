@@ -12,11 +12,11 @@ import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
-import type { Op } from "../plan/op.ts";
+import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { identityPlan } from "../setup/identity.ts";
 import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
-import { newNamespaces } from "../setup/namespaces.ts";
+import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
 import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import { parseSpec } from "../spec/parse.ts";
@@ -120,6 +120,24 @@ export interface SpawnHooks {
    * cost start-up and exit time. The library leaves the JS thread free.
    */
   readonly inline?: boolean;
+  /** Named sandboxes (src/named/): make a cgroup for accounting when possible. */
+  readonly account?: boolean;
+  /**
+   * Named sandboxes (src/named/), `exec --join`: join these namespaces (CLONE_NEW* flags) of the
+   * process `fd` (a pidfd) is before the init is cloned; the spec already shares them (user aside:
+   * compiled as new, joined instead of created, its maps the joined sandbox's).
+   */
+  readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
+  /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
+  readonly started?: (s: StartedSandbox) => void;
+}
+
+/** Named sandboxes: what their state records once the sandbox runs. */
+export interface StartedSandbox {
+  readonly pid: number;
+  readonly ops: readonly Op[];
+  readonly host: Host;
+  readonly cgroups: readonly string[];
 }
 
 /**
@@ -287,7 +305,12 @@ class Supervised implements Sandbox, LimitTarget {
       this.made = made;
       const { plan, limits } = made;
       this.started = performance.now();
-      spawned = await limits.spawn((cgroupFd) => this.io.spawn(plan, stdio.child, cgroupFd));
+      const join = hooks.join;
+      spawned = await limits.spawn((cgroupFd) =>
+        join
+          ? Promise.resolve(spawnJoined(this.shim, plan, stdio.child, cgroupFd, join))
+          : this.io.spawn(plan, stdio.child, cgroupFd),
+      );
     } catch (e) {
       this.undo(made, stdio);
       throw e;
@@ -301,7 +324,7 @@ class Supervised implements Sandbox, LimitTarget {
     const child = spawned;
     let mounts: number[] = [];
     try {
-      mounts = await this.beforeGo(child, made);
+      mounts = await this.beforeGo(child, made, hooks);
       // The network last (pasta): if it fails, the init is killed unreleased and the run reports why (125).
       if (made.net.active) {
         try {
@@ -332,6 +355,8 @@ class Supervised implements Sandbox, LimitTarget {
     }
     this.shim.close(child.syncFd);
     this.child = child;
+    // Named sandboxes: record it (the hook never throws; the sandbox runs on).
+    hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
     made.limits.watch(this, this.spec.killAfterMs);
     for (const sig of this.early.splice(0)) this.kill(sig);
     return child.pid;
@@ -351,7 +376,7 @@ class Supervised implements Sandbox, LimitTarget {
     const fresh = newNamespaces(spec, host);
     let limits: SandboxLimits;
     try {
-      limits = SandboxLimits.prepare(spec, !fresh.includes("pid"));
+      limits = SandboxLimits.prepare(spec, !fresh.includes("pid"), hooks.account);
     } catch (e) {
       net.close(shim);
       throw e;
@@ -362,6 +387,7 @@ class Supervised implements Sandbox, LimitTarget {
       const own = limits.hierarchies();
       const counter = limits.cpuCounter();
       if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+      if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
       const plan = encodePlan(ops);
       const scratch = scratchDirs(spec, shim);
       this.sharedPid = !fresh.includes("pid");
@@ -380,12 +406,14 @@ class Supervised implements Sandbox, LimitTarget {
    * The init waits for GO: its identity maps, a mapped root's bind mounts
    * (returned: they go with GO), its cgroups, its scheduling.
    */
-  private async beforeGo(child: Spawned, made: Made): Promise<number[]> {
+  private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<number[]> {
     const { spec } = this;
     const { host, limits } = made;
     let mounts: number[] = [];
+    // A joined user namespace (named sandboxes, --join) has its maps already.
+    const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
     if (newNamespaces(spec, host).includes("user")) {
-      await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
       mounts = idmappedMounts(this.shim, child.pid, made.ops);
     }
     try {
@@ -632,6 +660,26 @@ function netFailure(e: Error): SetupFailure {
 
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
   return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
+}
+
+/** Named sandboxes, `exec --join`: the clone creates none of the joined namespaces. */
+function joinedClone(ops: Op[], flags: number): Op[] {
+  const first = ops[0];
+  if (first?.op !== "clone") throw new IsolateError("internal", "a plan opens with clone");
+  return [op("clone", { flags: Number(first.args.flags) & ~flags }), ...ops.slice(1)];
+}
+
+/** Named sandboxes, `exec --join`: on the calling thread (the joiner needs its pidfd in our table). */
+function spawnJoined(
+  shim: Shim,
+  plan: Uint8Array,
+  child: readonly [number, number, number],
+  cgroupFd: number,
+  join: NonNullable<SpawnHooks["join"]>,
+): Spawned | number {
+  const r = shim.named.spawnJoin(plan, child, cgroupFd, join.fd, join.flags);
+  if (typeof r === "number" && shim.named.joinRefused()) throw new HostError(`--join ${join.what}: ${errnoText(-r)}`);
+  return r;
 }
 
 const EMFILE = 24;

@@ -11,6 +11,10 @@ export async function cleanMain(argv: readonly string[]): Promise<number> {
   const a = smallArgs("clean", argv, ["--dry-run"]);
   if (a.help) return (await import("../help.ts")).printHelp("clean");
   const dryRun = a.flags.has("--dry-run");
+  // Named sandboxes whose monitor died: their state (their cgroups are leftovers below).
+  const { cleanDead } = await import("../../named/control.ts");
+  for (const name of cleanDead(dryRun))
+    process.stdout.write(`${dryRun ? "would remove" : "removed"} sandbox ${name}\n`);
   const cg = await cleanLeftovers({ dryRun });
   const net = sweepNetDirs({ dryRun });
   const r = { removed: [...cg.removed, ...net.removed], failed: [...cg.failed, ...net.failed] };

@@ -14,6 +14,10 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const { cli, help } = scanned;
   if (help) return (await import("../help.ts")).printHelp("exec");
   const { spec } = await buildSpec(scanned);
+  // Named sandboxes: their own module, loaded only for them.
+  if (cli.name !== undefined || cli.detach || cli.join !== undefined) {
+    return (await import("./named-exec.ts")).namedExec(spec, cli, argv);
+  }
   // The report's destinations are settled before the sandbox starts (after the
   // plan is checked): nothing the command writes can redirect them.
   const targets: ReportTarget[] = [];

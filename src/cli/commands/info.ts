@@ -87,7 +87,7 @@ export const COMMANDS: readonly CommandInfo[] = [
     summary: "remove cgroups left by isolate processes that died (e.g. SIGKILLed)",
     synopsis: "clean [--dry-run]",
     description: [
-      "An isolate process killed with SIGKILL cannot remove its cgroups (isolate-<pid>-<n>). clean removes those whose isolate process is gone; cgroups of live ones are never touched.",
+      "An isolate process killed with SIGKILL cannot remove its cgroups (isolate-<pid>-<n>). clean removes those whose isolate process is gone; cgroups of live ones are never touched. It also removes the state of the caller's named sandboxes whose monitor died.",
     ],
     examples: [
       ["isolate clean --dry-run", "list what would be removed"],
@@ -129,7 +129,119 @@ export const COMMANDS: readonly CommandInfo[] = [
     ],
     exit: [["0", "printed"]],
   },
+  // Named sandboxes (src/named/, docs/named.md).
+  {
+    name: "ps",
+    summary: "list your named sandboxes: state, pid, age, memory, CPU, processes, command",
+    synopsis: "ps [--json]",
+    description: [
+      "Lists the named sandboxes (exec --name) of the calling user, from its own state directory: running, exited (with its status), or dead (its monitor died; isolate clean removes it). Memory, CPU and processes come from the sandbox's cgroups, where it has them. Other users' sandboxes are never shown.",
+    ],
+    examples: [
+      ["isolate ps", "a table"],
+      ["isolate ps --json | jq '.[].name'", "for a script"],
+    ],
+    exit: [
+      ["0", "listed"],
+      ["125", "a bad argument, or the state directory is unusable"],
+    ],
+  },
+  {
+    name: "enter",
+    summary: "run a command inside a running named sandbox (default: a shell)",
+    synopsis: "enter NAME [--] [CMD [ARG...]]",
+    description: [
+      "Joins every namespace of the sandbox with one setns on a pidfd of its init, enters its cgroups, and runs the sandbox's command half of the plan (session, rlimits, ids, no_new_privs, Landlock, capabilities, seccomp) before exec: CMD sees what the sandbox's command sees, is held by its limits, and has its identity and confinement.",
+    ],
+    examples: [
+      ["isolate enter web", "a shell inside web"],
+      ["isolate enter web -- ps ax", "its processes"],
+    ],
+    exit: [
+      ["N", "CMD exited with N"],
+      ["128+N", "CMD was killed by signal N"],
+      ["125", "no such running sandbox, or a setup step failed"],
+      ["126", "CMD is not executable"],
+      ["127", "CMD was not found"],
+    ],
+  },
+  {
+    name: "logs",
+    summary: "print a detached sandbox's output",
+    synopsis: "logs [--follow] NAME",
+    description: ["Prints what a detached sandbox (exec --name NAME --detach) wrote to stdout and stderr."],
+    examples: [["isolate logs --follow web", "until it ends"]],
+    exit: [
+      ["0", "printed"],
+      ["125", "no such sandbox, or it has no log"],
+    ],
+  },
+  {
+    name: "stats",
+    summary: "live figures of a named sandbox from its cgroups",
+    synopsis: "stats [--json] [--interval D] NAME",
+    description: ["Memory now and peak, CPU time and processes, read from the sandbox's cgroups."],
+    examples: [["isolate stats --interval 1s web", "every second until it ends"]],
+    exit: [
+      ["0", "printed"],
+      ["125", "no such sandbox, or a bad argument"],
+    ],
+  },
+  {
+    name: "stop",
+    summary: "stop a named sandbox: a signal, then everything after a grace",
+    synopsis: "stop [--signal SIG] [--kill-after D] NAME",
+    description: [
+      "Sends SIG (default SIGTERM) to the sandbox's command; if it has not ended after D (default 10s) the whole sandbox is ended. Returns once its monitor has recorded the end. A sandbox that has ended already is left as it is.",
+    ],
+    examples: [["isolate stop --kill-after 2s web", "SIGTERM, then everything after 2 seconds"]],
+    exit: [
+      ["0", "it has ended"],
+      ["125", "no such sandbox, a bad argument, or it still runs"],
+    ],
+  },
+  {
+    name: "wait",
+    summary: "wait for a named sandbox to end; print its report; exit with its code",
+    synopsis: "wait NAME",
+    description: [
+      "Waits until the sandbox ends, prints its run report as JSON on stdout, and exits with its exit code.",
+    ],
+    examples: [["isolate wait web", "its report once it ends"]],
+    exit: [
+      ["N", "the sandbox's exit code"],
+      ["125", "no such sandbox, or its monitor died without a report"],
+    ],
+  },
+  {
+    name: "rm",
+    summary: "remove an ended named sandbox's state (a running one is refused)",
+    synopsis: "rm NAME",
+    description: ["Forgets an ended sandbox: its state, report and log. The name is free again."],
+    examples: [["isolate rm web", "forget web"]],
+    exit: [
+      ["0", "removed"],
+      ["125", "no such sandbox, or it still runs"],
+    ],
+  },
 ];
+
+/** The named-sandbox commands' own flags. */
+export const NAMED_OPTIONS: Readonly<Record<string, readonly OptionDoc[]>> = {
+  ps: [{ name: "--json", description: "as JSON" }],
+  enter: [],
+  logs: [{ name: "--follow", description: "keep printing until the sandbox ends" }],
+  stats: [
+    { name: "--json", description: "as JSON (one object per line with --interval)" },
+    { name: "--interval", value: "D", description: "print again every D until it ends" },
+  ],
+  stop: [
+    { name: "--signal", value: "SIG", description: "the signal sent first (default SIGTERM)" },
+    { name: "--kill-after", value: "D", description: "end everything if still running after D (default 10s)" },
+  ],
+  wait: [],
+  rm: [],
+};
 
 export const CHECK_OPTIONS: readonly OptionDoc[] = [{ name: "--json", description: "the report as JSON" }];
 export const CLEAN_OPTIONS: readonly OptionDoc[] = [

@@ -6,7 +6,7 @@
 import { flagsFor } from "../flags.ts";
 import { VERSION } from "../version.ts";
 import { smallArgs } from "./args.ts";
-import { CHECK_OPTIONS, CLEAN_OPTIONS, COMMANDS, type OptionDoc, SUMMARY } from "./info.ts";
+import { CHECK_OPTIONS, CLEAN_OPTIONS, COMMANDS, NAMED_OPTIONS, type OptionDoc, SUMMARY } from "./info.ts";
 
 /** Text as roff: backslashes and hyphens escaped, no line starting with a control character. */
 function esc(s: string): string {
@@ -56,7 +56,7 @@ export async function renderMan(): Promise<string> {
           ? CHECK_OPTIONS
           : c.name === "clean"
             ? CLEAN_OPTIONS
-            : [];
+            : (NAMED_OPTIONS[c.name] ?? []);
     if (c.name === "plan") {
       out.push(".PP", "Takes the flags of exec but \\-\\-report and \\-\\-report\\-fd; its own:");
       out.push(...options(opts.filter((o) => o.name === "--json")));

@@ -1,0 +1,43 @@
+/** 20 named sandboxes at once: listed, stopped, and nothing left (issue 10). */
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { IS_ROOT, marker, pidsWith, waitFor } from "../helpers.ts";
+import { alive, CLEANUP_MS, cgroupsOf, nameFor, ps, stateFiles, TEST_MS, type User, user } from "./named-helpers.ts";
+
+setDefaultTimeout(TEST_MS);
+
+const users: User[] = [];
+if (IS_ROOT) users.push(user(0), user(65534));
+afterAll(async () => {
+  for (const u of users) await u.cleanup();
+}, CLEANUP_MS);
+
+describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
+  test("20 at once: ps lists them, stop ends each, nothing is left", async () => {
+    const tag = marker();
+    const names = Array.from({ length: 20 }, (_, i) => nameFor(u, `many${i}`));
+    // --pids where cgroups can be made (root), so each has cgroups to leave behind
+    const limit = u.uid === 0 ? ["--pids", "20"] : [];
+    const started = await Promise.all(
+      names.map((n) => u.run(["exec", "--name", n, "--detach", ...limit, "--", "sh", "-c", `sleep 300; : ${tag}`])),
+    );
+    for (const r of started) expect(r.code).toBe(0);
+    const listed = await ps(u);
+    const mine = listed.filter((e) => names.includes(e.name));
+    expect(mine.length).toBe(20);
+    for (const e of mine) expect(e.state).toBe("running");
+    const monitors = mine.map((e) => e.monitorPid);
+    expect((await pidsWith(tag)).length).toBeGreaterThanOrEqual(20);
+    if (u.uid === 0) for (const m of monitors) expect(cgroupsOf(m).length).toBeGreaterThan(0);
+
+    const stopped = await Promise.all(names.map((n) => u.run(["stop", n, "--kill-after", "2s"])));
+    for (const r of stopped) expect(r.code).toBe(0);
+    for (const e of await ps(u)) if (names.includes(e.name)) expect(e.state).toBe("exited");
+    for (const n of names) expect((await u.run(["rm", n])).code).toBe(0);
+
+    expect(await waitFor(async () => (await pidsWith(tag)).length === 0, 5000)).toBe(true);
+    expect(await waitFor(() => monitors.every((m) => !alive(m)), 5000)).toBe(true);
+    for (const m of monitors) expect(cgroupsOf(m)).toEqual([]);
+    expect(stateFiles(u).filter((f) => names.some((n) => f.startsWith(`${n}.`)))).toEqual([]);
+    expect((await ps(u)).filter((e) => names.includes(e.name))).toEqual([]);
+  }, 120_000);
+});
