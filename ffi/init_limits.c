@@ -35,12 +35,13 @@ struct its64 {
 static struct {
   uint64_t origin_ns;
   uint64_t wall_ns, grace_ns, cpu_ns;
+  uint64_t cpu_base; /* the counter when the command started */
   uint64_t cpus;
   uint64_t unit;
   int cpu_fd, wall_tfd, cpu_tfd;
   int termed;
   uint32_t fired;
-} L = {0, 0, 0, 0, 1, 0, -1, -1, -1, 0, 0};
+} L = {0, 0, 0, 0, 0, 1, 0, -1, -1, -1, 0, 0};
 
 static uint64_t now_ns(void) {
   struct ts64 t = {0, 0};
@@ -120,9 +121,12 @@ int limits_start(void) {
     if (r < 0) return r;
   }
   if (L.cpu_tfd >= 0) {
+    /* Like the wall clock, the budget counts from the command's start: the
+     * sandbox's setup (the view, the id change) is isolate's time. */
     int64_t used = cpu_used_ns();
     if (used < 0) return (int)used;
-    int r = arm(L.cpu_tfd, next_cpu_check((uint64_t)used), 0);
+    L.cpu_base = (uint64_t)used;
+    int r = arm(L.cpu_tfd, next_cpu_check(0), 0);
     if (r < 0) return r;
   }
   return 0;
@@ -150,13 +154,14 @@ enum limit_action limits_ready(int fd) {
     return LIMIT_TERM;
   }
   if (fd == L.cpu_tfd) {
-    int64_t used = cpu_used_ns();
+    int64_t now = cpu_used_ns();
     /* A counter that cannot be read any more cannot be enforced: fail closed. */
-    if (used < 0 || (uint64_t)used >= L.cpu_ns) {
+    uint64_t used = now < 0 ? 0 : (uint64_t)now > L.cpu_base ? (uint64_t)now - L.cpu_base : 0;
+    if (now < 0 || used >= L.cpu_ns) {
       L.fired |= LIMIT_FIRED_CPU;
       return LIMIT_END;
     }
-    if (arm(L.cpu_tfd, next_cpu_check((uint64_t)used), 0) < 0) {
+    if (arm(L.cpu_tfd, next_cpu_check(used), 0) < 0) {
       L.fired |= LIMIT_FIRED_CPU;
       return LIMIT_END;
     }

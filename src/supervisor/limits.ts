@@ -322,8 +322,11 @@ export class SandboxLimits {
       reason = "timeout";
       if (!fired.includes("timeout")) fired.unshift("timeout");
     }
+    // The command's own CPU (what the init reaped), as the init counts the budget: from the
+    // command's start, without the sandbox's setup (the cgroup's total includes it).
     const cpuTimeMs = this.limits.cpuTimeMs;
-    if (reason === "ok" && cpuTimeMs !== undefined && cpu.userMs + cpu.sysMs >= cpuTimeMs) {
+    const commandCpu = result.cpu.userMs + result.cpu.sysMs;
+    if (reason === "ok" && cpuTimeMs !== undefined && commandCpu >= cpuTimeMs) {
       reason = "cpu-time";
       if (!fired.includes("cpu-time")) fired.splice(fired.includes("timeout") ? 1 : 0, 0, "cpu-time");
     }

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, IS_ROOT, isolate, marker, needs, pidsWith, sh, tempDir, waitFor } from "../helpers.ts";
 import { isolateCgroups, SLOW, withCgroups } from "../limits-helpers.ts";
@@ -193,13 +194,16 @@ describe("isolate clean", () => {
     "removes the cgroups of a SIGKILLed supervisor, and only those",
     async () => {
       const mark = marker();
+      // In a directory root's mapped default can idmap (the VM lane's TMPDIR is on ext4).
       const live = Bun.spawn([BIN, "exec", "--pids", "10", "--", "sleep", "100"], {
+        cwd: tmpdir(),
         stdout: "ignore",
         stderr: "ignore",
       });
       const dead = Bun.spawn(
         [BIN, "exec", "--memory", "64M", "--pids", "10", "--", "sh", "-c", `sleep 100; : ${mark}`],
         {
+          cwd: tmpdir(),
           stdout: "ignore",
           stderr: "ignore",
         },
