@@ -5,26 +5,7 @@
  * and the command list at the time of the call: flags added later are
  * suggested without touching this file.
  */
-
-/** Edit distance (insertions, deletions, substitutions, adjacent transpositions). */
-export function distance(a: string, b: string): number {
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) d.push([i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 0; j <= b.length; j++) (d[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    const row = d[i] as number[];
-    const prev = d[i - 1] as number[];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
-      }
-      row[j] = best;
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
-}
+import { editDistance } from "../spec/suggest.ts";
 
 /** The known name closest to `word`, if it is close enough to be what was meant. */
 export function closest(word: string, known: Iterable<string>): string | undefined {
@@ -33,7 +14,7 @@ export function closest(word: string, known: Iterable<string>): string | undefin
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const k of known) {
-    const d = distance(w, k);
+    const d = editDistance(w, k);
     // A known name that is a prefix of the word or the word of it (`--mem`, `--memory-limit`) is a good guess too.
     const prefix = bare(k).length >= 3 && bare(w).length >= 3 && (k.startsWith(w) || w.startsWith(k));
     const score = prefix ? Math.min(d, 1.5) : d;

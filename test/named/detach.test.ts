@@ -1,16 +1,10 @@
 /** Named, detached sandboxes: their lifetime, their monitor, their state (issue 10). */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { IS_ROOT, marker, needs, pidsWith, waitFor } from "../helpers.ts";
-import { alive, CLEANUP_MS, cgroupsOf, nameFor, ps, stateFiles, TEST_MS, type User, user } from "./named-helpers.ts";
+import { alive, cgroupsOf, nameFor, ps, stateFiles, type User, user, usersUnderTest } from "./named-helpers.ts";
 
-setDefaultTimeout(TEST_MS);
-
-const users: User[] = [];
-if (IS_ROOT) users.push(user(0), user(65534));
-afterAll(async () => {
-  for (const u of users) await u.cleanup();
-}, CLEANUP_MS);
+const users = usersUnderTest();
 
 describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
   test("a detached sandbox survives the CLI, its monitor reaps it and keeps the report and the log", async () => {

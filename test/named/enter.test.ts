@@ -1,15 +1,9 @@
 /** isolate enter NAME: setns into a running sandbox, then its command half (issue 10). */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { IS_ROOT, needs } from "../helpers.ts";
-import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "./named-helpers.ts";
+import { nameFor, ps, type User, usersUnderTest } from "./named-helpers.ts";
 
-setDefaultTimeout(TEST_MS);
-
-const users: User[] = [];
-if (IS_ROOT) users.push(user(0), user(65534));
-afterAll(async () => {
-  for (const u of users) await u.cleanup();
-}, CLEANUP_MS);
+const users = usersUnderTest();
 
 const STATUS = "grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd|Uid):' /proc/self/status";
 

@@ -1,15 +1,9 @@
 /** exec --join NAME:NS: a new sandbox sharing chosen namespaces of a running one (issue 10). */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { IS_ROOT, SCRATCH, waitFor } from "../helpers.ts";
-import { CLEANUP_MS, nameFor, TEST_MS, type User, user } from "./named-helpers.ts";
+import { nameFor, type User, usersUnderTest } from "./named-helpers.ts";
 
-setDefaultTimeout(TEST_MS);
-
-const users: User[] = [];
-if (IS_ROOT) users.push(user(0), user(65534));
-afterAll(async () => {
-  for (const u of users) await u.cleanup();
-}, CLEANUP_MS);
+const users = usersUnderTest();
 
 // A tiny HTTP server on loopback only, inside the sandbox `web`.
 const SERVER = `${SCRATCH}/named-join-server.py`;

@@ -1,15 +1,9 @@
 /** 20 named sandboxes at once: listed, stopped, and nothing left (issue 10). */
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { IS_ROOT, marker, pidsWith, waitFor } from "../helpers.ts";
-import { alive, CLEANUP_MS, cgroupsOf, nameFor, ps, stateFiles, TEST_MS, type User, user } from "./named-helpers.ts";
+import { describe, expect, test } from "bun:test";
+import { marker, pidsWith, waitFor } from "../helpers.ts";
+import { alive, cgroupsOf, nameFor, ps, stateFiles, usersUnderTest } from "./named-helpers.ts";
 
-setDefaultTimeout(TEST_MS);
-
-const users: User[] = [];
-if (IS_ROOT) users.push(user(0), user(65534));
-afterAll(async () => {
-  for (const u of users) await u.cleanup();
-}, CLEANUP_MS);
+const users = usersUnderTest();
 
 describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
   test("20 at once: ps lists them, stop ends each, nothing is left", async () => {

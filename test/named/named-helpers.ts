@@ -6,9 +6,10 @@
  * Sandboxes run from / (read-only inside): nothing they do reaches the state.
  */
 
+import { afterAll, setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { isolate, type Ran, SCRATCH, sh } from "../helpers.ts";
+import { IS_ROOT, isolate, type Ran, SCRATCH, sh } from "../helpers.ts";
 
 /**
  * Detached sandboxes start a monitor process each; on a loaded 2-core host
@@ -136,4 +137,15 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The usual set-up of a named test file: its timeout, and root and nobody (when root), each cleaned up after it. */
+export function usersUnderTest(): User[] {
+  setDefaultTimeout(TEST_MS);
+  const users: User[] = [];
+  if (IS_ROOT) users.push(user(0), user(65534));
+  afterAll(async () => {
+    for (const u of users) await u.cleanup();
+  }, CLEANUP_MS);
+  return users;
 }
