@@ -26,7 +26,8 @@
  * pasta's own --runas drops to nobody before it opens the namespace, and a
  * setuid also clears the parent-death signal. Either way setpriv arms
  * PR_SET_PDEATHSIG (SIGKILL) last before exec, so pasta dies with isolate on
- * every path, SIGKILL included.
+ * every path, SIGKILL included; where pasta joins a user namespace root owns
+ * (root's mapped default), which clears that signal again, WATCHER holds it.
  */
 import { NSEXEC_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
@@ -119,6 +120,12 @@ export function sweepNetDirs(opts: { dryRun?: boolean; bases?: readonly string[]
 
 /** The uid pasta runs as when isolate is root. */
 const RUNAS = 65534;
+/**
+ * A shell that runs pasta ("$@") and, on SIGTERM (its parent-death signal, or
+ * close()), kills and reaps it. It keeps its own credentials, so the signal
+ * stays armed while pasta's is cleared by joining root's user namespace.
+ */
+const WATCHER = 'trap \'kill -KILL "$p" 2>/dev/null; wait "$p"; exit 0\' TERM; "$@" & p=$!; wait "$p"';
 const READY_MS = 10_000;
 
 /** CAP_NET_ADMIN: what nft needs in the sandbox's namespace. */
@@ -206,6 +213,8 @@ function tunUsable(uid: number): string | undefined {
 
 export class NetHook {
   private pasta: Bun.Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  /** pasta runs under WATCHER (this.pasta is the watcher): it is ended with SIGTERM, which the watcher passes on as SIGKILL. */
+  private watched = false;
   /** The sandbox's namespaces, held to the end: the user namespace (when it has its own) first, then the network. */
   private nsFds: number[] = [];
   private userns = false;
@@ -309,18 +318,31 @@ export class NetHook {
     let argv: string[];
     if (this.root) {
       const caps = `+sys_admin,+net_admin${lowPort ? ",+net_bind_service" : ""}`;
-      argv = [
+      const asNobody = [
         h.setpriv,
         `--reuid=${RUNAS}`,
         `--regid=${RUNAS}`,
         "--clear-groups",
         `--inh-caps=${caps}`,
         `--ambient-caps=${caps}`,
-        "--pdeathsig=KILL",
-        h.pasta,
-        ...args,
-        ...this.pastaNs(),
       ];
+      // Joining a user namespace that root owns is a change of credentials for pasta (it is not
+      // that namespace's owner), which clears its parent-death signal. Then a watcher that never
+      // changes credentials holds the signal (SIGTERM) and ends pasta with itself.
+      argv = this.userns
+        ? [
+            ...asNobody,
+            "--pdeathsig=TERM",
+            "/bin/sh",
+            "-c",
+            WATCHER,
+            "isolate-pasta",
+            h.pasta,
+            ...args,
+            ...this.pastaNs(),
+          ]
+        : [...asNobody, "--pdeathsig=KILL", h.pasta, ...args, ...this.pastaNs()];
+      this.watched = this.userns;
     } else {
       argv = [h.setpriv, "--pdeathsig=KILL", h.pasta, ...args, ...this.pastaNs()];
     }
@@ -337,7 +359,7 @@ export class NetHook {
     while (!configured(pid)) {
       if (proc.exitCode !== null || performance.now() > deadline) {
         const code = proc.exitCode;
-        proc.kill("SIGKILL");
+        proc.kill(this.watched ? "SIGTERM" : "SIGKILL");
         await proc.exited;
         const why =
           code === null
@@ -422,7 +444,7 @@ export class NetHook {
 
   /** Synchronous cleanup for every path (a failed spawn too): pasta killed, fds closed, files removed. */
   close(shim: Shim): void {
-    if (this.pasta && this.pasta.exitCode === null) this.pasta.kill("SIGKILL");
+    if (this.pasta && this.pasta.exitCode === null) this.pasta.kill(this.watched ? "SIGTERM" : "SIGKILL");
     for (const fd of this.nsFds) shim.close(fd);
     this.nsFds = [];
     this.removeDir();

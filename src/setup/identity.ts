@@ -183,17 +183,7 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
     }
     return { maps: undefined, ids: target, groups: [target.gid], hostUid: target.uid, mappedRoot: false };
   }
-  if (mapsRoot(spec, host)) {
-    if (spec.net.mode === "pasta") {
-      // pasta runs as nobody and joins the sandbox's user namespace, which root owns: that
-      // clears its parent-death signal, and a SIGKILLed isolate would leave it running.
-      throw new HostError(
-        "--net pasta: root runs mapped to an unprivileged range, and pasta cannot yet be tied to isolate's life there",
-        "add --userns host (host root, without capabilities), or use --user UID or --map-uid",
-      );
-    }
-    return mappedRootPlan(spec, subids);
-  }
+  if (mapsRoot(spec, host)) return mappedRootPlan(spec, subids);
 
   const inside = { uid: spec.uid ?? target.uid, gid: spec.gid ?? target.gid };
   const auto = (kind: "uid" | "gid"): IdRange[] => {

@@ -204,7 +204,11 @@ for (const nobody of [false, true]) {
         for (let i = 0; i < 50 && pasta.length === 0; i++) {
           await Bun.sleep(100);
           sup.splice(0, sup.length, ...(await withComm(await pidsWith(marker), "isolate")));
-          pasta = (await pidsWith("--dns-forward")).filter((pid) => sup.includes(ppidOf(pid)));
+          // pasta is isolate's child, or (root's mapped default) its watcher's.
+          const watchers = await withComm(await pidsWith("--dns-forward"), "sh");
+          pasta = (await pidsWith("--dns-forward")).filter(
+            (pid) => !watchers.includes(pid) && (sup.includes(ppidOf(pid)) || sup.includes(ppidOf(ppidOf(pid)))),
+          );
         }
         expect(sup.length).toBe(1);
         expect(pasta.length).toBe(1);

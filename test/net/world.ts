@@ -121,12 +121,7 @@ export async function runIsolate(
     `${tun}mount --bind "$0" /etc/resolv.conf && exec "$@"`,
     RESOLV,
   ];
-  // As root, --net pasta needs the host's user namespace (src/setup/identity.ts): --userns host,
-  // its warning dropped; unless the run names its identity (--map-uid, --user).
-  const named = args.some((a) => a === "--map-uid" || a === "--user" || a === "--userns");
-  const host = !opts.nobody && args[0] === "exec" && args.includes("pasta") && !named;
-  const argv = host ? ["exec", "--userns", "host", ...args.slice(1)] : args;
-  const r = await sh([...wrap, ...who, BIN, ...argv], {
+  const r = await sh([...wrap, ...who, BIN, ...args], {
     timeoutMs: opts.timeoutMs ?? 30_000,
     ...(opts.env ? { env: opts.env } : {}),
   });
