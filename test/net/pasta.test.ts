@@ -195,6 +195,33 @@ for (const nobody of [false, true]) {
       expect(report.network.refused).toBeGreaterThan(0);
     }, 30_000);
 
+    it("--join NAME:net shares a pasta-connected namespace", async () => {
+      const name = `netjoin-${nobody ? "n" : "r"}-${process.pid}`;
+      const start = await runIsolate(
+        ["exec", "--name", name, "--detach", "--no-cwd", "--net", "pasta", "--", "sleep", "30"],
+        {
+          nobody,
+        },
+      );
+      expect(start.stderr).toBe("");
+      expect(start.code).toBe(0);
+      try {
+        const r = await runIsolate(["exec", "--join", `${name}:net`, "--", "bash", "-c", fetchCmd(REMOTE_A)], {
+          nobody,
+        });
+        expect(r.stderr).toBe("");
+        expect(r.stdout).toContain("hello from remote-a\n");
+        // Without the join, the same sandbox has no route out.
+        const alone = await runIsolate(["exec", "--", "bash", "-c", `${fetchCmd(REMOTE_A)} || echo unreachable`], {
+          nobody,
+        });
+        expect(alone.stdout).toContain("unreachable");
+      } finally {
+        await runIsolate(["stop", name], { nobody });
+        await runIsolate(["rm", name], { nobody });
+      }
+    }, 30_000);
+
     it("a SIGKILLed isolate leaves no pasta behind", async () => {
       const marker = `net-kill-${Math.random().toString(36).slice(2)}`;
       const p = runIsolate(["exec", "--net", "pasta", ...DNS, "--", "sh", "-c", "sleep 30", marker], { nobody });
