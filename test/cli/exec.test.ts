@@ -1,6 +1,6 @@
 /** `isolate exec` as users run it: the built binary, its exit codes, messages, signals and death. */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   BIN,
@@ -286,6 +286,8 @@ describe("the binary", () => {
       "TMPDIR=/tmp /run/isolate-noexec-test/isolate exec -- sh -c 'echo ok'",
     ].join(" && ");
     const r = await sh(["unshare", "-m", "--propagation", "private", "sh", "-c", script]);
+    // The mount point itself is made on the host's /run: remove it (the tmpfs was private).
+    rmSync("/run/isolate-noexec-test", { recursive: true, force: true });
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("ok\n");
     expect(r.code).toBe(0);
