@@ -5,10 +5,10 @@
  * nothing left behind.
  */
 import { afterAll, beforeAll, describe, expect } from "bun:test";
-import { readFileSync } from "node:fs";
+import { chmodSync, chownSync, readFileSync } from "node:fs";
 import { readdir, readlink } from "node:fs/promises";
 import { DNS_FORWARD } from "../../src/net/rules.ts";
-import { IS_ROOT, needs, pidsWith } from "../helpers.ts";
+import { IS_ROOT, needs, pidsWith, tempDir } from "../helpers.ts";
 import { fetchCmd, HOST_END, makeWorld, PORT, REMOTE_A, REMOTE_A6, REMOTE_B, runIsolate, type World } from "./world.ts";
 
 const HAVE = ["pasta", "nft", "setpriv", "ip", "unshare"].every((b) => Bun.which(b) !== null);
@@ -197,17 +197,21 @@ for (const nobody of [false, true]) {
 
     it("--join NAME:net shares a pasta-connected namespace", async () => {
       const name = `netjoin-${nobody ? "n" : "r"}-${process.pid}`;
+      // A state directory of the test's own (the caller's, 0700), not the machine's runtime dir.
+      const state = tempDir("isolate-netjoin-");
+      chmodSync(state.path, 0o700);
+      if (nobody) chownSync(state.path, 65534, 65534);
+      const env = { ...process.env, XDG_RUNTIME_DIR: state.path } as Record<string, string>;
       const start = await runIsolate(
         ["exec", "--name", name, "--detach", "--no-cwd", "--net", "pasta", "--", "sleep", "30"],
-        {
-          nobody,
-        },
+        { nobody, env },
       );
       expect(start.stderr).toBe("");
       expect(start.code).toBe(0);
       try {
         const r = await runIsolate(["exec", "--join", `${name}:net`, "--", "bash", "-c", fetchCmd(REMOTE_A)], {
           nobody,
+          env,
         });
         expect(r.stderr).toBe("");
         expect(r.stdout).toContain("hello from remote-a\n");
@@ -217,8 +221,9 @@ for (const nobody of [false, true]) {
         });
         expect(alone.stdout).toContain("unreachable");
       } finally {
-        await runIsolate(["stop", name], { nobody });
-        await runIsolate(["rm", name], { nobody });
+        await runIsolate(["stop", name], { nobody, env });
+        await runIsolate(["rm", name], { nobody, env });
+        state.remove();
       }
     }, 30_000);
 
