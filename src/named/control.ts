@@ -7,6 +7,7 @@ import { SpecError } from "../errors.ts";
 import type { Result } from "../supervisor/result.ts";
 import { SIG_END, SIGKILL, signalNumber } from "../supervisor/signals.ts";
 import {
+  hasStateRoot,
   type Liveness,
   listNames,
   liveness,
@@ -150,6 +151,7 @@ export function remove(name: string): void {
 
 /** Remove the state of every sandbox whose monitor died without a report. */
 export function cleanDead(dryRun = false): string[] {
+  if (!hasStateRoot()) return [];
   return withLock(() => {
     const out: string[] = [];
     for (const name of listNames()) {

@@ -89,16 +89,32 @@ function usableDir(path: string): boolean {
 
 let root: string | undefined;
 
+/** Where the caller's state directory is (whether or not it exists yet). */
+function stateBase(): string {
+  const me = uid();
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (xdg?.startsWith("/") && usableDir(xdg)) return `${xdg}/isolate`;
+  if (me === 0) return "/run/isolate";
+  if (usableDir(`/run/user/${me}`)) return `/run/user/${me}/isolate`;
+  return `/tmp/isolate-${me}`;
+}
+
+/** Whether the caller has a state directory at all (ps and clean make none). */
+export function hasStateRoot(): boolean {
+  if (root !== undefined) return true;
+  try {
+    nodeFs().lstatSync(stateBase());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The caller's state directory, created when missing and checked every time it is resolved. */
 export function stateRoot(): string {
   if (root !== undefined) return root;
   const me = uid();
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  let base: string;
-  if (xdg?.startsWith("/") && usableDir(xdg)) base = `${xdg}/isolate`;
-  else if (me === 0) base = "/run/isolate";
-  else if (usableDir(`/run/user/${me}`)) base = `/run/user/${me}/isolate`;
-  else base = `/tmp/isolate-${me}`;
+  const base = stateBase();
   const fs = nodeFs();
   try {
     fs.mkdirSync(base, { mode: 0o700 });
@@ -175,6 +191,7 @@ export function readPlan(name: string): Uint8Array | undefined {
 /** Every sandbox name with a state file. */
 export function listNames(): string[] {
   let entries: string[];
+  if (!hasStateRoot()) return [];
   const dir = stateRoot();
   try {
     entries = nodeFs().readdirSync(dir);

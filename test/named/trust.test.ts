@@ -1,6 +1,6 @@
 /** Named sandboxes and the trust boundary: the state is data, checked before use (issue 10). */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, marker, pidsWith } from "../helpers.ts";
 import { CLEANUP_MS, nameFor, TEST_MS, type User, user } from "./named-helpers.ts";
@@ -52,4 +52,17 @@ test.if(IS_ROOT)("a named sandbox that could write the state directory is refuse
   expect(bind.stderr).toContain("could write isolate's state directory");
   const ro = await r.run(["exec", "--name", name, "--ro-bind", parent, "--", "true"]);
   expect(ro.code).toBe(0);
+});
+
+test.if(IS_ROOT)("ps and clean read the state; they make no state directory where there is none", async () => {
+  const fresh = user(65534);
+  try {
+    for (const args of [["ps"], ["ps", "--json"], ["clean", "--dry-run"], ["clean"]]) {
+      const r = await fresh.run(args);
+      expect(r.code).toBe(0);
+      expect(existsSync(fresh.stateDir)).toBe(false);
+    }
+  } finally {
+    await fresh.cleanup();
+  }
 });
