@@ -12,7 +12,10 @@ import { type Built, buildFixtures, HAVE_GCC } from "../sandbox/harden-fixtures.
 
 const ABI = landlockAbi();
 const withLandlock = needs(ABI >= 3, "Landlock ABI 3 or later (writes and truncation)");
-const withScopes = needs(ABI >= 6 && HAVE_GCC, "Landlock ABI 6 or later (signal and socket scopes) and gcc");
+/** The same, for a test that runs as root or, through setpriv, as nobody: both need root. */
+const landlockAs = (ok: boolean) =>
+  needs(ABI >= 3 && ok, "Landlock ABI 3 or later, and root (to run as root and as nobody)");
+const scopesAs = (ok: boolean) => needs(ABI >= 6 && HAVE_GCC && ok, "Landlock ABI 6 or later, gcc, and root");
 const NOBODY_ID = 65534;
 const EPERM = 1;
 
@@ -47,10 +50,9 @@ const hostRoot = (nobody: boolean) => (nobody || !IS_ROOT ? [] : ["--userns", "h
 
 describe("writes: only where the view makes them", () => {
   for (const who of WHO) {
-    withLandlock(
+    landlockAs(who.ok)(
       `as ${who.name}, --share mount: a write outside the cwd is EACCES; --landlock off lets the same through`,
       async () => {
-        if (!who.ok) return;
         const d = dirs(who.nobody);
         try {
           const script = [
@@ -89,8 +91,7 @@ describe("writes: only where the view makes them", () => {
     );
   }
 
-  withLandlock("as root, --share mount: no sysctl write through the host's /proc", async () => {
-    if (!IS_ROOT) return;
+  landlockAs(IS_ROOT)("as root, --share mount: no sysctl write through the host's /proc", async () => {
     // kernel.domainname belongs to the sandbox's own uts namespace, and gets its own value back.
     const script = 'v=$(cat /proc/sys/kernel/domainname); echo "$v" > /proc/sys/kernel/domainname; echo $?';
     const on = await isolate(["exec", ...hostRoot(false), "--share", "mount", "--", "sh", "-c", script]);
@@ -112,8 +113,7 @@ describe("writes: only where the view makes them", () => {
   });
 
   for (const who of WHO) {
-    withLandlock(`as ${who.name}, the default view still writes where it did`, async () => {
-      if (!who.ok) return;
+    landlockAs(who.ok)(`as ${who.name}, the default view still writes where it did`, async () => {
       const d = dirs(who.nobody);
       const up = join(d.other, "up");
       mkdirSync(up);
@@ -188,8 +188,7 @@ needs(IS_ROOT && ABI >= 3, "root and Landlock ABI 3")(
 
 describe("signals: nothing outside the sandbox, isolate included", () => {
   for (const who of WHO) {
-    withScopes(`as ${who.name}, --share pid: kill of isolate and of a host process is EPERM`, async () => {
-      if (!who.ok) return;
+    scopesAs(who.ok)(`as ${who.name}, --share pid: kill of isolate and of a host process is EPERM`, async () => {
       const host = Bun.spawn([...(who.nobody ? NOBODY : []), "sleep", "60"], { stdout: "ignore" });
       try {
         await sleep(50);
@@ -223,7 +222,6 @@ describe("signals: nothing outside the sandbox, isolate included", () => {
 
   for (const who of WHO) {
     test(`as ${who.name}, --share pid without the signal scope (--landlock off) is refused with the reason`, async () => {
-      if (!who.ok) return;
       const r = await isolate(["exec", ...hostRoot(who.nobody), "--share", "pid", "--landlock", "off", "--", "true"], {
         nobody: who.nobody,
       });
@@ -246,35 +244,37 @@ describe("signals: nothing outside the sandbox, isolate included", () => {
 
 describe("abstract unix sockets: not the host's under --share net", () => {
   for (const who of WHO) {
-    withScopes(`as ${who.name}: connect to a host abstract socket is EPERM; --landlock off connects`, async () => {
-      if (!who.ok || !fixtures) return;
-      const name = `isolate-landlock-${process.pid}-${who.name}`;
-      const listener = Bun.spawn([...(who.nobody ? NOBODY : []), fixtures.path("abstract-unix"), "listen", name], {
-        stdout: "pipe",
-      });
-      try {
-        const reader = listener.stdout.getReader();
-        const first = await reader.read();
-        expect(new TextDecoder().decode(first.value)).toBe("ready\n");
-        const client = fixtures.path("abstract-unix");
-        const on = await isolate(["exec", "--share", "net", "--", client, "connect", name], { nobody: who.nobody });
-        expect(on.stdout).toBe(`errno ${EPERM}\n`);
-        const off = await isolate(["exec", "--share", "net", "--landlock", "off", "--", client, "connect", name], {
-          nobody: who.nobody,
+    scopesAs(who.ok)(
+      `as ${who.name}: connect to a host abstract socket is EPERM; --landlock off connects`,
+      async () => {
+        if (!fixtures) throw new Error("the abstract-unix fixture was not built");
+        const name = `isolate-landlock-${process.pid}-${who.name}`;
+        const listener = Bun.spawn([...(who.nobody ? NOBODY : []), fixtures.path("abstract-unix"), "listen", name], {
+          stdout: "pipe",
         });
-        expect(off.stdout).toBe("connected hi\n");
-      } finally {
-        listener.kill("SIGKILL");
-        await listener.exited;
-      }
-    });
+        try {
+          const reader = listener.stdout.getReader();
+          const first = await reader.read();
+          expect(new TextDecoder().decode(first.value)).toBe("ready\n");
+          const client = fixtures.path("abstract-unix");
+          const on = await isolate(["exec", "--share", "net", "--", client, "connect", name], { nobody: who.nobody });
+          expect(on.stdout).toBe(`errno ${EPERM}\n`);
+          const off = await isolate(["exec", "--share", "net", "--landlock", "off", "--", client, "connect", name], {
+            nobody: who.nobody,
+          });
+          expect(off.stdout).toBe("connected hi\n");
+        } finally {
+          listener.kill("SIGKILL");
+          await listener.exited;
+        }
+      },
+    );
   }
 });
 
 describe("report, plan, check, flag", () => {
   for (const who of WHO) {
-    withScopes(`as ${who.name}, the report says whether Landlock was applied, with which ABI`, async () => {
-      if (!who.ok) return;
+    scopesAs(who.ok)(`as ${who.name}, the report says whether Landlock was applied, with which ABI`, async () => {
       const on = await isolate(["exec", "--json", "--", "true"], { nobody: who.nobody });
       expect(on.code).toBe(0);
       expect(JSON.parse(on.stderr).landlock).toEqual({
