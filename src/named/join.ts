@@ -3,9 +3,14 @@
  * of a running named sandbox and has its own for the rest (a pod).
  *
  * The rules:
- *   - net, ipc and uts can be joined; mount, pid, cgroup and time cannot (a
- *     sandbox's view is built by its init in its own mount namespace; to run
- *     in another's view, pid tree or cgroup use `isolate enter`).
+ *   - net, ipc, uts and pid can be joined. Joining pid, the new sandbox's
+ *     init is not pid 1: it runs in NAME's pid namespace (setns(CLONE_NEWPID)
+ *     places the children of the joiner there), a subreaper that ends every
+ *     process of its command itself (ffi/init.c, as with --share pid); its
+ *     /proc is a fresh one of that namespace; NAME's end ends it too.
+ *   - mount, cgroup and time cannot (REFUSED says why); `isolate enter` runs
+ *     a command in all of NAME's namespaces and cgroups.
+ *   - user is joined with the namespaces it owns, never alone.
  *   - A namespace is joined only when NAME has it of its own (joining one it
  *     shares with the host would be the host's).
  *   - Namespaces belong to a user namespace. When NAME has its own, joining
@@ -26,7 +31,16 @@ import { idMapsFor, mapText } from "../supervisor/idmap.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
 import { checkName, liveness, openInit, readState } from "./state.ts";
 
-const JOINABLE: readonly Namespace[] = ["net", "ipc", "uts", "user"];
+const JOINABLE: readonly Namespace[] = ["net", "ipc", "uts", "pid", "user"];
+
+/** Why the others cannot be joined (one line each, after "NS cannot be joined: "). */
+const REFUSED: Partial<Record<Namespace, string>> = {
+  mount:
+    "the new sandbox's view (its root, binds, /proc, /dev) is built in a mount namespace of its own; to run in NAME's view use isolate enter NAME",
+  cgroup:
+    "a cgroup namespace is rooted at NAME's cgroups and the new sandbox runs in cgroups of its own; to run in NAME's cgroups use isolate enter NAME",
+  time: "the kernel lets only a single-threaded process enter a time namespace, and the joiner shares isolate's address space; use isolate enter NAME",
+};
 
 export interface Joined {
   readonly spec: Spec;
@@ -55,11 +69,18 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   if (asked.length === 0) throw new SpecError(`--join ${text}: no namespace named`, "e.g. --join web:net");
   for (const ns of asked) {
     if (!(JOINABLE as readonly string[]).includes(ns)) {
-      throw new SpecError(
-        `--join ${text}: ${ns} cannot be joined`,
-        "net, ipc, uts and user can; to run inside another sandbox's view, pid tree or cgroup use isolate enter",
-      );
+      const why = REFUSED[ns as Namespace]?.replaceAll("NAME", name) ?? "no such namespace";
+      throw new SpecError(`--join ${text}: ${ns} cannot be joined: ${why}`, "net, ipc, uts and pid can");
     }
+  }
+  if (asked.every((ns) => ns === "user")) {
+    throw new SpecError(
+      `--join ${text}: user cannot be joined alone: a user namespace is joined with the namespaces it owns`,
+      `name them, e.g. --join ${name}:net`,
+    );
+  }
+  if (asked.includes("pid") && spec.namespaces.pid === false) {
+    throw new SpecError(`--join ${text}: --share pid contradicts joining ${name}'s pid namespace`, "drop one of them");
   }
   const s = readState(name);
   if (!s) throw new SpecError(`--join ${text}: no sandbox named ${name}`, "see isolate ps");
@@ -76,7 +97,10 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   }
   const host = probeHost();
   const namespaces = { ...spec.namespaces };
-  for (const ns of set) if (ns !== "user") namespaces[ns] = false;
+  // Joined user and pid namespaces stay "new" for the plan (the clone creates neither: SpawnHooks.join):
+  // the sandbox maps no ids of its own, and its init mounts a /proc of the joined pid namespace.
+  for (const ns of set) if (ns !== "user" && ns !== "pid") namespaces[ns] = false;
+  if (set.has("pid")) namespaces.pid = true;
   if (set.has("user")) {
     namespaces.user = true;
     const mine = idmapText({ ...spec, namespaces }, host);
