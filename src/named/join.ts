@@ -26,6 +26,7 @@
 import { SpecError } from "../errors.ts";
 import { probeHost } from "../host/probe.ts";
 import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
+import { loadShim } from "../shim/load.ts";
 import type { Namespace, Spec } from "../spec/schema.ts";
 import { idMapsFor, mapText } from "../supervisor/idmap.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
@@ -85,34 +86,40 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   const s = readState(name);
   if (!s) throw new SpecError(`--join ${text}: no sandbox named ${name}`, "see isolate ps");
   if (liveness(s) !== "running" || !s.init) throw new SpecError(`--join ${text}: ${name} is not running`);
-  const set = new Set(asked as Namespace[]);
-  for (const ns of set) {
-    if (!s.namespaces.includes(ns)) {
-      throw new SpecError(`--join ${text}: ${name} has no ${ns} namespace of its own (it shares the host's)`);
-    }
-  }
-  if (s.namespaces.includes("user")) set.add("user");
-  if (set.has("uts") && spec.hostname !== undefined) {
-    throw new SpecError(`--join ${text}: --hostname would rename ${name}`, "drop --hostname, or do not join uts");
-  }
-  const host = probeHost();
-  const namespaces = { ...spec.namespaces };
-  // Joined user and pid namespaces stay "new" for the plan (the clone creates neither: SpawnHooks.join):
-  // the sandbox maps no ids of its own, and its init mounts a /proc of the joined pid namespace.
-  for (const ns of set) if (ns !== "user" && ns !== "pid") namespaces[ns] = false;
-  if (set.has("pid")) namespaces.pid = true;
-  if (set.has("user")) {
-    namespaces.user = true;
-    const mine = idmapText({ ...spec, namespaces }, host);
-    if (mine !== s.idmap) {
-      throw new SpecError(
-        `--join ${text}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
-        `use the same identity flags as ${name}`,
-      );
-    }
-  }
+  // Reachable first (the caller's own, and the recorded process): a state file is data.
   const fd = openInit(s);
   if (fd === null) throw new SpecError(`--join ${text}: ${name} is not running`);
-  const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
-  return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };
+  try {
+    const set = new Set(asked as Namespace[]);
+    for (const ns of set) {
+      if (!s.namespaces.includes(ns)) {
+        throw new SpecError(`--join ${text}: ${name} has no ${ns} namespace of its own (it shares the host's)`);
+      }
+    }
+    if (s.namespaces.includes("user")) set.add("user");
+    if (set.has("uts") && spec.hostname !== undefined) {
+      throw new SpecError(`--join ${text}: --hostname would rename ${name}`, "drop --hostname, or do not join uts");
+    }
+    const host = probeHost();
+    const namespaces = { ...spec.namespaces };
+    // Joined user and pid namespaces stay "new" for the plan (the clone creates neither: SpawnHooks.join):
+    // the sandbox maps no ids of its own, and its init mounts a /proc of the joined pid namespace.
+    for (const ns of set) if (ns !== "user" && ns !== "pid") namespaces[ns] = false;
+    if (set.has("pid")) namespaces.pid = true;
+    if (set.has("user")) {
+      namespaces.user = true;
+      const mine = idmapText({ ...spec, namespaces }, host);
+      if (mine !== s.idmap) {
+        throw new SpecError(
+          `--join ${text}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
+          `use the same identity flags as ${name}`,
+        );
+      }
+    }
+    const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
+    return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };
+  } catch (e) {
+    loadShim().close(fd);
+    throw e;
+  }
 }
