@@ -39,7 +39,7 @@
  * what is mounted. The overlay work dir isolate makes is removed after the
  * run (src/supervisor/scratch.ts).
  *
- * Executors: ffi/op_mount.c. Flags: ffi/view.h.
+ * Executors: ffi/op_mount.c. Flags: src/plan/flags.ts.
  */
 
 import { HostError } from "../errors.ts";
@@ -47,6 +47,7 @@ import { osPath, osString } from "../host/bytes.ts";
 import { nodeFs } from "../host/files.ts";
 import { dirname } from "../host/paths.ts";
 import type { Host } from "../host/probe.ts";
+import { VIEW } from "../plan/flags.ts";
 import { type Op, op } from "../plan/op.ts";
 import { type Mount, overlayWork, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
@@ -55,21 +56,8 @@ import { newNamespaces } from "./namespaces.ts";
 import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
 
-/** Op flags; the same values as ffi/view.h. */
-export const VIEW = {
-  RO: 0x1,
-  DEV: 0x2,
-  OPTIONAL: 0x4,
-  SEAL: 0x8,
-  NOEXEC: 0x10,
-  SHM: 0x20,
-  USERXATTR: 0x40,
-  MKWORK: 0x80,
-  /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
-  PERCENT: 0x100,
-  /** bind: the source is a mount the supervisor passes (src/supervisor/idmap.ts), idmapped unless RO. */
-  IDMAP: 0x1000,
-} as const;
+/** Op flags (src/plan/flags.ts: the C side has them from there). */
+export { VIEW };
 
 /** At most this many idmapped mounts travel with GO (ffi/passed.h). */
 export const MAX_IDMAPPED = 64;
