@@ -1,8 +1,8 @@
 /**
  * Writes the C side of the opcode table (src/plan/ops.ts) and of the flag
  * sets both sides use (src/plan/flags.ts). Build outputs, never edited by
- * hand nor committed: build-ffi.ts writes them to build/, the sanitizer
- * harnesses (test/ffi/sanitized.ts) to a directory of their own.
+ * hand nor committed: build-native.ts writes them to build/, the sanitizer
+ * harnesses (test/helpers/sanitized.ts) to a directory of their own.
  *
  *   ops.h         opcodes, phases, each op's name, phase and arg schema, the
  *                 shared flags, and the prototypes of every executor and value check
@@ -12,7 +12,7 @@
  *
  * Every op names its value check, values_<name>, and every op of the sandbox
  * and command phases its executor, op_<name> (names in snake case): one
- * missing in ffi/ is an undefined reference, and the build fails. An op
+ * missing in native/ is an undefined reference, and the build fails. An op
  * whose args have no constraints says so in the table (values: "none"), and
  * names values_none. A spawn-phase op is the shim's (clone flags): the init
  * runs nothing for it. An opcode with no entry is refused.
@@ -22,9 +22,9 @@ import { join } from "node:path";
 import { SHARED_FLAGS } from "../src/plan/flags.ts";
 import { OPS, type OpDef, PHASES } from "../src/plan/ops.ts";
 
-/** Opcodes are below this (ffi/plan.c indexes the tables with them). */
+/** Opcodes are below this (native/plan.c indexes the tables with them). */
 const TABLE_SIZE = 64;
-/** At most this many args per op (PLAN_MAX_ARGS, ffi/plan.h). */
+/** At most this many args per op (PLAN_MAX_ARGS, native/plan.h). */
 const MAX_ARGS = 8;
 
 export type OpTable = Readonly<Record<string, OpDef>>;
@@ -106,12 +106,12 @@ export function opsSources(ops: OpTable = OPS, flags: typeof SHARED_FLAGS = SHAR
     "struct plan_op;",
     "typedef int (*op_fn)(const struct plan_op *op);",
     "",
-    "/* The value checks (ffi/values.c, ffi/view_values.c): PLAN_OK or PLAN_E_VALUE. */",
+    "/* The value checks (native/values.c, native/view_values.c): PLAN_OK or PLAN_E_VALUE. */",
     ...checks.map((f) => `int ${f}(const struct plan_op *op);`),
     "/* The one for the op's code (ops_values.c); PLAN_E_OPCODE for an unknown one. */",
     "int op_check_values(const struct plan_op *op);",
     "",
-    "/* The executors (ffi/op_*.c, the init): 0 or -errno. */",
+    "/* The executors (native/op_*.c, the init): 0 or -errno. */",
     ...executors.map((f) => `int ${f}(const struct plan_op *op);`),
     "/* The one for the op's code (ops_run.c); -ENOSYS for one the init does not run. */",
     "int op_run(const struct plan_op *op);",

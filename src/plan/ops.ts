@@ -1,7 +1,7 @@
 /**
  * The opcode table: the single source of truth for the plan format.
  * scripts/gen-ops.ts turns it into the C side's opcodes and dispatch tables
- * (build/ops.h, ops_values.c, ops_run.c): every op has a value check in ffi/,
+ * (build/ops.h, ops_values.c, ops_run.c): every op has a value check in native/,
  * values_<name> (snake case), and every op of the sandbox and command phases an
  * executor, op_<name>; without one the C build fails. An op whose args have
  * no constraints says so here (values: "none").
@@ -30,7 +30,7 @@ export const OPS = {
   unshare: { code: 11, phase: "sandbox", args: [["flags", "u"]] },
   hostname: { code: 12, phase: "sandbox", args: [["name", "s"]] },
   loopbackUp: { code: 13, phase: "sandbox", args: [], values: "none" },
-  // The filesystem view (src/setup/mounts.ts, ffi/op_mount.c). Paths are
+  // The filesystem view (src/facilities/view/ops.ts, native/op_mount.c). Paths are
   // absolute; destinations are resolved inside the new root, never through a symlink.
   mountRoot: {
     code: 14,
@@ -155,7 +155,7 @@ export const OPS = {
       ["flags", "u"],
     ],
   },
-  // The limits the init enforces itself (ffi/init_limits.c): wall clock from the command's start,
+  // The limits the init enforces itself (native/init_limits.c): wall clock from the command's start,
   // the kill-after grace, and a CPU budget read from the cgroup counter at cpuFile
   // (cpuUnit 1: v1 cpuacct.usage in ns, 2: v2 cpu.stat; 0 with no budget). 0 = none.
   initLimits: {
@@ -197,7 +197,7 @@ export const OPS = {
     ],
   },
   caps: { code: 53, phase: "command", args: [["keep", "u"]] },
-  // Landlock (src/setup/landlock.ts, ffi/op_landlock.c): handled fs rights, scopes,
+  // Landlock (src/facilities/landlock/ops.ts, native/op_landlock.c): handled fs rights, scopes,
   // paths granted every right but IOCTL_DEV, paths granted every right, flags
   landlock: {
     code: 56,
