@@ -29,6 +29,7 @@ import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { capLast, ownCaps } from "../../host/capabilities.ts";
 import type { Host } from "../../host/probe.ts";
+import { INIT } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
 import { gidBytes, identityOps, identityPlan } from "../identity/ops.ts";
 import { newNamespaces } from "../namespaces/ops.ts";
@@ -100,9 +101,9 @@ export function keptCaps(spec: Spec, host: Host, ownBounding?: bigint): bigint {
   return mask;
 }
 
-/** initCaps flags: take the command's uid and gid; set its supplementary groups. */
-export const INIT_TAKE_IDS = 1;
-export const INIT_SET_GROUPS = 2;
+/** initCaps flags (src/plan/flags.ts): take the command's uid and gid; set its supplementary groups. */
+export const INIT_TAKE_IDS = INIT.TAKE_IDS;
+export const INIT_SET_GROUPS = INIT.SET_GROUPS;
 
 /** Sandbox phase: what the init keeps, and whose ids it takes, once the command is started. */
 export function initPrivilegeOps(spec: Spec, host: Host): Op[] {
