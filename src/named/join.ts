@@ -6,7 +6,7 @@
  *   - net, ipc, uts and pid can be joined. Joining pid, the new sandbox's
  *     init is not pid 1: it runs in NAME's pid namespace (setns(CLONE_NEWPID)
  *     places the children of the joiner there), a subreaper that ends every
- *     process of its command itself (ffi/init.c, as with --share pid); its
+ *     process of its command itself (native/init.c, as with --share pid); its
  *     /proc is a fresh one of that namespace; NAME's end ends it too.
  *   - mount, cgroup and time cannot (REFUSED says why); `isolate enter` runs
  *     a command in all of NAME's namespaces and cgroups.
@@ -20,15 +20,16 @@
  *     identity as NAME (the same id maps), or it is refused.
  *   - `--hostname` cannot be combined with joining uts (it would rename NAME).
  *
- * Mechanism (ffi/shim.c isolate_spawn_join): a first child joins with one
+ * Mechanism (native/shim.c isolate_spawn_join): a first child joins with one
  * setns(pidfd, flags), then clones the init with the remaining namespaces.
  */
+
+import type { Namespace, Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
+import { idMapsFor, mapText } from "../facilities/identity/idmap.ts";
+import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
 import { probeHost } from "../host/probe.ts";
-import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
 import { loadShim } from "../shim/load.ts";
-import type { Namespace, Spec } from "../spec/schema.ts";
-import { idMapsFor, mapText } from "../supervisor/idmap.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
 import { checkName, liveness, openInit, readState } from "./state.ts";
 

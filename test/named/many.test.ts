@@ -1,8 +1,8 @@
 /** 20 named sandboxes at once: listed, stopped, and nothing left (issue 10). */
 import { describe, expect, test } from "bun:test";
-import { marker, pidsWith, waitFor } from "../helpers.ts";
-import { SLOW } from "../limits-helpers.ts";
-import { alive, cgroupsOf, nameFor, ps, stateFiles, usersUnderTest } from "./named-helpers.ts";
+import { marker, pidsWith, waitFor } from "../helpers/index.ts";
+import { SLOW } from "../helpers/limits.ts";
+import { alive, cgroupsOf, nameFor, ps, stateFiles, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
 
