@@ -1,6 +1,7 @@
 /** exec --join NAME:NS: a new sandbox sharing chosen namespaces of a running one (issue 10). */
 import { describe, expect, test } from "bun:test";
 import { IS_ROOT, marker, pidsWith, SCRATCH, waitFor } from "../helpers/index.ts";
+import { SLOW } from "../helpers/limits.ts";
 import { nameFor, ps, type User, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
@@ -128,7 +129,7 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
     ]);
     expect(left.code).toBe(0);
     expect(left.stdout).toBe("started\n");
-    expect(await waitFor(async () => (await pidsWith(`${tag}-`)).length === 1, 5000)).toBe(true);
+    expect(await waitFor(async () => (await pidsWith(`${tag}-`)).length === 1, 5000 * SLOW)).toBe(true);
     const inside = await u.run(["enter", pw, "--", "ps", "-o", "args=", "ax"]);
     expect(inside.stdout).toContain(`${tag}-web`);
     expect(inside.stdout).not.toContain(`${tag}-bg`);
@@ -154,10 +155,14 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
     ]);
     expect(j.stderr).toBe("");
     expect(j.code).toBe(0);
-    expect((await pidsWith(tag)).length).toBe(1);
+    // running once its init is: the command follows
+    expect(await waitFor(async () => (await pidsWith(tag)).length === 1, 5000 * SLOW)).toBe(true);
     expect((await u.run(["stop", pw, "--kill-after", "1s"])).code).toBe(0);
-    expect(await waitFor(async () => (await pidsWith(tag)).length === 0, 5000)).toBe(true);
-    const done = await waitFor(async () => (await ps(u)).find((e) => e.name === pj && e.state === "exited"), 10_000);
+    expect(await waitFor(async () => (await pidsWith(tag)).length === 0, 5000 * SLOW)).toBe(true);
+    const done = await waitFor(
+      async () => (await ps(u)).find((e) => e.name === pj && e.state === "exited"),
+      10_000 * SLOW,
+    );
     expect(done?.exitCode).toBe(137);
   });
 });
