@@ -237,7 +237,7 @@ export const FLAGS: readonly FlagDef[] = [
     value: "NAME:NS[,NS...]",
     only: "exec",
     description:
-      "share these namespaces (net, ipc, uts, pid) of the running named sandbox NAME; its user namespace comes along when NAME has its own; mount, cgroup and time cannot be joined (isolate enter runs in all of them)",
+      "share these namespaces (net, ipc, uts, pid, mount with pid: NAME's view as it is) of the running named sandbox NAME; its user namespace comes along when NAME has its own; cgroup and time cannot be joined (isolate enter runs in all of them)",
     apply: (_d, c, v) => {
       c.join = [...(c.join ?? []), v];
     },

@@ -8,8 +8,14 @@
  *     places the children of the joiner there), a subreaper that ends every
  *     process of its command itself (native/init.c, as with --share pid); its
  *     /proc is a fresh one of that namespace; NAME's end ends it too.
- *   - mount, cgroup and time cannot (REFUSED says why); `isolate enter` runs
- *     a command in all of NAME's namespaces and cgroups.
+ *   - mount, with pid: the new sandbox runs in NAME's view (its init joins
+ *     NAME's mount namespace and builds no view: the plan is compiled as
+ *     sharing the mount namespace). NAME's /proc shows NAME's pid namespace,
+ *     so pid must be joined too; flags that shape a view (binds, --tmpfs,
+ *     --overlay, --rootfs, --allow-nested, --net pasta's files) are refused;
+ *     the working directory is / unless --cwd names one of NAME's view.
+ *   - cgroup and time cannot (REFUSED says why); `isolate enter` runs a
+ *     command in all of NAME's namespaces and cgroups.
  *   - user is joined with the namespaces it owns, never alone.
  *   - A namespace is joined only when NAME has it of its own (joining one it
  *     shares with the host would be the host's).
@@ -33,12 +39,10 @@ import { loadShim } from "../shim/load.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
 import { checkName, liveness, openInit, readState } from "./state.ts";
 
-const JOINABLE: readonly Namespace[] = ["net", "ipc", "uts", "pid", "user"];
+const JOINABLE: readonly Namespace[] = ["net", "ipc", "uts", "pid", "mount", "user"];
 
 /** Why the others cannot be joined (one line each, after "NS cannot be joined: "). */
 const REFUSED: Partial<Record<Namespace, string>> = {
-  mount:
-    "the new sandbox's view (its root, binds, /proc, /dev) is built in a mount namespace of its own; to run in NAME's view use isolate enter NAME",
   cgroup:
     "a cgroup namespace is rooted at NAME's cgroups and the new sandbox runs in cgroups of its own; to run in NAME's cgroups use isolate enter NAME",
   time: "the kernel lets only a single-threaded process enter a time namespace, and the joiner shares isolate's address space; use isolate enter NAME",
@@ -57,6 +61,28 @@ export function idmapText(spec: Spec, host = probeHost()): string | undefined {
   return `${mapText(m.uid)}|${mapText(m.gid)}`;
 }
 
+/** Joining NAME's mount namespace: the view is NAME's, as it is. */
+function checkJoinMount(spec: Spec, text: string, name: string, asked: readonly string[]): void {
+  if (!asked.includes("pid")) {
+    throw new SpecError(
+      `--join ${text}: joining mount needs pid too: ${name}'s /proc shows ${name}'s processes, not this sandbox's`,
+      `--join ${name}:mount,pid`,
+    );
+  }
+  const shaping = [
+    ...spec.mounts.map((m) => `--${m.type}`),
+    ...(spec.rootfs === undefined ? [] : ["--rootfs"]),
+    ...(spec.allowNested ? ["--allow-nested"] : []),
+    ...(spec.net.mode === "pasta" ? ["--net pasta (its /etc/resolv.conf)"] : []),
+  ];
+  if (shaping.length > 0) {
+    throw new SpecError(
+      `--join ${text}: the view is ${name}'s, and ${shaping[0]} would change it`,
+      `drop ${shaping[0]?.split(" ")[0]}, or do not join mount`,
+    );
+  }
+}
+
 export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   if (flags.length !== 1) throw new SpecError("--join: one sandbox at a time", "give --join once: NAME:NS[,NS...]");
   const text = flags[0] ?? "";
@@ -72,7 +98,7 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   for (const ns of asked) {
     if (!(JOINABLE as readonly string[]).includes(ns)) {
       const why = REFUSED[ns as Namespace]?.replaceAll("NAME", name) ?? "no such namespace";
-      throw new SpecError(`--join ${text}: ${ns} cannot be joined: ${why}`, "net, ipc, uts and pid can");
+      throw new SpecError(`--join ${text}: ${ns} cannot be joined: ${why}`, "net, ipc, uts, pid and mount can");
     }
   }
   if (asked.every((ns) => ns === "user")) {
@@ -84,6 +110,7 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   if (asked.includes("pid") && spec.namespaces.pid === false) {
     throw new SpecError(`--join ${text}: --share pid contradicts joining ${name}'s pid namespace`, "drop one of them");
   }
+  if (asked.includes("mount")) checkJoinMount(spec, text, name, asked);
   const s = readState(name);
   if (!s) throw new SpecError(`--join ${text}: no sandbox named ${name}`, "see isolate ps");
   if (liveness(s) !== "running" || !s.init) throw new SpecError(`--join ${text}: ${name} is not running`);
@@ -105,8 +132,10 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
     const namespaces = { ...spec.namespaces };
     // Joined user and pid namespaces stay "new" for the plan (the clone creates neither: SpawnHooks.join):
     // the sandbox maps no ids of its own, and its init mounts a /proc of the joined pid namespace.
+    // A joined mount namespace is compiled as shared: no view ops (the view is NAME's).
     for (const ns of set) if (ns !== "user" && ns !== "pid") namespaces[ns] = false;
     if (set.has("pid")) namespaces.pid = true;
+    const view: Partial<Spec> = set.has("mount") ? { cwdMount: "none", cwd: spec.cwd ?? "/" } : {};
     if (set.has("user")) {
       namespaces.user = true;
       const mine = idmapText({ ...spec, namespaces }, host);
@@ -118,7 +147,7 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
       }
     }
     const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
-    return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };
+    return { spec: { ...spec, ...view, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };
   } catch (e) {
     loadShim().close(fd);
     throw e;

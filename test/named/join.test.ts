@@ -69,7 +69,6 @@ describe.each(users.map((u, i) => [u.label, u, 18700 + i] as const))("as %s", (_
     const web = nameFor(u, "webr");
     expect((await u.run(["exec", "--name", web, "--detach", "--", "sleep", "60"])).code).toBe(0);
     for (const [arg, why] of [
-      [`${web}:mount`, "mount cannot be joined: the new sandbox's view"],
       [`${web}:cgroup`, "cgroup cannot be joined: a cgroup namespace is rooted at"],
       [`${web}:net,time`, "time cannot be joined: the kernel lets only a single-threaded process"],
       [`${web}:user`, "user cannot be joined alone"],
@@ -134,6 +133,55 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
     expect(inside.stdout).toContain(`${tag}-web`);
     expect(inside.stdout).not.toContain(`${tag}-bg`);
     expect(inside.stdout).not.toContain(`${tag}-sid`);
+  });
+
+  test("--join mw:mount,pid runs in mw's view; enter of a sandbox started so joins it too; view flags are refused", async () => {
+    const tag = marker();
+    const mw = nameFor(u, "mw");
+    expect(
+      (await u.run(["exec", "--name", mw, "--detach", "--", "sh", "-c", `echo ${tag} > /tmp/mark; sleep 300`])).code,
+    ).toBe(0);
+    // mw's /tmp (a tmpfs of its own view) holds the mark once its command has run
+    const seen = await waitFor(
+      async () => {
+        const r = await u.run(["exec", "--join", `${mw}:mount,pid`, "--", "cat", "/tmp/mark"]);
+        return r.code === 0 ? r : undefined;
+      },
+      5000 * SLOW,
+      100,
+    );
+    expect(seen?.stdout).toBe(`${tag}\n`);
+    const w = await u.run([
+      "exec",
+      "--join",
+      `${mw}:mount,pid`,
+      "--",
+      "sh",
+      "-c",
+      "pwd; echo joined > /tmp/from-joined; touch /usr/isolate-joined-x 2>/dev/null || echo read-only",
+    ]);
+    expect(w.stdout).toBe("/\nread-only\n");
+    expect((await u.run(["enter", mw, "--", "cat", "/tmp/from-joined"])).stdout).toBe("joined\n");
+    const cd = await u.run(["exec", "--join", `${mw}:mount,pid`, "--chdir", "/etc", "--", "pwd"]);
+    expect(cd.stdout).toBe("/etc\n");
+    // without --join: a view of its own
+    const alone = await u.run(["exec", "--", "cat", "/tmp/mark"]);
+    expect(alone.code).toBe(1);
+    // a named sandbox started in mw's view: enter joins what it joined
+    const mj = nameFor(u, "mj");
+    expect(
+      (await u.run(["exec", "--name", mj, "--detach", "--join", `${mw}:mount,pid`, "--", "sleep", "300"])).code,
+    ).toBe(0);
+    expect((await u.run(["enter", mj, "--", "cat", "/tmp/mark"])).stdout).toBe(`${tag}\n`);
+    for (const [args, why] of [
+      [["--join", `${mw}:mount`], "joining mount needs pid too"],
+      [["--join", `${mw}:mount,pid`, "--tmpfs", "/mnt"], "the view is"],
+      [["--join", `${mw}:mount,pid`, "--ro-bind", "/etc:/mnt"], "would change it"],
+    ] as const) {
+      const r = await u.run(["exec", ...args, "--", "true"]);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toContain(why);
+    }
   });
 
   test("a sandbox in pw's pid namespace ends when pw ends", async () => {
