@@ -44,6 +44,10 @@ int op_set_ids(const struct plan_op *op);
 int op_landlock(const struct plan_op *op);
 /* op_seccomp.c */
 int op_seccomp(const struct plan_op *op);
+/* op_pty.c: --pty (the slave is the init's until the fork; pty_release closes it) */
+int op_pty_open(const struct plan_op *op);
+int op_pty_attach(void);
+void pty_release(void);
 /* op_exec.c: returns only on failure */
 int op_exec(const struct plan_op *op);
 

@@ -128,6 +128,9 @@ int op_check_values(const struct plan_op *op) {
       return init_limits_values(a);
     case OP_LANDLOCK:
       return landlock_values(op);
+    case OP_PTY_OPEN:
+      /* A window size the kernel keeps (unsigned short), never 0x0. */
+      return a[0].u >= 1 && a[0].u <= 0xffff && a[1].u >= 1 && a[1].u <= 0xffff ? PLAN_OK : PLAN_E_VALUE;
     case OP_EXEC:
       if (a[1].count < 1) return PLAN_E_VALUE;
       {
@@ -154,6 +157,7 @@ int op_check_values(const struct plan_op *op) {
     case OP_PIVOT_ROOT:
     case OP_SETSID:
     case OP_KEYRING:
+    case OP_PTY_ATTACH:
     case OP_NO_NEW_PRIVS:
       return PLAN_OK;
     /* An op this table does not know has unchecked values: refused. */

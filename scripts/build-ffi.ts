@@ -33,6 +33,7 @@ const INIT_SOURCES = [
   "op_landlock.c",
   "op_mount.c",
   "op_path.c",
+  "op_pty.c",
   "passed.c",
   "traverse.c",
   ...SHARED_SOURCES,
@@ -83,7 +84,7 @@ export function buildFfi(): { shim: string; init: string } {
     `-I${out}`,
     "-o",
     shim,
-    ...src(["shim.c", "worker.c", "probe.c", "hostfs.c", ...SHARED_SOURCES]),
+    ...src(["shim.c", "worker.c", "probe.c", "hostfs.c", "tty.c", ...SHARED_SOURCES]),
     "-pthread",
   ]);
   const staticNoLibc = [

@@ -165,7 +165,19 @@ export const OPS = {
     ],
   },
 
+  // --pty (src/supervisor/pty.ts, ffi/op_pty.c): the init opens a pty in the view's devpts with this
+  // window size and passes the master to the supervisor; the command takes the slave as its terminal.
+  ptyOpen: {
+    code: 29,
+    phase: "sandbox",
+    args: [
+      ["rows", "u"],
+      ["cols", "u"],
+    ],
+  },
+
   setsid: { code: 40, phase: "command", args: [] },
+  ptyAttach: { code: 44, phase: "command", args: [] },
   keyring: { code: 41, phase: "command", args: [] },
   chdir: { code: 42, phase: "command", args: [["dir", "s"]] },
   rlimit: {
