@@ -15,6 +15,7 @@ import { checkNesting } from "../setup/nesting.ts";
 import { networkOps } from "../setup/network.ts";
 import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
 import { processOps } from "../setup/process.ts";
+import { ptyAttachOps, ptyOpenOps } from "../setup/pty.ts";
 import { seccompOps } from "../setup/seccomp.ts";
 import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
@@ -59,11 +60,13 @@ export function compilePlan(
     ...namespaces.slice(1),
     ...identity,
     ...view,
+    ...ptyOpenOps(spec),
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
+    ...ptyAttachOps(spec),
     ...limitOps(spec),
     ...privileges(spec, host, landlockOps(spec, host, view)),
     ...seccompOps(spec),

@@ -10,6 +10,7 @@ import { LANDLOCK_FIELDS, type LandlockMode } from "./landlock.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "./limits.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "./mounts.ts";
 import { NET_FIELDS, type Net, normalizeNet } from "./net.ts";
+import { normalizePty, PTY_FIELDS, type PtySize } from "./pty.ts";
 import { parseUnmask, type Unmask } from "./secrets.ts";
 import { parseDuration } from "./units.ts";
 
@@ -145,6 +146,8 @@ export const SpecInputSchema = v.strictObject({
   unmask: v.optional(v.array(UnmaskIn), []),
   /** The network: none (default), host, or pasta (src/spec/net.ts). */
   ...NET_FIELDS,
+  /** A terminal for the command (src/spec/pty.ts). */
+  ...PTY_FIELDS,
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -170,6 +173,8 @@ export interface Spec extends Hardening {
   readonly landlock: LandlockMode;
   /** The network (src/spec/net.ts, src/net/). */
   readonly net: Net;
+  /** A pty for the command, with its window size (src/spec/pty.ts); absent: none. */
+  readonly pty?: PtySize;
 }
 
 /**
@@ -232,5 +237,6 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
     unmask: p.unmask,
     limits,
     net,
+    ...(p.pty === false ? {} : { pty: normalizePty(p.pty) }),
   };
 }
