@@ -9,8 +9,9 @@
  * The caller's settings come back on every way out: the command's end, an
  * error, a forwarded SIGINT/SIGTERM/SIGHUP, and the process's own exit.
  */
+
+import type { PtySize } from "../facilities/pty/fields.ts";
 import type { Shim } from "../shim/load.ts";
-import type { PtySize } from "../spec/pty.ts";
 
 /** The caller's window size: of stdin, else stdout, when one of them is a terminal. */
 export function callerSize(shim: Shim): PtySize | undefined {

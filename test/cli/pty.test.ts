@@ -3,7 +3,7 @@
  * isolate a real terminal (the outer one); its stdin is a pipe the test types into.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { BIN, IS_ROOT, isolate, marker, NOBODY, needs, pidsWith, sh, sleep, waitFor } from "../helpers.ts";
+import { BIN, IS_ROOT, isolate, marker, NOBODY, needs, pidsWith, sh, sleep, waitFor } from "../helpers/index.ts";
 
 setDefaultTimeout(30_000);
 

@@ -1,7 +1,8 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
+
 import { SpecError } from "../../errors.ts";
+import { hostRootWarning } from "../../facilities/identity/ops.ts";
 import { probeHost } from "../../host/probe.ts";
-import { hostRootWarning } from "../../setup/identity.ts";
 import { loadShim } from "../../shim/load.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
