@@ -127,6 +127,15 @@ export const FLAGS: readonly FlagDef[] = [
       d.killAfter = v;
     },
   },
+  {
+    name: "--pty",
+    field: "pty",
+    description:
+      "run the command on a new terminal of the sandbox's own (its controlling terminal, stdin, stdout and stderr), relayed to the caller's, which is in raw mode meanwhile",
+    apply: (d) => {
+      d.pty = true;
+    },
+  },
   ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
   ...NET_FLAGS,

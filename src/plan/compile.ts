@@ -14,6 +14,7 @@ import { networkOps } from "../facilities/net/ops.ts";
 import { initPrivilegeOps, privilegeOps } from "../facilities/privileges/ops.ts";
 import { execOps } from "../facilities/process/exec.ts";
 import { processOps } from "../facilities/process/ops.ts";
+import { ptyAttachOps, ptyOpenOps } from "../facilities/pty/ops.ts";
 import { seccompOps } from "../facilities/seccomp/ops.ts";
 import { type CgroupMount, mountOps } from "../facilities/view/ops.ts";
 import type { Host } from "../host/probe.ts";
@@ -59,11 +60,13 @@ export function compilePlan(
     ...namespaces.slice(1),
     ...identity,
     ...view,
+    ...ptyOpenOps(spec),
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
+    ...ptyAttachOps(spec),
     ...limitOps(spec),
     ...privileges(spec, host, landlockOps(spec, host, view)),
     ...seccompOps(spec),

@@ -171,7 +171,19 @@ export const OPS = {
     ],
   },
 
+  // --pty (src/supervisor/pty.ts, native/op_pty.c): the init opens a pty in the view's devpts with this
+  // window size and passes the master to the supervisor; the command takes the slave as its terminal.
+  ptyOpen: {
+    code: 29,
+    phase: "sandbox",
+    args: [
+      ["rows", "u"],
+      ["cols", "u"],
+    ],
+  },
+
   setsid: { code: 40, phase: "command", args: [], values: "none" },
+  ptyAttach: { code: 44, phase: "command", args: [], values: "none" },
   keyring: { code: 41, phase: "command", args: [], values: "none" },
   chdir: { code: 42, phase: "command", args: [["dir", "s"]] },
   rlimit: {

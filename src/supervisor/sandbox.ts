@@ -65,6 +65,12 @@ export interface Sandbox extends AsyncDisposable {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /**
+   * With the Spec's `pty`: the pty master, once the command has started (its stdin, stdout
+   * and stderr are the slave); null without `pty`, or when the command never started. The
+   * fd is the caller's to close (src/supervisor/pty.ts relays it for the CLI).
+   */
+  readonly terminal: Promise<number | null>;
   /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
@@ -242,6 +248,10 @@ class Supervised implements Sandbox, LimitTarget {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
+  readonly terminal: Promise<number | null>;
+  private settleTerminal: (fd: number | null) => void = () => {};
+  /** --pty: our end of the sync socket, until the init's master has come on it. */
+  private ptySync = -1;
   private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
   private readonly outputs: OwnedStream[] = [];
   private readonly io: StartIO;
@@ -282,6 +292,9 @@ class Supervised implements Sandbox, LimitTarget {
     this.stderr = own(err);
     this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
+    this.terminal = new Promise((resolve) => {
+      this.settleTerminal = resolve;
+    });
     this.io = startIO(shim, hooks.inline === true);
     this.ready = this.start(stdio, hooks);
     this.exited = this.ready.then(() => this.supervise());
@@ -358,7 +371,8 @@ class Supervised implements Sandbox, LimitTarget {
     } finally {
       for (const fd of mounts) this.shim.close(fd);
     }
-    this.shim.close(child.syncFd);
+    if (this.spec.pty) this.ptySync = child.syncFd;
+    else this.shim.close(child.syncFd);
     this.child = child;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
     hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
@@ -436,6 +450,7 @@ class Supervised implements Sandbox, LimitTarget {
   /** The sandbox never ran: remove what its setup made, end the streams. */
   private undo(made: Made | undefined, stdio: StdioPlan): void {
     this.done = true;
+    this.takeTerminal();
     this.setupDone();
     if (made) {
       made.limits.abort();
@@ -524,6 +539,7 @@ class Supervised implements Sandbox, LimitTarget {
       this.setupDone();
     }
     const records = decodeRecords(bytes);
+    this.takeTerminal();
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
     await this.made.limits.settled();
@@ -556,6 +572,21 @@ class Supervised implements Sandbox, LimitTarget {
     if (late) await Promise.all(this.outputs.map((o) => o.abandon()));
   }
 
+  /**
+   * --pty: the master the init sent before it started the command (or nothing, when it
+   * failed first); our end of the sync socket closes either way.
+   */
+  private takeTerminal(): void {
+    if (this.ptySync < 0) {
+      this.settleTerminal(null);
+      return;
+    }
+    const fd = this.shim.tty.recvPty(this.ptySync);
+    this.shim.close(this.ptySync);
+    this.ptySync = -1;
+    this.settleTerminal(fd >= 0 ? fd : null);
+  }
+
   /** The network's failure before GO: the run reports it (125). */
   private netError: Error | undefined;
 
@@ -568,6 +599,7 @@ class Supervised implements Sandbox, LimitTarget {
         const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
         if (s?.type === "started") {
           this.commandPid = s.pid;
+          this.takeTerminal();
           this.setupDone();
           this.made.net.started(); // --net pasta: the generated files' directory goes (src/facilities/net/pasta.ts)
         }
