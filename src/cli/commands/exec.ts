@@ -1,6 +1,6 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
 import { probeHost } from "../../host/probe.ts";
-import { hostRootWarning } from "../../setup/identity.ts";
+import { hostRootWarning, nestedIdNotice } from "../../setup/identity.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
@@ -35,7 +35,8 @@ export async function execMain(argv: readonly string[]): Promise<number> {
     },
   );
   // Once it runs (bad input gets its error alone).
-  const warning = hostRootWarning(spec, probeHost());
+  const host = probeHost();
+  const warning = hostRootWarning(spec, host) ?? nestedIdNotice(spec, host);
   if (warning) sandbox.ready.then(() => process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
