@@ -1,6 +1,6 @@
 /**
  * Writes the C view of the opcode table (src/plan/ops.ts) as a header.
- * The header is a build output: run by build-ffi.ts, never edited by hand.
+ * The header is a build output: run by build-native.ts, never edited by hand.
  */
 import { OPS, type OpName, PHASES } from "../src/plan/ops.ts";
 

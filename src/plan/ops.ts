@@ -24,7 +24,7 @@ export const OPS = {
   unshare: { code: 11, phase: "sandbox", args: [["flags", "u"]] },
   hostname: { code: 12, phase: "sandbox", args: [["name", "s"]] },
   loopbackUp: { code: 13, phase: "sandbox", args: [] },
-  // The filesystem view (src/setup/mounts.ts, ffi/op_mount.c). Paths are
+  // The filesystem view (src/facilities/view/ops.ts, native/op_mount.c). Paths are
   // absolute; destinations are resolved inside the new root, never through a symlink.
   mountRoot: {
     code: 14,
@@ -149,7 +149,7 @@ export const OPS = {
       ["flags", "u"],
     ],
   },
-  // The limits the init enforces itself (ffi/init_limits.c): wall clock from the command's start,
+  // The limits the init enforces itself (native/init_limits.c): wall clock from the command's start,
   // the kill-after grace, and a CPU budget read from the cgroup counter at cpuFile
   // (cpuUnit 1: v1 cpuacct.usage in ns, 2: v2 cpu.stat; 0 with no budget). 0 = none.
   initLimits: {
@@ -191,7 +191,7 @@ export const OPS = {
     ],
   },
   caps: { code: 53, phase: "command", args: [["keep", "u"]] },
-  // Landlock (src/setup/landlock.ts, ffi/op_landlock.c): handled fs rights, scopes,
+  // Landlock (src/facilities/landlock/ops.ts, native/op_landlock.c): handled fs rights, scopes,
   // paths granted every right but IOCTL_DEV, paths granted every right, flags
   landlock: {
     code: 56,

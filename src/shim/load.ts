@@ -15,7 +15,7 @@ import { setFastReader } from "../host/files.ts";
 import { setProcReader } from "../host/probe.ts";
 
 const ABI = 3;
-/** ffi/worker.c's job kinds. */
+/** native/worker.c's job kinds. */
 const JOB_SPAWN = 1;
 const JOB_WRITES = 2;
 const JOB_WAIT = 3;
@@ -88,7 +88,7 @@ const namedSymbols = {
   isolate_dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
 } as const;
 
-/** ffi/shim.c's own refusals of a report destination, beyond errno values. */
+/** native/shim.c's own refusals of a report destination, beyond errno values. */
 export const REPORT_NOT_REGULAR = 4096;
 export const REPORT_HARD_LINKED = 4097;
 export const REPORT_NOT_INHERITED = 4098;
@@ -143,7 +143,7 @@ export interface Shim {
   /** The spawned init, or -errno. */
   spawn(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number): Spawned | number;
   /**
-   * spawn() on a worker thread of the shim (ffi/worker.c): the JS thread is
+   * spawn() on a worker thread of the shim (native/worker.c): the JS thread is
    * not held while the init is cloned and execs; the answer is read from a
    * pipe on the event loop.
    */
@@ -206,9 +206,9 @@ export interface Shim {
   takeFd(fd: number): number;
   /** Named sandboxes (src/named/): bound on first use. */
   readonly named: NamedShim;
-  /** Probes for `isolate check` (ffi/probe.c). */
+  /** Probes for `isolate check` (native/probe.c). */
   readonly probe: ShimProbes;
-  /** Host files a sandbox may have written, never through a symlink (ffi/hostfs.c). */
+  /** Host files a sandbox may have written, never through a symlink (native/hostfs.c). */
   readonly hostFs: HostFs;
 }
 
@@ -334,7 +334,7 @@ export function loadShim(): Shim {
   let readBuf = new Uint8Array(4096);
 
   /**
-   * Jobs on the shim's worker threads (ffi/worker.c). Their results come
+   * Jobs on the shim's worker threads (native/worker.c). Their results come
    * back through a thread-safe callback, queued on this thread's event loop;
    * while any is out, a timer keeps the loop alive. The callback is made on
    * first use: the one-shot CLI never makes it.

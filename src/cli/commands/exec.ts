@@ -1,6 +1,7 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
+
+import { hostRootWarning, nestedIdNotice } from "../../facilities/identity/ops.ts";
 import { probeHost } from "../../host/probe.ts";
-import { hostRootWarning, nestedIdNotice } from "../../setup/identity.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
