@@ -1,7 +1,7 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
 
 import { SpecError } from "../../errors.ts";
-import { hostRootWarning } from "../../facilities/identity/ops.ts";
+import { hostRootWarning, nestedIdNotice } from "../../facilities/identity/ops.ts";
 import { probeHost } from "../../host/probe.ts";
 import { loadShim } from "../../shim/load.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
@@ -42,7 +42,8 @@ export async function execMain(argv: readonly string[]): Promise<number> {
     },
   );
   // Once it runs (bad input gets its error alone).
-  const warning = hostRootWarning(spec, probeHost());
+  const host = probeHost();
+  const warning = hostRootWarning(spec, host) ?? nestedIdNotice(spec, host);
   if (warning) sandbox.ready.then(() => process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);

@@ -25,10 +25,11 @@ const AT_CLONE: readonly Namespace[] = ["user", "pid", "mount", "uts", "ipc", "n
  * namespace too, so that root inside is not host root (src/facilities/identity/ops.ts
  * maps it to an unprivileged range), except with --user, which names the
  * host identity itself. Root of any other user namespace is not host root
- * already.
+ * already; it makes one only for --allow-nested, where the command must not
+ * stay uid 0 (it could nest nothing: src/facilities/identity/ops.ts, NESTED_ID).
  */
 export function autoUserNs(spec: Spec, host: Host): boolean {
-  return !host.root || (spec.user === undefined && host.initialUserNs);
+  return !host.root || (spec.user === undefined && (host.initialUserNs || spec.allowNested));
 }
 
 /** The namespaces that will be new, with "auto" resolved for this host. */

@@ -7,6 +7,7 @@ import {
   autoMap,
   hostRootWarning,
   identityPlan,
+  NESTED_ID,
   ROOT_RANGE_BASE,
   type SubIdSource,
 } from "../../../src/facilities/identity/ops.ts";
@@ -154,6 +155,23 @@ describe("id maps", () => {
 });
 
 describe("root's default identity", () => {
+  test("--allow-nested: a command that would be uid 0 without CAP_SETFCAP is 65534 instead", () => {
+    const p = identityPlan(spec({ allowNested: true }), ROOT, noSubIds);
+    expect(p.ids).toEqual({ uid: NESTED_ID, gid: NESTED_ID });
+    expect(p.hostUid).toBe(ROOT_RANGE_BASE + NESTED_ID);
+    expect(p.nestedId).toBe(true);
+    // Root of another user namespace: a namespace of its own, 65534 inside, still its own id outside.
+    const inNs = identityPlan(spec({ allowNested: true }), { ...ROOT, initialUserNs: false }, noSubIds);
+    expect(inNs.maps?.uid).toEqual([{ inside: NESTED_ID, outside: 0, count: 1 }]);
+    expect(inNs.nestedId).toBe(true);
+    // Any say on the uid is kept: --uid, --map-uid, CAP_SETFCAP kept; and a caller that is not uid 0.
+    expect(identityPlan(spec({ allowNested: true, uid: 0 }), ROOT, noSubIds).ids).toEqual({ uid: 0, gid: 0 });
+    expect(identityPlan(spec({ allowNested: true, gid: 5 }), ROOT, noSubIds).ids).toEqual({ uid: NESTED_ID, gid: 5 });
+    expect(identityPlan(spec({ allowNested: true, capAdd: ["SETFCAP"] }), ROOT, noSubIds).ids?.uid).toBe(0);
+    expect(identityPlan(spec({ allowNested: true }), USER, noSubIds).nestedId).toBe(false);
+    expect(identityPlan(spec({}), ROOT, noSubIds).nestedId).toBe(false);
+  });
+
   test("root in the initial user namespace: uid/gid 0 inside a new one, mapped to an unused range", () => {
     const s = spec({});
     expect(s.namespaces.user).toBe("auto");
