@@ -1,7 +1,6 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
 
 import { hostRootWarning } from "../../facilities/identity/ops.ts";
-import { probeHost } from "../../host/probe.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
@@ -24,20 +23,21 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const targets: ReportTarget[] = [];
   const report = cli.report === undefined && cli.reportFd === undefined ? undefined : await import("../report.ts");
   if (report && cli.reportFd !== undefined) targets.push(report.takeReportFd(cli.reportFd));
+  let warning: string | undefined;
   const sandbox = spawnSpec(
     spec,
     {},
     {
       // One sandbox, nothing else on the event loop: no worker thread to start and end.
       inline: true,
-      beforeStart: () => {
+      beforeStart: (resolved) => {
+        warning = hostRootWarning(resolved);
         if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
       },
     },
   );
   // Once it runs (bad input gets its error alone).
-  const warning = hostRootWarning(spec, probeHost());
-  if (warning) sandbox.ready.then(() => process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
+  sandbox.ready.then(() => warning && process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);

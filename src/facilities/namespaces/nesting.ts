@@ -12,9 +12,8 @@
 import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { type Host, ownIdMap } from "../../host/probe.ts";
-import { identityPlan } from "../identity/ops.ts";
+import type { IdentityPlan } from "../identity/ops.ts";
 import { CAP } from "../privileges/capabilities.ts";
-import { keptCaps } from "../privileges/ops.ts";
 
 /** The uid `id` of isolate's own namespace is in the initial one; undefined when unmapped. */
 export function globalUid(id: number, host: Host): number | undefined {
@@ -23,9 +22,10 @@ export function globalUid(id: number, host: Host): number | undefined {
   return l === undefined ? undefined : l.outside + (id - l.inside);
 }
 
-export function checkNesting(spec: Spec, host: Host): void {
+/** `plan` and `kept`: the command's identity and capabilities, as resolved (src/plan/resolve.ts). */
+export function checkNesting(spec: Spec, host: Host, plan: IdentityPlan, kept: bigint): void {
   if (!spec.allowNested) return;
-  const uid = identityPlan(spec, host).hostUid;
+  const uid = plan.hostUid;
   if (globalUid(uid, host) === 0) {
     throw new HostError(
       "--allow-nested: the command would run as host root (uid 0), and a sandbox it nests would own root's files and the kernel's sysctls",
@@ -33,9 +33,8 @@ export function checkNesting(spec: Spec, host: Host): void {
     );
   }
   // uid 0 without CAP_SETFCAP cannot map itself into a user namespace (Linux 5.12+): nothing could nest.
-  const plan = identityPlan(spec, host);
   const inside = plan.ids?.uid ?? host.uid;
-  if (inside === 0 && !(keptCaps(spec, host) & (1n << BigInt(CAP.SETFCAP)))) {
+  if (inside === 0 && !(kept & (1n << BigInt(CAP.SETFCAP)))) {
     throw new HostError(
       "--allow-nested: the command would be uid 0 without capabilities, and the kernel lets only a holder of CAP_SETFCAP map uid 0 into a user namespace: no sandbox could nest",
       "run the command as another uid inside: --uid 1000 (or --user UID)",
