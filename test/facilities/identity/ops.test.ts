@@ -14,7 +14,7 @@ import { newNamespaces } from "../../../src/facilities/namespaces/ops.ts";
 import { CAP } from "../../../src/facilities/privileges/capabilities.ts";
 import { keptCaps } from "../../../src/facilities/privileges/ops.ts";
 import { parseCapSets } from "../../../src/host/capabilities.ts";
-import { parseCgroupMounts, parseProcCgroup, parseProcCgroups } from "../../../src/host/cgroup-layout.ts";
+import { parseProcCgroups } from "../../../src/host/cgroup-layout.ts";
 import { kernelAtLeast } from "../../../src/host/check.ts";
 import { type Host, isInitialUidMap } from "../../../src/host/probe.ts";
 import { parseSubIds } from "../../../src/host/subid.ts";
@@ -339,23 +339,8 @@ describe("host files", () => {
     expect(parseSubIds(text, { uid: 2000, name: undefined })).toEqual([]);
   });
 
-  test("cgroup mounts, /proc/self/cgroup and /proc/cgroups", () => {
-    const mi = [
-      "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu",
-      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory",
-      "41 31 0:38 /sub /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate",
-      "22 1 0:21 / /proc rw - proc proc rw",
-    ].join("\n");
-    expect(parseCgroupMounts(mi)).toEqual([
-      { version: "v1", root: "/", mountPoint: "/sys/fs/cgroup/cpu", options: ["rw", "cpu"] },
-      { version: "v1", root: "/", mountPoint: "/sys/fs/cgroup/memory", options: ["rw", "memory"] },
-      { version: "v2", root: "/sub", mountPoint: "/sys/fs/cgroup/unified", options: ["rw", "nsdelegate"] },
-    ]);
-    expect(parseProcCgroup("4:memory:/a/b\n1:cpu,cpuacct:/\n0::/user.slice\n")).toEqual([
-      { controllers: ["memory"], path: "/a/b" },
-      { controllers: ["cpu", "cpuacct"], path: "/" },
-      { controllers: [], path: "/user.slice" },
-    ]);
+  // mountinfo and /proc/self/cgroup: test/cgroup/detect.test.ts (one parser for check and exec).
+  test("/proc/cgroups", () => {
     expect(parseProcCgroups("#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t1\t1\nrdma\t0\t1\t0\n")).toEqual([
       "cpu",
     ]);
