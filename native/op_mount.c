@@ -398,7 +398,7 @@ int op_mount_cgroup(const struct plan_op *op) {
   return r < 0 ? (int)r : 0;
 }
 
-int op_pivot_root(void) {
+int op_pivot_root(const struct plan_op *op __attribute__((unused))) {
   if (view_root < 0) return -EBADF;
   long r = view_seal_all();
   if (r >= 0) r = SYS1(SYS_fchdir, view_root);

@@ -82,8 +82,12 @@ export interface Sandbox extends AsyncDisposable {
 const CLD_EXITED = 1;
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
-/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
-const STDIO_CLOSE_MS = 200;
+/**
+ * How long the end of a run waits for its pipes to drain and close. They are at
+ * EOF by then, so this is only reached when a writer outlived the sandbox (or
+ * the event loop is very busy); then the fds are closed anyway.
+ */
+const STDIO_CLOSE_MS = 5000;
 
 /**
  * End a sandbox for a reason of the caller's (run()'s output cap): the whole
@@ -550,13 +554,18 @@ class Supervised implements Sandbox, LimitTarget {
    * The sandbox is gone, and with it every writer of its pipes: what they
    * still hold moves into the streams, and every fd of ours is closed, read
    * or not. Bounded: a writer that somehow survived cannot hold up the result
-   * (its stream then closes at its EOF).
+   * (its streams then end with what they hold, and their fds are closed).
    */
   private async closeStdio(): Promise<void> {
     const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    const late = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STDIO_CLOSE_MS))),
+    ]);
     clearTimeout(timer);
+    // No fd of ours outlives the result, whoever still holds the pipes' other ends.
+    if (late) await Promise.all(this.outputs.map((o) => o.abandon()));
   }
 
   /** The network's failure before GO: the run reports it (125). */

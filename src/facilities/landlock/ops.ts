@@ -40,6 +40,7 @@ import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { quoteOs } from "../../host/bytes.ts";
 import type { Host } from "../../host/probe.ts";
+import { LL } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
 import { within } from "../view/fields.ts";
@@ -65,8 +66,8 @@ export const LL_FS = {
 /** LANDLOCK_SCOPE_* (ABI 6). */
 export const LL_SCOPE = { ABSTRACT_UNIX_SOCKET: 1 << 0, SIGNAL: 1 << 1 } as const;
 
-/** The op's flags; the same values as native/landlock.h. */
-export const LL_STDIO = 0x1;
+/** The op's flags (src/plan/flags.ts). */
+export const LL_STDIO = LL.STDIO;
 
 /** The ABI that has everything isolate uses: what `landlock: "on"` needs. */
 export const LANDLOCK_FULL_ABI = 6;

@@ -27,6 +27,7 @@
 
 import { HostError } from "../../errors.ts";
 import { capLast, ownCaps } from "../../host/capabilities.ts";
+import { INIT } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
 import { gidBytes, identityOps } from "../identity/ops.ts";
@@ -99,9 +100,9 @@ export function keptCaps(r: Pick<Resolved, "spec" | "host" | "namespaces">, ownB
   return mask;
 }
 
-/** initCaps flags: take the command's uid and gid; set its supplementary groups. */
-export const INIT_TAKE_IDS = 1;
-export const INIT_SET_GROUPS = 2;
+/** initCaps flags (src/plan/flags.ts): take the command's uid and gid; set its supplementary groups. */
+export const INIT_TAKE_IDS = INIT.TAKE_IDS;
+export const INIT_SET_GROUPS = INIT.SET_GROUPS;
 
 /** Sandbox phase: what the init keeps, and whose ids it takes, once the command is started. */
 export function initPrivilegeOps(r: Resolved): Op[] {

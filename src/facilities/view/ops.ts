@@ -39,7 +39,7 @@
  * what is mounted. The overlay work dir isolate makes is removed after the
  * run (src/facilities/view/scratch.ts).
  *
- * Executors: native/op_mount.c. Flags: native/view.h.
+ * Executors: native/op_mount.c. Flags: src/plan/flags.ts.
  */
 
 import type { Spec } from "../../config/schema.ts";
@@ -48,27 +48,15 @@ import { osPath, osString } from "../../host/bytes.ts";
 import { nodeFs } from "../../host/files.ts";
 import { dirname } from "../../host/paths.ts";
 import type { Host } from "../../host/probe.ts";
+import { VIEW } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
 import { checkMount, checkRootfs, type Layer } from "./check.ts";
 import { type Mount, overlayWork, within } from "./fields.ts";
 import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 
-/** Op flags; the same values as native/view.h. */
-export const VIEW = {
-  RO: 0x1,
-  DEV: 0x2,
-  OPTIONAL: 0x4,
-  SEAL: 0x8,
-  NOEXEC: 0x10,
-  SHM: 0x20,
-  USERXATTR: 0x40,
-  MKWORK: 0x80,
-  /** bind: the source is a mount the supervisor passes (src/facilities/identity/idmap.ts), idmapped unless RO. */
-  PERCENT: 0x100,
-  /** bind: the source is a mount the supervisor passes (src/facilities/identity/idmap.ts), idmapped unless RO. */
-  IDMAP: 0x1000,
-} as const;
+/** Op flags (src/plan/flags.ts: the C side has them from there). */
+export { VIEW };
 
 /** At most this many idmapped mounts travel with GO (native/passed.h). */
 export const MAX_IDMAPPED = 64;

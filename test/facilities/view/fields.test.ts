@@ -1,6 +1,5 @@
 /** The filesystem view's pure parts: flag values, Spec normalization, the plan it compiles to. */
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_SPEC_DEFAULTS, scanFlags } from "../../../src/cli/flags.ts";
 import { parseSpec } from "../../../src/config/parse.ts";
@@ -15,7 +14,7 @@ import { encodePlan } from "../../../src/plan/encode.ts";
 import type { Op } from "../../../src/plan/op.ts";
 import { resolveSandbox } from "../../../src/plan/resolve.ts";
 import { loadShim } from "../../../src/shim/load.ts";
-import { ROOT, tempDir } from "../../helpers/index.ts";
+import { tempDir } from "../../helpers/index.ts";
 
 const PLAN_E_VALUE = -9;
 
@@ -284,11 +283,4 @@ describe("the plan", () => {
     expect(bad({ path: "/" })).toBe(PLAN_E_VALUE);
     expect(bad({ flags: 0x100 })).toBe(PLAN_E_VALUE);
   });
-});
-
-test("the op flags match native/view.h", () => {
-  const header = readFileSync(join(ROOT, "native", "view.h"), "utf8");
-  const defined = new Map<string, number>();
-  for (const m of header.matchAll(/^#define VIEW_([A-Z]+) (0x[0-9a-f]+)/gm)) defined.set(m[1] ?? "", Number(m[2]));
-  for (const [name, value] of Object.entries(VIEW)) expect([name, defined.get(name)]).toEqual([name, value]);
 });
