@@ -66,6 +66,7 @@ static int run_sandbox_op(const struct plan_op *op) {
     case OP_OVERLAY: return op_overlay(op);
     case OP_SYMLINK: return op_symlink(op);
     case OP_MKDIR: return op_mkdir(op);
+    case OP_MOUNT_POINTS: return op_mount_points(op);
     case OP_PIVOT_ROOT: return op_pivot_root();
     case OP_MOUNT_CGROUP: return op_mount_cgroup(op);
     case OP_INIT_LIMITS: return op_init_limits(op);

@@ -19,6 +19,7 @@ int op_readonly(const struct plan_op *op);
 int op_overlay(const struct plan_op *op);
 int op_symlink(const struct plan_op *op);
 int op_mkdir(const struct plan_op *op);
+int op_mount_points(const struct plan_op *op);
 int op_pivot_root(void);
 int op_mount_cgroup(const struct plan_op *op);
 /* op_net.c */

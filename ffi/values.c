@@ -147,6 +147,7 @@ int op_check_values(const struct plan_op *op) {
     case OP_SYMLINK:
     case OP_MKDIR:
     case OP_MOUNT_CGROUP:
+    case OP_MOUNT_POINTS:
       return view_check_values(op);
     /* No arguments to check. */
     case OP_MOUNT_PRIVATE:

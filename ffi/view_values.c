@@ -75,6 +75,9 @@ int view_check_values(const struct plan_op *op) {
     case OP_MKDIR:
       ok = path_ok(&a[0], 0) && a[1].u <= 07777;
       break;
+    case OP_MOUNT_POINTS:
+      ok = path_ok(&a[0], 1);
+      break;
     case OP_MOUNT_CGROUP:
       /* Options: a v1 hierarchy's comma-separated controller names, or "" for cgroup2. */
       ok = path_ok(&a[0], 0) && a[1].len < 256 && flags_ok(a[2].u, VIEW_OPTIONAL);

@@ -32,6 +32,7 @@ const INIT_SOURCES = [
   "op_seccomp.c",
   "op_landlock.c",
   "op_mount.c",
+  "op_mountpoints.c",
   "op_path.c",
   "passed.c",
   "traverse.c",
