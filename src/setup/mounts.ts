@@ -51,6 +51,7 @@ import { type Op, op } from "../plan/op.ts";
 import { type Mount, overlayWork, within } from "../spec/mounts.ts";
 import type { Spec } from "../spec/schema.ts";
 import { identityPlan } from "./identity.ts";
+import { mountPointOps } from "./mountpoints.ts";
 import { newNamespaces } from "./namespaces.ts";
 import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 import { checkMount, checkRootfs, type Layer } from "./view-check.ts";
@@ -205,7 +206,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   if (sharedIpc) {
     const shm = resolved("/dev/shm");
     ops.push(op("bind", { src: shm, dst: "/dev/shm", flags: VIEW.OPTIONAL }));
-    layers.push({ dst: "/dev/shm", kind: "host", src: shm });
+    layers.push({ dst: "/dev/shm", kind: "host", src: shm, rw: true });
   }
 
   // Private scratch, and an empty, sealed /run. A symlink (/var/run -> /run) already points inside.
@@ -242,7 +243,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
     checkCwdNotMasked(secrets, cwd);
     ops.push(op("bind", { src: cwd, dst: cwd, flags: (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap }));
-    layers.push({ dst: cwd, kind: "host", src: cwd });
+    layers.push({ dst: cwd, kind: "host", src: cwd, rw: spec.cwdMount !== "ro" });
   }
   // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
   for (const s of secrets) {
@@ -260,7 +261,7 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
     case "dev-bind": {
       const flags = (m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
       const src = m.type === "ro-bind" ? resolved(m.src) : m.src;
-      layers.push({ dst: m.dst, kind: "host", src });
+      layers.push({ dst: m.dst, kind: "host", src, rw: m.type !== "ro-bind" });
       return [op("bind", { src, dst: m.dst, flags })];
     }
     case "tmpfs": {
@@ -343,6 +344,7 @@ export function mountOps(spec: Spec, host: Host, cgroups: readonly CgroupMount[]
   const { ops, layers } = defaultView(spec, host, fresh, idmap);
   ops.push(...cgroupViewOps(fresh, cgroups));
   for (const m of spec.mounts) {
+    ops.push(...mountPointOps(m, layers));
     checkMount(m, layers);
     ops.push(...entryOps(m, spec, fresh, layers, idmap));
   }
