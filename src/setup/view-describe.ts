@@ -127,6 +127,6 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
   if ((o.op === "symlink" || o.op === "mkdir") && errno === EROFS)
     return "isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, --tmpfs DIR)";
   if (errno === ENOENT && (o.op === "bind" || o.op === "tmpfs"))
-    return "No such file or directory (mount points are created only inside isolate's own tmpfs)";
+    return "No such file or directory (isolate makes mount points only in filesystems of the sandbox's own, never on the host)";
   return undefined;
 }
