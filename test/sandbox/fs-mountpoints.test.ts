@@ -7,6 +7,12 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type Host, probeHost } from "../../src/host/probe.ts";
+import { compilePlan } from "../../src/plan/compile.ts";
+import { encodePlan } from "../../src/plan/encode.ts";
+import type { Op } from "../../src/plan/op.ts";
+import { loadShim } from "../../src/shim/load.ts";
+import { parseSpec } from "../../src/spec/parse.ts";
 import { IS_ROOT, isolate, needs, tempDir } from "../helpers.ts";
 import { hostDir, hostMountinfo, parseMountinfo, snapshot } from "./fs-fixtures.ts";
 
@@ -231,4 +237,54 @@ for (const nobody of [false, true]) {
       expect(existsSync(join(ro, "made"))).toBe(false);
     });
   });
+}
+
+describe("the plan", () => {
+  const host: Host = { ...probeHost(), cwd: "/", root: true, initialUserNs: true };
+  const plan = (mounts: unknown[]) => compilePlan(parseSpec({ command: ["true"], cwdMount: "none", mounts }), host);
+  const points = (ops: Op[]) => ops.filter((o) => o.op === "mountPoints").map((o) => String(o.args.dir));
+  const PLAN_E_VALUE = -9;
+
+  test("one rebuild per directory, at the deepest existing one, just before the entry that needs it", () => {
+    const ops = plan([
+      { type: "ro-bind", src: "/etc", dst: "/mp-test-a" },
+      { type: "ro-bind", src: "/etc", dst: "/mp-test-b/c" },
+      { type: "dir", dst: `${ro}/x/y` },
+      { type: "dir", dst: `${ro}/x/z` },
+      { type: "tmpfs", dst: "/etc" },
+    ]);
+    expect(points(ops)).toEqual(["/", ro]);
+    const at = ops.findIndex((o) => o.op === "mountPoints");
+    expect(ops[at + 1]).toMatchObject({ op: "bind", args: { dst: "/mp-test-a" } });
+    expect(shim().planCheck(encodePlan(ops)).code).toBe(0);
+  });
+
+  test("none where the destination exists or the sandbox owns its parent", () => {
+    expect(points(plan([{ type: "ro-bind", src: "/etc", dst: "/usr" }]))).toEqual([]);
+    expect(points(plan([{ type: "ro-bind", src: "/etc", dst: "/tmp/a/b" }]))).toEqual([]);
+    expect(
+      points(
+        plan([
+          { type: "tmpfs", dst: "/mp-t" },
+          { type: "dir", dst: "/mp-t/d" },
+        ]),
+      ),
+    ).toEqual(["/"]);
+  });
+
+  test("the C plan check refuses a bad mountPoints path", () => {
+    const ops = plan([{ type: "ro-bind", src: "/etc", dst: "/mp-test-a" }]);
+    const bad = (dir: string) =>
+      shim().planCheck(encodePlan(ops.map((o) => (o.op === "mountPoints" ? ({ ...o, args: { dir } } as Op) : o)))).code;
+    expect(bad("/")).toBe(0);
+    expect(bad("relative")).toBe(PLAN_E_VALUE);
+    expect(bad("/a/../b")).toBe(PLAN_E_VALUE);
+    expect(bad("/a//b")).toBe(PLAN_E_VALUE);
+  });
+});
+
+let loaded: ReturnType<typeof loadShim> | undefined;
+function shim() {
+  loaded ??= loadShim();
+  return loaded;
 }
