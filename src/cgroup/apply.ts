@@ -4,7 +4,7 @@
  * error naming the limit, the reason and the fix.
  */
 import { CgroupError } from "../errors.ts";
-import { LIMIT_FLAG } from "../spec/limits.ts";
+import { LIMIT_FLAG } from "../facilities/limits/fields.ts";
 import type { Controller } from "./detect.ts";
 import { errnoCode, errnoWords, readText, writeValue } from "./files.ts";
 import type { CgroupWrite } from "./writes.ts";

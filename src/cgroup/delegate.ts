@@ -11,8 +11,8 @@
  */
 
 import { CgroupError } from "../errors.ts";
+import { LIMIT_FLAG, type LimitField } from "../facilities/limits/fields.ts";
 import { nodeFs } from "../host/files.ts";
-import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
 import type { Controller, Hierarchy } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDirNow, writeValue } from "./files.ts";
 import { alive, leafName, parseName } from "./names.ts";

@@ -7,8 +7,8 @@
  */
 import type { BigIntStats } from "node:fs";
 import { CgroupError } from "../errors.ts";
+import { type IoBps, LIMIT_FLAG, type LimitField, type Limits } from "../facilities/limits/fields.ts";
 import { nodeFs } from "../host/files.ts";
-import { type IoBps, LIMIT_FLAG, type LimitField, type Limits } from "../spec/limits.ts";
 import { sweepOnce } from "./clean.ts";
 import { type CgroupLayout, type Controller, detectCgroups } from "./detect.ts";
 import { removeCgroupDirNow } from "./files.ts";
@@ -39,7 +39,7 @@ export interface SandboxCgroups {
    */
   placement(pid: number, placedAtClone: boolean): [string, string][];
   cpuUsageUs(): number | null;
-  /** The file the init reads the sandbox's CPU usage from (ffi/init_limits.c). */
+  /** The file the init reads the sandbox's CPU usage from (native/init_limits.c). */
   cpuCounter(): CpuCounter | null;
   usage(): CgroupUsage;
   kill(): Promise<void>;

@@ -7,10 +7,10 @@
  */
 
 import { CgroupError } from "../errors.ts";
+import { LIMIT_FLAG, type LimitField } from "../facilities/limits/fields.ts";
 import { errnoName } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { inInitialUserNs, ownIdMap } from "../host/probe.ts";
-import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { type Controller, type Hierarchy, V1_NAME } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDir, removeCgroupDirNow, sleep, writeValue } from "./files.ts";

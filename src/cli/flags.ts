@@ -3,15 +3,16 @@
  * scanner reads argv with it (repeated flags keep every value, in order),
  * and the help text is rendered from it.
  */
+
+import type { SpecDefaults } from "../config/parse.ts";
+import { NAMESPACES, type SpecInput } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
-import type { LimitsInput } from "../spec/limits.ts";
-import type { SpecDefaults } from "../spec/parse.ts";
-import { NAMESPACES, type SpecInput } from "../spec/schema.ts";
+import type { LimitsInput } from "../facilities/limits/fields.ts";
+import { LIMIT_FLAGS } from "../facilities/limits/flags.ts";
+import { NET_FLAGS } from "../facilities/net/flags.ts";
+import { HARDENING_FLAGS } from "../facilities/privileges/flags.ts";
+import { hostPath, parseMountFlag } from "../facilities/view/flags.ts";
 import { readEnvFileFlag } from "./env-file.ts";
-import { HARDENING_FLAGS } from "./hardening-flags.ts";
-import { LIMIT_FLAGS } from "./limit-flags.ts";
-import { hostPath, parseMountFlag } from "./mount-flags.ts";
-import { NET_FLAGS } from "./net-flags.ts";
 import { flagHint } from "./suggest.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -124,6 +125,15 @@ export const FLAGS: readonly FlagDef[] = [
     description: "after forwarding SIGINT/SIGTERM/SIGHUP, kill everything if still running (default 10s)",
     apply: (d, _c, v) => {
       d.killAfter = v;
+    },
+  },
+  {
+    name: "--pty",
+    field: "pty",
+    description:
+      "run the command on a new terminal of the sandbox's own (its controlling terminal, stdin, stdout and stderr), relayed to the caller's, which is in raw mode meanwhile",
+    apply: (d) => {
+      d.pty = true;
     },
   },
   ...LIMIT_FLAGS,

@@ -1,6 +1,6 @@
 /** The Spec of `isolate exec` and `isolate plan`: the profiles, then the flags, through parseSpec. */
-import { parseSpec } from "../spec/parse.ts";
-import type { Spec } from "../spec/schema.ts";
+import { parseSpec } from "../config/parse.ts";
+import type { Spec } from "../config/schema.ts";
 import { CLI_SPEC_DEFAULTS, flagOf, type Scanned } from "./flags.ts";
 
 export async function buildSpec(s: Scanned): Promise<{ spec: Spec; profiles: string[] }> {

@@ -15,14 +15,15 @@
  *     identity as NAME (the same id maps), or it is refused.
  *   - `--hostname` cannot be combined with joining uts (it would rename NAME).
  *
- * Mechanism (ffi/shim.c isolate_spawn_join): a first child joins with one
+ * Mechanism (native/shim.c isolate_spawn_join): a first child joins with one
  * setns(pidfd, flags), then clones the init with the remaining namespaces.
  */
+
+import type { Namespace, Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
+import { idMapsFor, mapText } from "../facilities/identity/idmap.ts";
+import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
 import { probeHost } from "../host/probe.ts";
-import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
-import type { Namespace, Spec } from "../spec/schema.ts";
-import { idMapsFor, mapText } from "../supervisor/idmap.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
 import { checkName, liveness, openInit, readState } from "./state.ts";
 

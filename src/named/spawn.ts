@@ -5,13 +5,14 @@
  * directory's lock, the state is written once the sandbox runs (with the
  * command half of its plan, for `enter`), and the report once it ends.
  */
+
+import type { Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
+import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
 import { nodeFs } from "../host/files.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS } from "../plan/ops.ts";
-import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
-import type { Spec } from "../spec/schema.ts";
 import type { Result } from "../supervisor/result.ts";
 import {
   type Sandbox,
@@ -56,7 +57,7 @@ export function checkStateOutOfReach(spec: Spec): void {
   };
   const state = real(stateRoot());
   const writable: [string, string][] = [];
-  // As src/setup/mounts.ts binds it: not /, nor under /proc, /dev, /sys.
+  // As src/facilities/view/ops.ts binds it: not /, nor under /proc, /dev, /sys.
   const cwd = process.cwd();
   if (spec.cwdMount === "rw" && cwd !== "/" && !/^\/(proc|dev|sys)(\/|$)/.test(cwd)) {
     writable.push([cwd, "the working directory (--ro-cwd or --no-cwd keep it out)"]);

@@ -3,20 +3,21 @@
  * phase order is fixed here and checked again by the C decoder.
  */
 import type { CpuCounter } from "../cgroup/v1.ts";
+import type { Spec } from "../config/schema.ts";
+import { hostnameOps } from "../facilities/hostname/ops.ts";
+import { initIdentityOps } from "../facilities/identity/ops.ts";
+import { landlockOps } from "../facilities/landlock/ops.ts";
+import { initLimitOps, limitOps } from "../facilities/limits/ops.ts";
+import { checkNesting } from "../facilities/namespaces/nesting.ts";
+import { namespaceOps } from "../facilities/namespaces/ops.ts";
+import { networkOps } from "../facilities/net/ops.ts";
+import { initPrivilegeOps, privilegeOps } from "../facilities/privileges/ops.ts";
+import { execOps } from "../facilities/process/exec.ts";
+import { processOps } from "../facilities/process/ops.ts";
+import { ptyAttachOps, ptyOpenOps } from "../facilities/pty/ops.ts";
+import { seccompOps } from "../facilities/seccomp/ops.ts";
+import { type CgroupMount, mountOps } from "../facilities/view/ops.ts";
 import type { Host } from "../host/probe.ts";
-import { execOps } from "../setup/exec.ts";
-import { hostnameOps } from "../setup/hostname.ts";
-import { initIdentityOps } from "../setup/identity.ts";
-import { landlockOps } from "../setup/landlock.ts";
-import { initLimitOps, limitOps } from "../setup/limits.ts";
-import { type CgroupMount, mountOps } from "../setup/mounts.ts";
-import { namespaceOps } from "../setup/namespaces.ts";
-import { checkNesting } from "../setup/nesting.ts";
-import { networkOps } from "../setup/network.ts";
-import { initPrivilegeOps, privilegeOps } from "../setup/privileges.ts";
-import { processOps } from "../setup/process.ts";
-import { seccompOps } from "../setup/seccomp.ts";
-import type { Spec } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
 /**
@@ -59,11 +60,13 @@ export function compilePlan(
     ...namespaces.slice(1),
     ...identity,
     ...view,
+    ...ptyOpenOps(spec),
     ...hostnameOps(spec),
     ...networkOps(spec, host),
     ...initPrivilegeOps(spec, host),
     // the command's process
     ...processOps(spec, host),
+    ...ptyAttachOps(spec),
     ...limitOps(spec),
     ...privileges(spec, host, landlockOps(spec, host, view)),
     ...seccompOps(spec),

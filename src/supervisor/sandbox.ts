@@ -3,26 +3,28 @@
  * identity maps, releases it, and waits for it without blocking the event
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
+
+import { parseSpec } from "../config/parse.ts";
+import type { Spec, SpecInput } from "../config/schema.ts";
 import { HostError, IsolateError } from "../errors.ts";
+import { idMapsFor, idmappedMounts, writeIdMaps } from "../facilities/identity/idmap.ts";
+import { identityPlan } from "../facilities/identity/ops.ts";
+import { type LandlockReport, landlockReport } from "../facilities/landlock/ops.ts";
+import { type LimitTarget, SandboxLimits } from "../facilities/limits/hooks.ts";
+import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
+import { NetHook, type NetReport } from "../facilities/net/pasta.ts";
+import { explainViewErrno } from "../facilities/view/describe.ts";
+import { removeScratch, type ScratchDir, scratchDirs } from "../facilities/view/scratch.ts";
 import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
-import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
-import { identityPlan } from "../setup/identity.ts";
-import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
-import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
-import { explainViewErrno } from "../setup/view-describe.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
-import { parseSpec } from "../spec/parse.ts";
-import type { Spec, SpecInput } from "../spec/schema.ts";
-import { idMapsFor, idmappedMounts, writeIdMaps } from "./idmap.ts";
-import { type LimitTarget, SandboxLimits } from "./limits.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
@@ -35,7 +37,6 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdSink, fdStream, type OwnedStream, planStdio, type StdinSink, type StdioPlan } from "./stdio.ts";
 
@@ -64,6 +65,12 @@ export interface Sandbox extends AsyncDisposable {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /**
+   * With the Spec's `pty`: the pty master, once the command has started (its stdin, stdout
+   * and stderr are the slave); null without `pty`, or when the command never started. The
+   * fd is the caller's to close (src/supervisor/pty.ts relays it for the CLI).
+   */
+  readonly terminal: Promise<number | null>;
   /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
@@ -81,8 +88,12 @@ export interface Sandbox extends AsyncDisposable {
 const CLD_EXITED = 1;
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
-/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
-const STDIO_CLOSE_MS = 200;
+/**
+ * How long the end of a run waits for its pipes to drain and close. They are at
+ * EOF by then, so this is only reached when a writer outlived the sandbox (or
+ * the event loop is very busy); then the fds are closed anyway.
+ */
+const STDIO_CLOSE_MS = 5000;
 
 /**
  * End a sandbox for a reason of the caller's (run()'s output cap): the whole
@@ -189,7 +200,7 @@ async function setupTurn(): Promise<() => void> {
 /** What the setup made, in the order it made it (for undoing). */
 interface Made {
   host: Host;
-  /** The network (src/net/): attached before GO. */
+  /** The network (src/facilities/net/): attached before GO. */
   net: NetHook;
   ops: Op[];
   plan: Uint8Array;
@@ -202,7 +213,7 @@ interface Made {
  * the setup runs in phases after it: prepare (host facts, plan, cgroups) ->
  * spawn (the init is cloned and waits) -> before GO (id maps, cgroup
  * placement) -> GO -> watch (limits) -> finish (result, cleanup). The clone
- * and the slow writes run on a worker thread of the shim (ffi/worker.c), so
+ * and the slow writes run on a worker thread of the shim (native/worker.c), so
  * the event loop stays free however many sandboxes start at once.
  *
  * @example
@@ -237,6 +248,10 @@ class Supervised implements Sandbox, LimitTarget {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
+  readonly terminal: Promise<number | null>;
+  private settleTerminal: (fd: number | null) => void = () => {};
+  /** --pty: our end of the sync socket, until the init's master has come on it. */
+  private ptySync = -1;
   private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
   private readonly outputs: OwnedStream[] = [];
   private readonly io: StartIO;
@@ -256,7 +271,7 @@ class Supervised implements Sandbox, LimitTarget {
   private sharedPid = false;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private rootless = false;
-  /** Root mapped to an unprivileged range (src/setup/identity.ts): a refused lookup may be a directory it cannot search. */
+  /** Root mapped to an unprivileged range (src/facilities/identity/ops.ts): a refused lookup may be a directory it cannot search. */
   private mappedRoot = false;
   private landlock!: LandlockReport;
 
@@ -277,6 +292,9 @@ class Supervised implements Sandbox, LimitTarget {
     this.stderr = own(err);
     this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
+    this.terminal = new Promise((resolve) => {
+      this.settleTerminal = resolve;
+    });
     this.io = startIO(shim, hooks.inline === true);
     this.ready = this.start(stdio, hooks);
     this.exited = this.ready.then(() => this.supervise());
@@ -353,7 +371,8 @@ class Supervised implements Sandbox, LimitTarget {
     } finally {
       for (const fd of mounts) this.shim.close(fd);
     }
-    this.shim.close(child.syncFd);
+    if (this.spec.pty) this.ptySync = child.syncFd;
+    else this.shim.close(child.syncFd);
     this.child = child;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
     hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
@@ -368,7 +387,7 @@ class Supervised implements Sandbox, LimitTarget {
     const host = probeHost();
     let ops = compilePlan(given, host);
     hooks.beforeStart?.();
-    // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+    // The network (src/facilities/net/): its checks, and the files it binds into the view; attached before GO.
     const net = NetHook.prepare(given, host);
     const spec = net.spec;
     this.spec = spec;
@@ -431,6 +450,7 @@ class Supervised implements Sandbox, LimitTarget {
   /** The sandbox never ran: remove what its setup made, end the streams. */
   private undo(made: Made | undefined, stdio: StdioPlan): void {
     this.done = true;
+    this.takeTerminal();
     this.setupDone();
     if (made) {
       made.limits.abort();
@@ -519,6 +539,7 @@ class Supervised implements Sandbox, LimitTarget {
       this.setupDone();
     }
     const records = decodeRecords(bytes);
+    this.takeTerminal();
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
     await this.made.limits.settled();
@@ -537,13 +558,33 @@ class Supervised implements Sandbox, LimitTarget {
    * The sandbox is gone, and with it every writer of its pipes: what they
    * still hold moves into the streams, and every fd of ours is closed, read
    * or not. Bounded: a writer that somehow survived cannot hold up the result
-   * (its stream then closes at its EOF).
+   * (its streams then end with what they hold, and their fds are closed).
    */
   private async closeStdio(): Promise<void> {
     const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    const late = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STDIO_CLOSE_MS))),
+    ]);
     clearTimeout(timer);
+    // No fd of ours outlives the result, whoever still holds the pipes' other ends.
+    if (late) await Promise.all(this.outputs.map((o) => o.abandon()));
+  }
+
+  /**
+   * --pty: the master the init sent before it started the command (or nothing, when it
+   * failed first); our end of the sync socket closes either way.
+   */
+  private takeTerminal(): void {
+    if (this.ptySync < 0) {
+      this.settleTerminal(null);
+      return;
+    }
+    const fd = this.shim.tty.recvPty(this.ptySync);
+    this.shim.close(this.ptySync);
+    this.ptySync = -1;
+    this.settleTerminal(fd >= 0 ? fd : null);
   }
 
   /** The network's failure before GO: the run reports it (125). */
@@ -558,8 +599,9 @@ class Supervised implements Sandbox, LimitTarget {
         const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
         if (s?.type === "started") {
           this.commandPid = s.pid;
+          this.takeTerminal();
           this.setupDone();
-          this.made.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
+          this.made.net.started(); // --net pasta: the generated files' directory goes (src/facilities/net/pasta.ts)
         }
       }
     }

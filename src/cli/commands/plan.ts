@@ -1,9 +1,10 @@
 /** isolate plan [flags] [--] CMD: the normalized Spec and its ops; creates nothing. */
+
+import { describeIdentity } from "../../facilities/identity/describe.ts";
 import { probeHost } from "../../host/probe.ts";
 import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
-import { describeIdentity } from "../../setup/identity-describe.ts";
 import { scanFlags } from "../flags.ts";
 import { buildSpec } from "../spec-input.ts";
 
