@@ -16,7 +16,8 @@
  *                subtree; see cgroupViewOps()
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
  *   secrets      credential stores masked (secrets.ts), unless --unmask
- * then the Spec's mount entries in order, then pivot_root with the old root detached.
+ * then the Spec's mount entries in order (a destination the view lacks gets a
+ * place first: mountpoints.ts), then pivot_root with the old root detached.
  *
  * When root runs mapped to an unprivileged range (src/facilities/identity/ops.ts),
  * the supervisor makes the mounts of the binds the caller asks for (VIEW.IDMAP:

@@ -109,6 +109,9 @@ for (const nobody of [false, true]) {
         const plain = await run(["--", "cat", "/proc/self/mountinfo"]);
         expect(plain.code).toBe(0);
         expect(writable(r.stderr)).toEqual(writable(plain.stdout));
+        // One root, the rebuilt one: the old root and the view root under it were detached.
+        const roots = parseMountinfo(r.stderr).filter((m) => m.point === "/");
+        expect(roots.map((m) => [m.fstype, m.options.includes("ro")])).toEqual([["tmpfs", true]]);
         // The root shows the host's entries (and the new mount point).
         const ls = await run(["--dir", "/workspace", "--", "ls", "-A", "/"]);
         const hostRoot = readdirSync("/").sort();
