@@ -8,10 +8,9 @@ import { parseSpec } from "../config/parse.ts";
 import type { Spec, SpecInput } from "../config/schema.ts";
 import { HostError, IsolateError } from "../errors.ts";
 import { idMapsFor, idmappedMounts, writeIdMaps } from "../facilities/identity/idmap.ts";
-import { identityPlan } from "../facilities/identity/ops.ts";
 import { type LandlockReport, landlockReport } from "../facilities/landlock/ops.ts";
 import { type LimitTarget, SandboxLimits } from "../facilities/limits/hooks.ts";
-import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { NetHook, type NetReport } from "../facilities/net/pasta.ts";
 import { explainViewErrno } from "../facilities/view/describe.ts";
 import { removeScratch, type ScratchDir, scratchDirs } from "../facilities/view/scratch.ts";
@@ -24,6 +23,7 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { type Resolved, resolveSandbox } from "../plan/resolve.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
@@ -124,7 +124,7 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 
 export interface SpawnHooks {
   /** For the CLI: runs once the plan is checked, before anything is created. */
-  readonly beforeStart?: () => void;
+  readonly beforeStart?: (resolved: Resolved) => void;
   /**
    * Clone and write on the calling thread, at once: for the one-shot CLI,
    * where nothing else waits on the event loop and a worker thread would only
@@ -138,7 +138,13 @@ export interface SpawnHooks {
    * process `fd` (a pidfd) is before the init is cloned; the spec already shares them (user aside:
    * compiled as new, joined instead of created, its maps the joined sandbox's).
    */
-  readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
+  readonly join?: {
+    readonly fd: number;
+    readonly flags: number;
+    readonly what: string;
+    /** Refuse the resolved sandbox (a SpecError) before anything is made. */
+    readonly check?: (r: Resolved) => void;
+  };
   /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
   readonly started?: (s: StartedSandbox) => void;
 }
@@ -147,7 +153,7 @@ export interface SpawnHooks {
 export interface StartedSandbox {
   readonly pid: number;
   readonly ops: readonly Op[];
-  readonly host: Host;
+  readonly resolved: Resolved;
   readonly cgroups: readonly string[];
 }
 
@@ -200,6 +206,8 @@ async function setupTurn(): Promise<() => void> {
 /** What the setup made, in the order it made it (for undoing). */
 interface Made {
   host: Host;
+  /** The Spec resolved on this host (src/plan/resolve.ts). */
+  resolved: Resolved;
   /** The network (src/facilities/net/): attached before GO. */
   net: NetHook;
   ops: Op[];
@@ -337,7 +345,7 @@ class Supervised implements Sandbox, LimitTarget {
     }
     if (typeof spawned === "number") {
       this.undo(made, stdio);
-      throw spawnError(this.shim, made.plan, -spawned, this.spec, made.host);
+      throw spawnError(this.shim, made.plan, -spawned, made.resolved);
     }
     const child = spawned;
     let mounts: number[] = [];
@@ -375,7 +383,7 @@ class Supervised implements Sandbox, LimitTarget {
     else this.shim.close(child.syncFd);
     this.child = child;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
-    hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
+    hooks.started?.({ pid: child.pid, ops: made.ops, resolved: made.resolved, cgroups: made.limits.paths });
     made.limits.watch(this, this.spec.killAfterMs);
     for (const sig of this.early.splice(0)) this.kill(sig);
     return child.pid;
@@ -385,14 +393,19 @@ class Supervised implements Sandbox, LimitTarget {
   private prepare(hooks: SpawnHooks): Made {
     const { shim, spec: given } = this;
     const host = probeHost();
-    let ops = compilePlan(given, host);
-    hooks.beforeStart?.();
+    let resolved = resolveSandbox(given, host);
+    hooks.join?.check?.(resolved);
+    let ops = compilePlan(resolved);
+    hooks.beforeStart?.(resolved);
     // The network (src/facilities/net/): its checks, and the files it binds into the view; attached before GO.
     const net = NetHook.prepare(given, host);
     const spec = net.spec;
     this.spec = spec;
-    if (spec !== given) ops = compilePlan(spec, host);
-    const fresh = newNamespaces(spec, host);
+    if (spec !== given) {
+      resolved = resolveSandbox(spec, host);
+      ops = compilePlan(resolved);
+    }
+    const fresh = resolved.namespaces;
     let limits: SandboxLimits;
     try {
       limits = SandboxLimits.prepare(spec, !fresh.includes("pid"), hooks.account);
@@ -405,15 +418,15 @@ class Supervised implements Sandbox, LimitTarget {
     try {
       const own = limits.hierarchies();
       const counter = limits.cpuCounter();
-      if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+      if (own.length > 0 || counter !== null) ops = compilePlan(resolved, own, counter);
       if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
       const plan = encodePlan(ops);
       const scratch = scratchDirs(spec, shim);
       this.sharedPid = !fresh.includes("pid");
       this.rootless = !host.root && fresh.includes("user");
-      this.mappedRoot = identityPlan(spec, host).mappedRoot;
+      this.mappedRoot = resolved.identity.mappedRoot;
       this.landlock = landlockReport(spec, host, ops);
-      return { host, net, ops, plan, limits, scratch };
+      return { host, resolved, net, ops, plan, limits, scratch };
     } catch (e) {
       limits.abort();
       net.close(shim);
@@ -426,13 +439,12 @@ class Supervised implements Sandbox, LimitTarget {
    * (returned: they go with GO), its cgroups, its scheduling.
    */
   private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<number[]> {
-    const { spec } = this;
     const { host, limits } = made;
     let mounts: number[] = [];
     // A joined user namespace (named sandboxes, --join) has its maps already.
     const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
-    if (newNamespaces(spec, host).includes("user")) {
-      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+    if (made.resolved.namespaces.includes("user")) {
+      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(made.resolved));
       mounts = idmappedMounts(this.shim, child.pid, made.ops);
     }
     try {
@@ -745,14 +757,15 @@ function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
   return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
 }
 
-function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+function spawnError(shim: Shim, plan: Uint8Array, errno: number, resolved: Resolved): IsolateError {
+  const { host } = resolved;
   if (errno === EMFILE || errno === ENFILE) {
     return new HostError(
       `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
       errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
     );
   }
-  const fresh = newNamespaces(spec, host);
+  const fresh = resolved.namespaces;
   if (errno === 22) {
     const check = shim.planCheck(plan);
     if (check.code !== 0) {

@@ -2,7 +2,6 @@
 
 import { SpecError } from "../../errors.ts";
 import { hostRootWarning, nestedIdNotice } from "../../facilities/identity/ops.ts";
-import { probeHost } from "../../host/probe.ts";
 import { loadShim } from "../../shim/load.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
@@ -30,21 +29,21 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   // --pty: the pty starts with the caller's window size (src/supervisor/pty.ts).
   const pty = spec.pty ? await import("../../supervisor/pty.ts") : undefined;
   if (pty) spec = pty.withCallerSize(loadShim(), spec);
+  let warning: string | undefined;
   const sandbox = spawnSpec(
     spec,
     {},
     {
       // One sandbox, nothing else on the event loop: no worker thread to start and end.
       inline: true,
-      beforeStart: () => {
+      beforeStart: (resolved) => {
+        warning = hostRootWarning(resolved) ?? nestedIdNotice(resolved);
         if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
       },
     },
   );
   // Once it runs (bad input gets its error alone).
-  const host = probeHost();
-  const warning = hostRootWarning(spec, host) ?? nestedIdNotice(spec, host);
-  if (warning) sandbox.ready.then(() => process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
+  sandbox.ready.then(() => warning && process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);

@@ -28,12 +28,12 @@
  *    through newuidmap/newgidmap.
  */
 
-import type { Spec } from "../../config/schema.ts";
+import type { Namespace, Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { type Host, ownIdMap, setgroupsAllowed } from "../../host/probe.ts";
 import { readSubIds, SUBGID, SUBUID, type SubRange, userName } from "../../host/subid.ts";
 import { type Op, op } from "../../plan/op.ts";
-import { newNamespaces } from "../namespaces/ops.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 import { CAP } from "../privileges/capabilities.ts";
 import { type IdRange, MAX_MAP_LINES } from "../privileges/fields.ts";
 
@@ -132,20 +132,19 @@ export function outsideOf(id: number, map: readonly IdRange[]): number | undefin
 const ownOnly = (map: readonly IdRange[], self: number) =>
   map.length === 1 && map[0]?.outside === self && map[0]?.count === 1;
 
-const planned = new WeakMap<Spec, { uid: number; gid: number; plan: IdentityPlan }>();
-
 /**
- * The identity plan of a Spec for this caller. Several facilities ask for it
- * on every spawn (and --userns auto reads /etc/subuid for it): it is made once
- * per Spec and caller.
+ * The identity plan of a Spec for this caller, given its new namespaces
+ * (--userns auto reads /etc/subuid and /etc/subgid, and /etc/passwd for the
+ * caller's name). Made once, by resolveSandbox (src/plan/resolve.ts):
+ * everything else reads `Resolved.identity`.
  */
-export function identityPlan(spec: Spec, host: Host, subids: SubIdSource = SYSTEM_SUBIDS): IdentityPlan {
-  if (subids !== SYSTEM_SUBIDS) return makeIdentityPlan(spec, host, subids);
-  const hit = planned.get(spec);
-  if (hit && hit.uid === host.uid && hit.gid === host.gid) return hit.plan;
-  const plan = makeIdentityPlan(spec, host, subids);
-  planned.set(spec, { uid: host.uid, gid: host.gid, plan });
-  return plan;
+export function identityPlan(
+  spec: Spec,
+  host: Host,
+  fresh: readonly Namespace[],
+  subids: SubIdSource = SYSTEM_SUBIDS,
+): IdentityPlan {
+  return makeIdentityPlan(spec, host, fresh, subids);
 }
 
 /** What isolate's own user namespace maps, for a message: "0-0", "0-65535". */
@@ -185,7 +184,7 @@ function firstUnmapped(kind: "uid" | "gid", start: number, count: number): numbe
   }
 }
 
-function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): IdentityPlan {
+function makeIdentityPlan(spec: Spec, host: Host, fresh: readonly Namespace[], subids: SubIdSource): IdentityPlan {
   if (spec.user && !host.root) {
     throw new HostError(
       "--user needs root (it switches to another host identity)",
@@ -199,7 +198,7 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
   }
   // A parent namespace that denied setgroups denies it to every child: groups cannot be set.
   const canSetGroups = host.initialUserNs || setgroupsAllowed();
-  if (!newNamespaces(spec, host).includes("user")) {
+  if (!fresh.includes("user")) {
     if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid, mappedRoot: false };
     if (!canSetGroups) {
       throw new HostError(
@@ -344,7 +343,8 @@ export function insideOf(id: number, map: readonly IdRange[]): number | undefine
  * unmapped and the kernel refuses to create files for it (EOVERFLOW); it takes
  * mapped ids first: root of the namespace when mapped, else the command's.
  */
-export function initIdentityOps(spec: Spec, host: Host, plan: IdentityPlan = identityPlan(spec, host)): Op[] {
+export function initIdentityOps(r: Resolved): Op[] {
+  const { host, identity: plan } = r;
   const maps = plan.maps;
   if (!maps || !plan.ids) return [];
   if (insideOf(host.uid, maps.uid) !== undefined && insideOf(host.gid, maps.gid) !== undefined) return [];
@@ -365,8 +365,9 @@ export function identityOps(plan: IdentityPlan): Op[] {
  * The one line `isolate exec` prints when root chose to stay host root
  * (--userns host, no --user): undefined otherwise.
  */
-export function hostRootWarning(spec: Spec, host: Host): string | undefined {
-  if (!host.root || spec.user !== undefined || newNamespaces(spec, host).includes("user")) return undefined;
+export function hostRootWarning(r: Pick<Resolved, "spec" | "host" | "namespaces">): string | undefined {
+  const { spec, host } = r;
+  if (!host.root || spec.user !== undefined || r.namespaces.includes("user")) return undefined;
   if (!host.initialUserNs) return undefined;
   // --share user says the same, but predates the mapped default: it stays quiet.
   if (spec.userns !== "host") return undefined;
@@ -378,8 +379,8 @@ export function hostRootWarning(spec: Spec, host: Host): string | undefined {
  * The one line `isolate exec` prints when --allow-nested made the command
  * NESTED_ID rather than uid 0 (see the header): undefined otherwise.
  */
-export function nestedIdNotice(spec: Spec, host: Host): string | undefined {
-  if (!identityPlan(spec, host).nestedId) return undefined;
+export function nestedIdNotice(r: Pick<Resolved, "identity">): string | undefined {
+  if (!r.identity.nestedId) return undefined;
   return (
     `note: --allow-nested: the command runs as uid ${NESTED_ID}, not 0: uid 0 without CAP_SETFCAP cannot map itself ` +
     `into a user namespace (Linux 5.12+), so nothing could nest; --uid ${NESTED_ID} says so and silences this, --uid N picks another`

@@ -20,9 +20,8 @@
 import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { type Host, ownIdMap } from "../../host/probe.ts";
-import { identityPlan } from "../identity/ops.ts";
+import type { IdentityPlan } from "../identity/ops.ts";
 import { CAP } from "../privileges/capabilities.ts";
-import { keptCaps } from "../privileges/ops.ts";
 
 /** The uid `id` of isolate's own namespace is in the initial one; undefined when unmapped. */
 export function globalUid(id: number, host: Host): number | undefined {
@@ -31,9 +30,10 @@ export function globalUid(id: number, host: Host): number | undefined {
   return l === undefined ? undefined : l.outside + (id - l.inside);
 }
 
-export function checkNesting(spec: Spec, host: Host): void {
+/** `plan` and `kept`: the command's identity and capabilities, as resolved (src/plan/resolve.ts). */
+export function checkNesting(spec: Spec, host: Host, plan: IdentityPlan, kept: bigint): void {
   if (!spec.allowNested) return;
-  const uid = identityPlan(spec, host).hostUid;
+  const uid = plan.hostUid;
   if (globalUid(uid, host) === 0) {
     throw new HostError(
       "--allow-nested: the command would run as host root (uid 0), and a sandbox it nests would own root's files and the kernel's sysctls",
@@ -45,9 +45,8 @@ export function checkNesting(spec: Spec, host: Host): void {
     );
   }
   // uid 0 without CAP_SETFCAP cannot map itself into a user namespace (Linux 5.12+): nothing could nest.
-  const plan = identityPlan(spec, host);
   const inside = plan.ids?.uid ?? host.uid;
-  if (inside === 0 && !(keptCaps(spec, host) & (1n << BigInt(CAP.SETFCAP)))) {
+  if (inside === 0 && !(kept & (1n << BigInt(CAP.SETFCAP)))) {
     const [why, fix] =
       spec.uid === 0
         ? ["--uid 0", "drop --uid 0: the command then runs as 65534; or give another uid, e.g. --uid 1000"]

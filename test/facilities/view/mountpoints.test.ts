@@ -12,6 +12,7 @@ import { type Host, probeHost } from "../../../src/host/probe.ts";
 import { compilePlan } from "../../../src/plan/compile.ts";
 import { encodePlan } from "../../../src/plan/encode.ts";
 import type { Op } from "../../../src/plan/op.ts";
+import { resolveSandbox } from "../../../src/plan/resolve.ts";
 import { loadShim } from "../../../src/shim/load.ts";
 import { hostDir, hostMountinfo, parseMountinfo, snapshot } from "../../helpers/fs.ts";
 import { IS_ROOT, isolate, needs, tempDir } from "../../helpers/index.ts";
@@ -244,7 +245,8 @@ for (const nobody of [false, true]) {
 
 describe("the plan", () => {
   const host: Host = { ...probeHost(), cwd: "/", root: true, initialUserNs: true };
-  const plan = (mounts: unknown[]) => compilePlan(parseSpec({ command: ["true"], cwdMount: "none", mounts }), host);
+  const plan = (mounts: unknown[]) =>
+    compilePlan(resolveSandbox(parseSpec({ command: ["true"], cwdMount: "none", mounts }), host));
   const points = (ops: Op[]) => ops.filter((o) => o.op === "mountPoints").map((o) => String(o.args.dir));
   const PLAN_E_VALUE = -9;
 
