@@ -37,6 +37,7 @@ export const INIT_SOURCES = [
   "op_seccomp.c",
   "op_landlock.c",
   "op_mount.c",
+  "op_mountpoints.c",
   "op_path.c",
   "op_pty.c",
   "passed.c",

@@ -56,6 +56,7 @@ export function describeOp(o: Op): string {
     case "overlay":
     case "symlink":
     case "mkdir":
+    case "mountPoints":
     case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);

@@ -144,6 +144,9 @@ export const OPS = {
     ],
   },
   pivotRoot: { code: 24, phase: "sandbox", args: [], values: "none" },
+  // Mount points in a read-only host directory of the view (src/facilities/view/mountpoints.ts):
+  // it is rebuilt on a tmpfs of the sandbox's own, its entries bound back as they were.
+  mountPoints: { code: 26, phase: "sandbox", args: [["dir", "s"]] },
   // A fresh cgroup file system (read-only), rooted at the sandbox's cgroup
   // namespace: options "" is cgroup2, else the v1 hierarchy's controllers.
   mountCgroup: {

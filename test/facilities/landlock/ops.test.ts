@@ -133,6 +133,8 @@ describe("the writable paths come from the compiled view", () => {
               { type: "bind", src: "/usr", dst: "/tmp/a/rw" },
               { type: "ro-bind", src: "/usr", dst: "/tmp/a/ro" },
               { type: "dev-bind", src: "/dev/null", dst: "/tmp/a/dev" },
+              // (an overlay needs a directory the view shows)
+              { type: "dir", dst: "/tmp/a/ov" },
               { type: "overlay", dst: "/tmp/a/ov" },
             ],
           }),
