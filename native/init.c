@@ -224,7 +224,6 @@ void init_main(long *sp) {
   long r = passed_wait_go(FD_SYNC);
   if (r == 0) sys_exit(125);
   if (r < 0) fail(-1, STAGE_READ_PLAN, r, 125);
-  SYS1(SYS_close, FD_SYNC);
 
   long size = SYS3(SYS_lseek, FD_PLAN, 0, 2 /* SEEK_END */);
   if (size < PLAN_HEADER || size > PLAN_MAX_BYTES) fail(-1, STAGE_READ_PLAN, size < 0 ? size : -EINVAL, 125);
@@ -258,6 +257,8 @@ void init_main(long *sp) {
     int rc = entering && op.code == OP_INIT_IDS ? op_set_ids(&op) : op_run(&op);
     if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
   }
+  /* Open until the sandbox ops are done: ptyOpen passes the pty master back on it. */
+  SYS1(SYS_close, FD_SYNC);
   traverse_stop();
   if (!have) fail(-1, STAGE_READ_PLAN, -EINVAL, 125);
 
@@ -282,6 +283,8 @@ void init_main(long *sp) {
   long child = SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (child < 0) fail(-1, STAGE_FORK, child, 125);
   if (child == 0) command(plan, len, off, &op);
+  /* The pty slave (--pty) is the command's alone: the pty hangs up when the command's side closes. */
+  pty_release();
   /* The command's wall time starts now (setup is isolate's time, not the command's). */
   rc = limits_start();
   if (rc < 0) {

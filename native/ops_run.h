@@ -10,5 +10,7 @@
 void process_reset_signals(void);
 /* op_caps.c: the init's own capabilities, as op_init_caps recorded them; *index gets that op's. */
 int init_confine(int32_t *index);
+/* op_pty.c: --pty (the slave is the init's until the fork; pty_release closes it) */
+void pty_release(void);
 
 #endif

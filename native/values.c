@@ -111,6 +111,12 @@ int values_hostname(const struct plan_op *op) {
   return op->arg[0].len >= 1 && op->arg[0].len <= 64 ? PLAN_OK : PLAN_E_VALUE;
 }
 
+/* --pty: a window size the kernel keeps (unsigned short), never 0x0. */
+int values_pty_open(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  return a[0].u >= 1 && a[0].u <= 0xffff && a[1].u >= 1 && a[1].u <= 0xffff ? PLAN_OK : PLAN_E_VALUE;
+}
+
 int values_chdir(const struct plan_op *op) { return op->arg[0].len >= 1 ? PLAN_OK : PLAN_E_VALUE; }
 
 int values_rlimit(const struct plan_op *op) {

@@ -17,6 +17,9 @@
 
 /* Set by op_mount_root: an O_PATH fd of the new root, stacked over the old one. */
 extern int view_root;
+/* Set when a mountPoints op rebuilt the root: view_root is then a tmpfs laid
+ * over the one op_mount_root made, which pivotRoot detaches as well. */
+extern int view_root_rebuilt;
 
 /* Open ABS (absolute, checked by view_check_path) inside the new root as an
  * O_PATH fd. No component may be a symlink (ELOOP), nothing resolves outside
@@ -42,8 +45,10 @@ int view_own(int fd);
 /* 1 when fd lies on a filesystem of the sandbox's own. */
 int view_owned(int fd);
 
-/* Remember a mount root to make read-only when the view is complete; the fd is kept. */
-int view_seal_later(int fd);
+/* Remember a mount root, shown at PATH (kept as given: plan memory), to make
+ * read-only when the view is complete, with whatever mount of the same
+ * filesystem shows at PATH then; the fd is kept. */
+int view_seal_later(int fd, const char *path);
 /* Make every remembered mount read-only; closes their fds. */
 int view_seal_all(void);
 

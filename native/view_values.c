@@ -93,6 +93,9 @@ int values_mkdir(const struct plan_op *op) {
   CHECK(path_ok(&a[0], 0) && a[1].u <= 07777);
 }
 
+/* The directory to rebuild with mount points in it: "/" too. */
+int values_mount_points(const struct plan_op *op) { CHECK(path_ok(&op->arg[0], 1)); }
+
 /* Options: a v1 hierarchy's comma-separated controller names, or "" for cgroup2. */
 int values_mount_cgroup(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;

@@ -37,7 +37,9 @@ export const INIT_SOURCES = [
   "op_seccomp.c",
   "op_landlock.c",
   "op_mount.c",
+  "op_mountpoints.c",
   "op_path.c",
+  "op_pty.c",
   "passed.c",
   "traverse.c",
 ];
@@ -121,7 +123,7 @@ export function buildFfi(): { shim: string; init: string } {
     `-I${ffi}`,
     "-o",
     shim,
-    ...sourcePaths(["shim.c", "worker.c", "probe.c", "hostfs.c", ...SHARED_SOURCES], out),
+    ...sourcePaths(["shim.c", "worker.c", "probe.c", "hostfs.c", "tty.c", ...SHARED_SOURCES], out),
     "-pthread",
   ]);
   run(initCommand(out, init));

@@ -33,8 +33,8 @@
 import type { Namespace, Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
 import { idMapsFor, mapText } from "../facilities/identity/idmap.ts";
-import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
-import { probeHost } from "../host/probe.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
+import type { Resolved } from "../plan/resolve.ts";
 import { loadShim } from "../shim/load.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
 import { checkName, liveness, openInit, readState } from "./state.ts";
@@ -55,9 +55,10 @@ export interface Joined {
   readonly fd: number;
 }
 
-export function idmapText(spec: Spec, host = probeHost()): string | undefined {
-  if (!newNamespaces(spec, host).includes("user")) return undefined;
-  const m = idMapsFor(spec, host);
+/** The maps of a resolved sandbox's new user namespace, as the state records them. */
+export function idmapText(r: Resolved): string | undefined {
+  if (!r.namespaces.includes("user")) return undefined;
+  const m = idMapsFor(r);
   return `${mapText(m.uid)}|${mapText(m.gid)}`;
 }
 
@@ -128,26 +129,25 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
     if (set.has("uts") && spec.hostname !== undefined) {
       throw new SpecError(`--join ${text}: --hostname would rename ${name}`, "drop --hostname, or do not join uts");
     }
-    const host = probeHost();
     const namespaces = { ...spec.namespaces };
     // Joined user and pid namespaces stay "new" for the plan (the clone creates neither: SpawnHooks.join):
     // the sandbox maps no ids of its own, and its init mounts a /proc of the joined pid namespace.
     // A joined mount namespace is compiled as shared: no view ops (the view is NAME's).
     for (const ns of set) if (ns !== "user" && ns !== "pid") namespaces[ns] = false;
     if (set.has("pid")) namespaces.pid = true;
+    if (set.has("user")) namespaces.user = true;
     const view: Partial<Spec> = set.has("mount") ? { cwdMount: "none", cwd: spec.cwd ?? "/" } : {};
-    if (set.has("user")) {
-      namespaces.user = true;
-      const mine = idmapText({ ...spec, namespaces }, host);
-      if (mine !== s.idmap) {
+    // Checked on the sandbox as resolved (src/plan/resolve.ts), before anything is made.
+    const check = (r: Resolved) => {
+      if (set.has("user") && idmapText(r) !== s.idmap) {
         throw new SpecError(
           `--join ${text}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
           `use the same identity flags as ${name}`,
         );
       }
-    }
+    };
     const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
-    return { spec: { ...spec, ...view, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };
+    return { spec: { ...spec, ...view, namespaces }, hook: { fd, flags: cloneFlags, what: text, check }, fd };
   } catch (e) {
     loadShim().close(fd);
     throw e;

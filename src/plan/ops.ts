@@ -144,6 +144,9 @@ export const OPS = {
     ],
   },
   pivotRoot: { code: 24, phase: "sandbox", args: [], values: "none" },
+  // Mount points in a read-only host directory of the view (src/facilities/view/mountpoints.ts):
+  // it is rebuilt on a tmpfs of the sandbox's own, its entries bound back as they were.
+  mountPoints: { code: 26, phase: "sandbox", args: [["dir", "s"]] },
   // A fresh cgroup file system (read-only), rooted at the sandbox's cgroup
   // namespace: options "" is cgroup2, else the v1 hierarchy's controllers.
   mountCgroup: {
@@ -171,7 +174,19 @@ export const OPS = {
     ],
   },
 
+  // --pty (src/supervisor/pty.ts, native/op_pty.c): the init opens a pty in the view's devpts with this
+  // window size and passes the master to the supervisor; the command takes the slave as its terminal.
+  ptyOpen: {
+    code: 29,
+    phase: "sandbox",
+    args: [
+      ["rows", "u"],
+      ["cols", "u"],
+    ],
+  },
+
   setsid: { code: 40, phase: "command", args: [], values: "none" },
+  ptyAttach: { code: 44, phase: "command", args: [], values: "none" },
   keyring: { code: 41, phase: "command", args: [], values: "none" },
   chdir: { code: 42, phase: "command", args: [["dir", "s"]] },
   rlimit: {

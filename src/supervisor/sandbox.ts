@@ -8,10 +8,9 @@ import { parseSpec } from "../config/parse.ts";
 import type { Spec, SpecInput } from "../config/schema.ts";
 import { HostError, IsolateError } from "../errors.ts";
 import { idMapsFor, idmappedMounts, writeIdMaps } from "../facilities/identity/idmap.ts";
-import { identityPlan } from "../facilities/identity/ops.ts";
 import { type LandlockReport, landlockReport } from "../facilities/landlock/ops.ts";
 import { type LimitTarget, SandboxLimits } from "../facilities/limits/hooks.ts";
-import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { NetHook, type NetReport } from "../facilities/net/pasta.ts";
 import { explainViewErrno } from "../facilities/view/describe.ts";
 import { removeScratch, type ScratchDir, scratchDirs } from "../facilities/view/scratch.ts";
@@ -24,6 +23,7 @@ import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { type Resolved, resolveSandbox } from "../plan/resolve.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
@@ -65,6 +65,12 @@ export interface Sandbox extends AsyncDisposable {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /**
+   * With the Spec's `pty`: the pty master, once the command has started (its stdin, stdout
+   * and stderr are the slave); null without `pty`, or when the command never started. The
+   * fd is the caller's to close (src/supervisor/pty.ts relays it for the CLI).
+   */
+  readonly terminal: Promise<number | null>;
   /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
@@ -118,7 +124,7 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 
 export interface SpawnHooks {
   /** For the CLI: runs once the plan is checked, before anything is created. */
-  readonly beforeStart?: () => void;
+  readonly beforeStart?: (resolved: Resolved) => void;
   /**
    * Clone and write on the calling thread, at once: for the one-shot CLI,
    * where nothing else waits on the event loop and a worker thread would only
@@ -132,7 +138,13 @@ export interface SpawnHooks {
    * process `fd` (a pidfd) is before the init is cloned; the spec already shares them (user aside:
    * compiled as new, joined instead of created, its maps the joined sandbox's).
    */
-  readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
+  readonly join?: {
+    readonly fd: number;
+    readonly flags: number;
+    readonly what: string;
+    /** Refuse the resolved sandbox (a SpecError) before anything is made. */
+    readonly check?: (r: Resolved) => void;
+  };
   /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
   readonly started?: (s: StartedSandbox) => void;
 }
@@ -141,7 +153,7 @@ export interface SpawnHooks {
 export interface StartedSandbox {
   readonly pid: number;
   readonly ops: readonly Op[];
-  readonly host: Host;
+  readonly resolved: Resolved;
   readonly cgroups: readonly string[];
 }
 
@@ -194,6 +206,8 @@ async function setupTurn(): Promise<() => void> {
 /** What the setup made, in the order it made it (for undoing). */
 interface Made {
   host: Host;
+  /** The Spec resolved on this host (src/plan/resolve.ts). */
+  resolved: Resolved;
   /** The network (src/facilities/net/): attached before GO. */
   net: NetHook;
   ops: Op[];
@@ -242,6 +256,10 @@ class Supervised implements Sandbox, LimitTarget {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
+  readonly terminal: Promise<number | null>;
+  private settleTerminal: (fd: number | null) => void = () => {};
+  /** --pty: our end of the sync socket, until the init's master has come on it. */
+  private ptySync = -1;
   private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
   private readonly outputs: OwnedStream[] = [];
   private readonly io: StartIO;
@@ -282,6 +300,9 @@ class Supervised implements Sandbox, LimitTarget {
     this.stderr = own(err);
     this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
+    this.terminal = new Promise((resolve) => {
+      this.settleTerminal = resolve;
+    });
     this.io = startIO(shim, hooks.inline === true);
     this.ready = this.start(stdio, hooks);
     this.exited = this.ready.then(() => this.supervise());
@@ -324,7 +345,7 @@ class Supervised implements Sandbox, LimitTarget {
     }
     if (typeof spawned === "number") {
       this.undo(made, stdio);
-      throw spawnError(this.shim, made.plan, -spawned, this.spec, made.host);
+      throw spawnError(this.shim, made.plan, -spawned, made.resolved);
     }
     const child = spawned;
     let mounts: number[] = [];
@@ -358,10 +379,11 @@ class Supervised implements Sandbox, LimitTarget {
     } finally {
       for (const fd of mounts) this.shim.close(fd);
     }
-    this.shim.close(child.syncFd);
+    if (this.spec.pty) this.ptySync = child.syncFd;
+    else this.shim.close(child.syncFd);
     this.child = child;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
-    hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
+    hooks.started?.({ pid: child.pid, ops: made.ops, resolved: made.resolved, cgroups: made.limits.paths });
     made.limits.watch(this, this.spec.killAfterMs);
     for (const sig of this.early.splice(0)) this.kill(sig);
     return child.pid;
@@ -371,14 +393,19 @@ class Supervised implements Sandbox, LimitTarget {
   private prepare(hooks: SpawnHooks): Made {
     const { shim, spec: given } = this;
     const host = probeHost();
-    let ops = compilePlan(given, host);
-    hooks.beforeStart?.();
+    let resolved = resolveSandbox(given, host);
+    hooks.join?.check?.(resolved);
+    let ops = compilePlan(resolved);
+    hooks.beforeStart?.(resolved);
     // The network (src/facilities/net/): its checks, and the files it binds into the view; attached before GO.
     const net = NetHook.prepare(given, host);
     const spec = net.spec;
     this.spec = spec;
-    if (spec !== given) ops = compilePlan(spec, host);
-    const fresh = newNamespaces(spec, host);
+    if (spec !== given) {
+      resolved = resolveSandbox(spec, host);
+      ops = compilePlan(resolved);
+    }
+    const fresh = resolved.namespaces;
     let limits: SandboxLimits;
     try {
       limits = SandboxLimits.prepare(spec, !fresh.includes("pid"), hooks.account);
@@ -391,15 +418,15 @@ class Supervised implements Sandbox, LimitTarget {
     try {
       const own = limits.hierarchies();
       const counter = limits.cpuCounter();
-      if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+      if (own.length > 0 || counter !== null) ops = compilePlan(resolved, own, counter);
       if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
       const plan = encodePlan(ops);
       const scratch = scratchDirs(spec, shim);
       this.sharedPid = !fresh.includes("pid");
       this.rootless = !host.root && fresh.includes("user");
-      this.mappedRoot = identityPlan(spec, host).mappedRoot;
+      this.mappedRoot = resolved.identity.mappedRoot;
       this.landlock = landlockReport(spec, host, ops);
-      return { host, net, ops, plan, limits, scratch };
+      return { host, resolved, net, ops, plan, limits, scratch };
     } catch (e) {
       limits.abort();
       net.close(shim);
@@ -412,13 +439,12 @@ class Supervised implements Sandbox, LimitTarget {
    * (returned: they go with GO), its cgroups, its scheduling.
    */
   private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<number[]> {
-    const { spec } = this;
     const { host, limits } = made;
     let mounts: number[] = [];
     // A joined user namespace (named sandboxes, --join) has its maps already.
     const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
-    if (newNamespaces(spec, host).includes("user")) {
-      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+    if (made.resolved.namespaces.includes("user")) {
+      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(made.resolved));
       mounts = idmappedMounts(this.shim, child.pid, made.ops);
     }
     try {
@@ -436,6 +462,7 @@ class Supervised implements Sandbox, LimitTarget {
   /** The sandbox never ran: remove what its setup made, end the streams. */
   private undo(made: Made | undefined, stdio: StdioPlan): void {
     this.done = true;
+    this.takeTerminal();
     this.setupDone();
     if (made) {
       made.limits.abort();
@@ -524,6 +551,7 @@ class Supervised implements Sandbox, LimitTarget {
       this.setupDone();
     }
     const records = decodeRecords(bytes);
+    this.takeTerminal();
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
     await this.made.limits.settled();
@@ -556,6 +584,21 @@ class Supervised implements Sandbox, LimitTarget {
     if (late) await Promise.all(this.outputs.map((o) => o.abandon()));
   }
 
+  /**
+   * --pty: the master the init sent before it started the command (or nothing, when it
+   * failed first); our end of the sync socket closes either way.
+   */
+  private takeTerminal(): void {
+    if (this.ptySync < 0) {
+      this.settleTerminal(null);
+      return;
+    }
+    const fd = this.shim.tty.recvPty(this.ptySync);
+    this.shim.close(this.ptySync);
+    this.ptySync = -1;
+    this.settleTerminal(fd >= 0 ? fd : null);
+  }
+
   /** The network's failure before GO: the run reports it (125). */
   private netError: Error | undefined;
 
@@ -568,6 +611,7 @@ class Supervised implements Sandbox, LimitTarget {
         const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
         if (s?.type === "started") {
           this.commandPid = s.pid;
+          this.takeTerminal();
           this.setupDone();
           this.made.net.started(); // --net pasta: the generated files' directory goes (src/facilities/net/pasta.ts)
         }
@@ -713,14 +757,15 @@ function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
   return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
 }
 
-function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+function spawnError(shim: Shim, plan: Uint8Array, errno: number, resolved: Resolved): IsolateError {
+  const { host } = resolved;
   if (errno === EMFILE || errno === ENFILE) {
     return new HostError(
       `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
       errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
     );
   }
-  const fresh = newNamespaces(spec, host);
+  const fresh = resolved.namespaces;
   if (errno === 22) {
     const check = shim.planCheck(plan);
     if (check.code !== 0) {
