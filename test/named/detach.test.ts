@@ -147,8 +147,11 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
 
   test("a foreground exec --name is listed while it runs and joinable", async () => {
     const name = nameFor(u, "fg");
-    const fg = u.run(["exec", "--name", name, "--", "sleep", "2"]);
-    const listed = await waitFor(async () => (await ps(u)).find((x) => x.name === name && x.state === "running"));
+    const fg = u.run(["exec", "--name", name, "--", "sleep", String(2 * SLOW)]);
+    const listed = await waitFor(
+      async () => (await ps(u)).find((x) => x.name === name && x.state === "running"),
+      5000 * SLOW,
+    );
     expect(listed).toBeTruthy();
     const e = await u.run(["enter", name, "--", "cat", "/proc/1/cmdline"]);
     expect(e.code).toBe(0);
