@@ -4,7 +4,7 @@ import { hostRootWarning } from "../../setup/identity.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
-import { writeReport } from "../output.ts";
+import { stderr, writeReport } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 import { buildSpec } from "../spec-input.ts";
 
@@ -36,13 +36,13 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   );
   // Once it runs (bad input gets its error alone).
   const warning = hostRootWarning(spec, probeHost());
-  if (warning) sandbox.ready.then(() => process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
+  if (warning) sandbox.ready.then(() => stderr().write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
   const result = await sandbox.exited;
   for (const [sig, h] of handlers) process.off(sig, h);
-  if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
+  if (result.error) stderr().write(`isolate: ${result.error.message}\n`);
   await writeReport(result, cli.json, targets);
   return result.exitCode;
 }

@@ -15,6 +15,7 @@ import type { Spec } from "../../spec/schema.ts";
 import type { Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";
+import { stderr, stdout } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 
 /** The report's destinations, settled before the sandbox starts (as exec does). */
@@ -54,7 +55,7 @@ async function supervise(
     hooks: rep.hooks,
     ...(ready ? { ready } : {}),
   });
-  if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
+  if (result.error) stderr().write(`isolate: ${result.error.message}\n`);
   await rep.finish(result);
   return result.exitCode;
 }
@@ -74,7 +75,7 @@ export async function namedExec(spec: Spec, cli: CliOptions, argv: readonly stri
     throw new SpecError("--report-fd: not with --detach", `the report is kept: isolate wait ${name}`);
   }
   await launchMonitor(selfCommand(), name, { name, argv });
-  process.stdout.write(`${name}\n`);
+  stdout().write(`${name}\n`);
   return 0;
 }
 
