@@ -20,8 +20,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../scripts/build-binary.ts";
+import { pastaNeeds } from "../src/facilities/net/pasta.ts";
 import { spawn } from "../src/index.ts";
-import { pastaNeeds } from "../src/net/pasta.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BIN = join(ROOT, "dist", "isolate");

@@ -1,10 +1,10 @@
 /**
- * npm run build: the C side (build-ffi.ts), then one self-contained
+ * npm run build: the C side (build-native.ts), then one self-contained
  * executable, dist/isolate, with the shim and the init embedded.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildFfi } from "./build-ffi.ts";
+import { buildFfi } from "./build-native.ts";
 
 const root = join(import.meta.dir, "..");
 const outfile = join(root, "dist", "isolate");

@@ -2,8 +2,8 @@
  * Writes build/syscalls.json: the native architecture's syscall numbers, read
  * from the kernel headers (linux-libc-dev) through the C preprocessor, plus
  * what the seccomp architecture guard needs (AUDIT_ARCH value, x32 bit).
- * A build output: run by build-ffi.ts, never edited by hand; compared with
- * libseccomp's resolver by test/unit/seccomp-tables.test.ts.
+ * A build output: run by build-native.ts, never edited by hand; compared with
+ * libseccomp's resolver by test/facilities/seccomp/tables.test.ts.
  */
 
 export interface SyscallTable {

@@ -5,7 +5,7 @@
  *   build (C shim, init, dist/isolate), tsc --noEmit, biome check,
  *   bun test (test/), and the pure cgroup v2 VM lane (scripts/vm-lane.sh) when it can run here.
  *
- * Extra arguments go to bun test (e.g. `npm test -- test/unit`), and then only
+ * Extra arguments go to bun test (e.g. `npm test -- test/config`), and then only
  * bun test runs after the build.
  */
 import { rmSync } from "node:fs";
@@ -62,7 +62,7 @@ if (exitOf(build) === 0) {
     check("biome", exitOf(await step("lint", [join(root, "node_modules/.bin/biome"), "check", "."])) === 0);
   }
   countBunTest(await step("bun test", [bun, "test", "--timeout", "120000", ...only]));
-  // The tests' scratch space (test/helpers.ts SCRATCH): fixtures, probes, a copy of the binary.
+  // The tests' scratch space (test/helpers/index.ts SCRATCH): fixtures, probes, a copy of the binary.
   for (const dir of [join(root, ".test-tmp"), "/var/lib/isolate-test"]) rmSync(dir, { recursive: true, force: true });
   // The cgroup suites again on a kernel with cgroup v2 only (QEMU, ~2 min; ISOLATE_VMLANE=0 skips it).
   const laneCan = process.arch === "x64" && (process.getuid?.() === 0 || Bun.which("qemu-system-x86_64") !== null);

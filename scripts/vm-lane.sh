@@ -11,8 +11,8 @@
 #
 # usage: scripts/vm-lane.sh [TEST_FILE...]
 #        scripts/vm-lane.sh --sh 'COMMAND'   (a bash command instead, e.g. to explore)
-#   default tests: the cgroup suites (test/unit/cgroup-*, test/sandbox/limits-*,
-#   test/cli/limits-*), run with ISOLATE_TEST_STRICT=1 and ISOLATE_VMLANE=1.
+#   default tests: the cgroup suites (test/cgroup/*, test/facilities/limits/*
+#   but load.test.ts), run with ISOLATE_TEST_STRICT=1 and ISOLATE_VMLANE=1.
 #   Exit status: bun test's; 124 when the VM timed out; 125 when it failed.
 #
 # environment:
@@ -175,11 +175,11 @@ if [ "${1:-}" = --sh ]; then
 fi
 TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
-  TESTS=(test/unit/cgroup-*.test.ts)
+  TESTS=(test/cgroup/*.test.ts)
   # limits-load is a load test of the host's own cores (hundreds of sandboxes at once, bounds in
   # milliseconds): under software emulation it measures QEMU, not isolate. The host runs it.
-  for f in test/sandbox/limits-*.test.ts test/cli/limits-*.test.ts; do
-    case $f in */limits-load.test.ts) continue ;; esac
+  for f in test/facilities/limits/*.test.ts; do
+    case $f in */load.test.ts) continue ;; esac
     [ -e "$f" ] && TESTS+=("$f")
   done
 fi

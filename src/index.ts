@@ -13,8 +13,13 @@
 
 /** Remove cgroups left by SIGKILLed isolate processes (`isolate clean`). */
 export { type CleanReport, cleanLeftovers } from "./cgroup/clean.ts";
+/** Validate and normalize a SpecInput (what run() and spawn() do first). */
+export { parseSpec, type SpecDefaults } from "./config/parse.ts";
+export { NAMESPACES, type Namespace, type Spec, type SpecInput } from "./config/schema.ts";
 /** The errors isolate raises on purpose: `e.text()` is the one line the CLI prints. */
 export { CgroupError, HostError, IsolateError, SpecError } from "./errors.ts";
+export type { LimitsInput } from "./facilities/limits/fields.ts";
+export type { CwdMount, Mount, MountInput } from "./facilities/view/fields.ts";
 /** What this host and user can do (`isolate check`). */
 export { type CheckItem, checkHost, type HostReport } from "./host/check.ts";
 /** The host facts a plan depends on. */
@@ -37,11 +42,8 @@ export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";
 export { encodePlan } from "./plan/encode.ts";
 export type { Op } from "./plan/op.ts";
-export type { LimitsInput } from "./spec/limits.ts";
-export type { CwdMount, Mount, MountInput } from "./spec/mounts.ts";
-/** Validate and normalize a SpecInput (what run() and spawn() do first). */
-export { parseSpec, type SpecDefaults } from "./spec/parse.ts";
-export { NAMESPACES, type Namespace, type Spec, type SpecInput } from "./spec/schema.ts";
+/** A Spec resolved on a host, once: what compilePlan and the supervisor read. */
+export { type Resolved, resolveSandbox } from "./plan/resolve.ts";
 export type { InputSource, RunOptions, SpawnOptions } from "./supervisor/options.ts";
 export type {
   FailedReason,

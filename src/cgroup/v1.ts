@@ -6,11 +6,11 @@
  * else by killing every member until the group is empty.
  */
 
-import { CgroupError } from "../errors.ts";
+import { CgroupError, field as specField } from "../errors.ts";
+import type { LimitField } from "../facilities/limits/fields.ts";
 import { errnoName } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { inInitialUserNs, ownIdMap } from "../host/probe.ts";
-import { LIMIT_FLAG, type LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { type Controller, type Hierarchy, V1_NAME } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDir, removeCgroupDirNow, sleep, writeValue } from "./files.ts";
@@ -52,7 +52,7 @@ export function makeCgroupDir(dir: string, limit: LimitField | undefined, what: 
         code === "EACCES" || code === "EPERM" || code === "EROFS"
           ? `no write access to ${parent} (${what})`
           : `cannot create ${dir} (${what}): ${errnoWords(code)}`;
-      throw new CgroupError(`${LIMIT_FLAG[limit]}: cannot be enforced: ${why}`, noAccessFix(parent));
+      throw new CgroupError(`${specField(`limits.${limit}`)}: cannot be enforced: ${why}`, noAccessFix(parent));
     }
   }
 }

@@ -4,8 +4,8 @@
  * through a directory fd, killed with cgroup.kill.
  */
 
+import type { LimitField } from "../facilities/limits/fields.ts";
 import { nodeFs } from "../host/files.ts";
-import type { LimitField } from "../spec/limits.ts";
 import { applyWrites } from "./apply.ts";
 import { prepareV2Parent } from "./delegate.ts";
 import type { Controller, Hierarchy } from "./detect.ts";

@@ -2,7 +2,7 @@
  * What a limit becomes in cgroup files: the shared shape of the two pure
  * mapping tables (map-v1.ts, map-v2.ts) and the helpers both use.
  */
-import type { LimitField, Limits } from "../spec/limits.ts";
+import type { LimitField, Limits } from "../facilities/limits/fields.ts";
 import type { Controller } from "./detect.ts";
 
 export interface CgroupWrite {

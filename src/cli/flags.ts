@@ -3,15 +3,16 @@
  * scanner reads argv with it (repeated flags keep every value, in order),
  * and the help text is rendered from it.
  */
+
+import type { SpecDefaults } from "../config/parse.ts";
+import { NAMESPACES, type SpecInput } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
-import type { LimitsInput } from "../spec/limits.ts";
-import type { SpecDefaults } from "../spec/parse.ts";
-import { NAMESPACES, type SpecInput } from "../spec/schema.ts";
+import type { LimitsInput } from "../facilities/limits/fields.ts";
+import { LIMIT_FLAGS } from "../facilities/limits/flags.ts";
+import { NET_FLAGS } from "../facilities/net/flags.ts";
+import { HARDENING_FLAGS } from "../facilities/privileges/flags.ts";
+import { hostPath, parseMountFlag } from "../facilities/view/flags.ts";
 import { readEnvFileFlag } from "./env-file.ts";
-import { HARDENING_FLAGS } from "./hardening-flags.ts";
-import { LIMIT_FLAGS } from "./limit-flags.ts";
-import { hostPath, parseMountFlag } from "./mount-flags.ts";
-import { NET_FLAGS } from "./net-flags.ts";
 import { flagHint } from "./suggest.ts";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
@@ -126,6 +127,15 @@ export const FLAGS: readonly FlagDef[] = [
       d.killAfter = v;
     },
   },
+  {
+    name: "--pty",
+    field: "pty",
+    description:
+      "run the command on a new terminal of the sandbox's own (its controlling terminal, stdin, stdout and stderr), relayed to the caller's, which is in raw mode meanwhile",
+    apply: (d) => {
+      d.pty = true;
+    },
+  },
   ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
   ...NET_FLAGS,
@@ -145,8 +155,8 @@ export const FLAGS: readonly FlagDef[] = [
         "a writable view of DST; changes vanish, or go to the host dir UPPER (overlayfs work dir: WORK, else one made beside UPPER for the run)",
       ],
       ["--mask", "PATH", "hide PATH (an empty directory, or /dev/null for a file)"],
-      ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (inside isolate's own tmpfs)"],
-      ["--dir", "DST[:MODE]", "create the directory DST (inside isolate's own tmpfs)"],
+      ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (never on the host)"],
+      ["--dir", "DST[:MODE]", "create the directory DST (never on the host)"],
     ] as const
   ).map(
     ([name, value, description]): FlagDef => ({

@@ -8,7 +8,7 @@
  *     is never searched, and nothing is ever loaded unless named.
  *   - Opened without following a link in the last component, regular files
  *     only (src/cli/host-file.ts).
- *   - Keys are Spec fields (src/spec/schema.ts), as a library caller writes
+ *   - Keys are Spec fields (src/config/schema.ts), as a library caller writes
  *     them: `hostname`, `share`, `[limits] memory = "1G"`, `[[mounts]]`...
  *     `env` may also be a table (`[env] CI = "1"`): its entries in file order.
  *   - Merging (several profiles in order, then the flags): lists append
@@ -19,9 +19,9 @@
  * the same field on the command line.
  */
 import * as v from "valibot";
+import { SpecInputSchema } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
-import { LimitsInputSchema } from "../spec/limits.ts";
-import { SpecInputSchema } from "../spec/schema.ts";
+import { LimitsInputSchema } from "../facilities/limits/fields.ts";
 import type { Draft } from "./flags.ts";
 import { flagOf } from "./flags.ts";
 import { readHostFile } from "./host-file.ts";

@@ -2,7 +2,7 @@
  * Where the run report goes: `--report FILE` and `--report-fd N`. Both are
  * settled before the sandbox starts, so nothing the command writes can steer
  * them: the file is opened then (never following a symlink in any component,
- * creating no directory: isolate_open_report in ffi/shim.c), and the
+ * creating no directory: isolate_open_report in native/shim.c), and the
  * inherited descriptor is checked then and made close-on-exec (the sandbox
  * closes every fd but stdio anyway: the command never sees it). The report
  * is written to the descriptor when the run is done. `--json` is different:

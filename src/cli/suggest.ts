@@ -5,7 +5,7 @@
  * and the command list at the time of the call: flags added later are
  * suggested without touching this file.
  */
-import { editDistance } from "../spec/suggest.ts";
+import { editDistance } from "../config/suggest.ts";
 
 /** The known name closest to `word`, if it is close enough to be what was meant. */
 export function closest(word: string, known: Iterable<string>): string | undefined {

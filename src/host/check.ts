@@ -4,11 +4,11 @@
  * everything the default sandbox needs works.
  */
 
-import { pastaNeeds } from "../net/pasta.ts";
-import { LANDLOCK_FULL_ABI } from "../setup/landlock.ts";
-import { CLONE_FLAG } from "../setup/namespaces.ts";
+import { NAMESPACES, type Namespace } from "../config/schema.ts";
+import { LANDLOCK_FULL_ABI } from "../facilities/landlock/ops.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
+import { pastaNeeds } from "../facilities/net/pasta.ts";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
-import { NAMESPACES, type Namespace } from "../spec/schema.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
 import { errnoName, errnoText } from "./errno.ts";
 import { nodeFs, readText } from "./files.ts";

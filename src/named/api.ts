@@ -10,8 +10,8 @@
  * sandbox, as with spawn()); with detach a monitor process keeps it (the
  * library run again: src/named/monitor-entry.ts, src/named/supervise.ts).
  */
-import { parseSpec } from "../spec/parse.ts";
-import type { SpecInput } from "../spec/schema.ts";
+import { parseSpec } from "../config/parse.ts";
+import type { SpecInput } from "../config/schema.ts";
 import type { Result } from "../supervisor/result.ts";
 import type { Sandbox, SpawnOptions } from "../supervisor/sandbox.ts";
 import {

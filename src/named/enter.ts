@@ -1,7 +1,7 @@
 /**
  * `isolate enter NAME [CMD...]`: run CMD inside a running named sandbox.
  *
- * The shim spawns an init in enter mode (ffi/shim.c isolate_enter): no new
+ * The shim spawns an init in enter mode (native/shim.c isolate_enter): no new
  * namespace; placed in the sandbox's cgroups (v2 at clone, v1 by pid before
  * GO); after GO it joins every namespace of the sandbox's init with one
  * setns(pidfd, flags), takes its own ids and confinement from the sandbox's

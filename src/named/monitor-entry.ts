@@ -3,8 +3,8 @@
  * `bun src/named/monitor-entry.ts`, a request { name, spec } on stdin
  * (src/named/supervise.ts). The CLI's monitor is `isolate __monitor`.
  */
-import { parseSpec } from "../spec/parse.ts";
-import type { SpecInput } from "../spec/schema.ts";
+import { parseSpec } from "../config/parse.ts";
+import type { SpecInput } from "../config/schema.ts";
 import { monitorMain, superviseNamed } from "./supervise.ts";
 
 const code = await monitorMain(async (request, ready) => {

@@ -5,13 +5,14 @@
  * directory's lock, the state is written once the sandbox runs (with the
  * command half of its plan, for `enter`), and the report once it ends.
  */
+
+import type { Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { nodeFs } from "../host/files.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS } from "../plan/ops.ts";
-import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
-import type { Spec } from "../spec/schema.ts";
 import type { Result } from "../supervisor/result.ts";
 import {
   type Sandbox,
@@ -56,7 +57,7 @@ export function checkStateOutOfReach(spec: Spec): void {
   };
   const state = real(stateRoot());
   const writable: [string, string][] = [];
-  // As src/setup/mounts.ts binds it: not /, nor under /proc, /dev, /sys.
+  // As src/facilities/view/ops.ts binds it: not /, nor under /proc, /dev, /sys.
   const cwd = process.cwd();
   if (spec.cwdMount === "rw" && cwd !== "/" && !/^\/(proc|dev|sys)(\/|$)/.test(cwd)) {
     writable.push([cwd, "the working directory (--ro-cwd or --no-cwd keep it out)"]);
@@ -116,9 +117,8 @@ export function reserve(name: string, spec: Spec, detached: boolean): NamedState
 }
 
 /** The command half of the plan: join (the clone op's flags name what to setns into), the init's own ids and confinement, the command ops. */
-export function enterOps(spec: Spec, s: StartedSandbox): { ops: Op[]; template: EnterTemplate } {
-  const fresh = newNamespaces(spec, s.host);
-  const flags = fresh.reduce((f, ns) => f | CLONE_FLAG[ns], 0);
+export function enterOps(s: StartedSandbox): { ops: Op[]; template: EnterTemplate } {
+  const flags = s.resolved.namespaces.reduce((f, ns) => f | CLONE_FLAG[ns], 0);
   const ops: Op[] = [op("clone", { flags })];
   for (const o of s.ops) {
     if (o.op === "initIds" || o.op === "initCaps") ops.push(o);
@@ -154,14 +154,14 @@ export async function spawnNamed(
       account: true,
       started: (s) => {
         try {
-          const { ops, template } = enterOps(spec, s);
-          const idmap = idmapText(spec, s.host);
+          const { ops, template } = enterOps(s);
+          const idmap = idmapText(s.resolved);
           writeAtomic(fileOf(name, "plan"), encodePlan(ops));
           state = {
             ...state,
             phase: "running",
             init: procOf(s.pid),
-            namespaces: newNamespaces(spec, s.host),
+            namespaces: [...s.resolved.namespaces],
             cgroups: s.cgroups,
             enter: template,
             ...(idmap === undefined ? {} : { idmap }),

@@ -11,11 +11,12 @@
  * sandbox's too), starts the sandbox, says "ok" (or the error) on fd 3, and
  * supervises it to the end like exec: limits, timeouts, the report.
  */
+
+import type { Spec } from "../config/schema.ts";
 import { IsolateError } from "../errors.ts";
 import { errnoText } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { loadShim } from "../shim/load.ts";
-import type { Spec } from "../spec/schema.ts";
 import type { Result } from "../supervisor/result.ts";
 import { type Sandbox, type SpawnHooks, spawnSpec } from "../supervisor/sandbox.ts";
 import { TERMINATING } from "../supervisor/signals.ts";

@@ -1,11 +1,12 @@
 /** Ops in words: for `isolate plan` and for naming the op that failed. */
+
+import type { Namespace } from "../config/schema.ts";
+import { describeLandlock } from "../facilities/landlock/ops.ts";
+import { RLIMIT_NAMES } from "../facilities/limits/fields.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
+import { capList } from "../facilities/privileges/capabilities.ts";
+import { describeViewOp } from "../facilities/view/describe.ts";
 import { quoteOs } from "../host/bytes.ts";
-import { describeLandlock } from "../setup/landlock.ts";
-import { CLONE_FLAG } from "../setup/namespaces.ts";
-import { describeViewOp } from "../setup/view-describe.ts";
-import { capList } from "../spec/capabilities.ts";
-import { RLIMIT_NAMES } from "../spec/limits.ts";
-import type { Namespace } from "../spec/schema.ts";
 import type { Op } from "./op.ts";
 
 const q = quoteOs;
@@ -55,6 +56,7 @@ export function describeOp(o: Op): string {
     case "overlay":
     case "symlink":
     case "mkdir":
+    case "mountPoints":
     case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);
@@ -69,6 +71,10 @@ export function describeOp(o: Op): string {
     }
     case "loopbackUp":
       return "bring loopback up";
+    case "ptyOpen":
+      return `a terminal from the sandbox's devpts (${o.args.rows}x${o.args.cols}), its master to the supervisor`;
+    case "ptyAttach":
+      return "the terminal: controlling terminal, stdin, stdout, stderr";
     case "setsid":
       return "new session";
     case "keyring":

@@ -1,4 +1,4 @@
-/** Op[] -> the bytes ffi/plan.c decodes (layout in ffi/plan.h). */
+/** Op[] -> the bytes native/plan.c decodes (layout in native/plan.h). */
 import { osBytes } from "../host/bytes.ts";
 import type { Op } from "./op.ts";
 import { OPS, type OpDef } from "./ops.ts";
@@ -56,7 +56,7 @@ class Writer {
 }
 
 /**
- * The plan as the bytes the C init reads (ffi/plan.c decodes and checks them).
+ * The plan as the bytes the C init reads (native/plan.c decodes and checks them).
  *
  * @example
  * const bytes = encodePlan(compilePlan(parseSpec({ command: ["true"] }), probeHost()));

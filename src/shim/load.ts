@@ -15,7 +15,7 @@ import { setFastFs, setFastReader } from "../host/files.ts";
 import { setProcReader } from "../host/probe.ts";
 
 const ABI = 3;
-/** ffi/worker.c's job kinds. */
+/** native/worker.c's job kinds. */
 const JOB_SPAWN = 1;
 const JOB_WRITES = 2;
 const JOB_WAIT = 3;
@@ -76,6 +76,16 @@ const reportSymbols = {
   isolate_take_fd: { args: [FFIType.i32], returns: FFIType.i32 },
 } as const;
 
+/** Bound only for --pty (ffi/tty.c). */
+const ttySymbols = {
+  isolate_recv_pty: { args: [FFIType.i32], returns: FFIType.i32 },
+  isolate_tty_get: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  isolate_tty_set: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  isolate_tty_winsize: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  isolate_pty_resize: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_pty_eof: { args: [FFIType.i32], returns: FFIType.i32 },
+} as const;
+
 /** Bound only for named sandboxes (src/named/). */
 const namedSymbols = {
   isolate_enter: {
@@ -92,7 +102,7 @@ const namedSymbols = {
   isolate_dup2: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
 } as const;
 
-/** ffi/shim.c's own refusals of a report destination, beyond errno values. */
+/** native/shim.c's own refusals of a report destination, beyond errno values. */
 export const REPORT_NOT_REGULAR = 4096;
 export const REPORT_HARD_LINKED = 4097;
 export const REPORT_NOT_INHERITED = 4098;
@@ -147,7 +157,7 @@ export interface Shim {
   /** The spawned init, or -errno. */
   spawn(plan: Uint8Array, stdio: readonly [number, number, number], cgroupFd: number): Spawned | number;
   /**
-   * spawn() on a worker thread of the shim (ffi/worker.c): the JS thread is
+   * spawn() on a worker thread of the shim (native/worker.c): the JS thread is
    * not held while the init is cloned and execs; the answer is read from a
    * pipe on the event loop.
    */
@@ -208,11 +218,13 @@ export interface Shim {
   openReport(path: string): number;
   /** An inherited fd for the report, made close-on-exec: 0, -EBADF, -EACCES, or -REPORT_NOT_INHERITED. */
   takeFd(fd: number): number;
+  /** --pty (ffi/tty.c): bound on first use. */
+  readonly tty: TtyShim;
   /** Named sandboxes (src/named/): bound on first use. */
   readonly named: NamedShim;
-  /** Probes for `isolate check` (ffi/probe.c). */
+  /** Probes for `isolate check` (native/probe.c). */
   readonly probe: ShimProbes;
-  /** Host files a sandbox may have written, never through a symlink (ffi/hostfs.c). */
+  /** Host files a sandbox may have written, never through a symlink (native/hostfs.c). */
   readonly hostFs: HostFs;
 }
 
@@ -225,6 +237,22 @@ export interface HostFs {
   removeAt(dir: number, name: string): number;
   /** The names in the directory at path (following links, as readdir does), as OS strings; or -errno. */
   list(path: string): string[] | number;
+}
+
+/** --pty: the master the init passes back, and the caller's terminal. */
+export interface TtyShim {
+  /** The pty master the init sent on the sync socket: the fd (close-on-exec), or -errno (EAGAIN: not yet; ENODATA: none will come; EBADMSG: not a pty master). */
+  recvPty(syncFd: number): number;
+  /** A terminal's settings (to restore later) and window size, or -errno (ENOTTY: not a terminal). */
+  get(fd: number): { saved: Uint8Array; rows: number; cols: number } | number;
+  /** Raw mode from the saved settings, or (raw false) the saved settings back: 0 or -errno. */
+  set(fd: number, saved: Uint8Array, raw: boolean): number;
+  /** A terminal's window size, or -errno. */
+  winsize(fd: number): { rows: number; cols: number } | number;
+  /** Set the pty's window size (its foreground process group gets SIGWINCH): 0 or -errno. */
+  resize(master: number, rows: number, cols: number): number;
+  /** The pty's EOF character, if its line discipline is canonical: 1 written, 0 not, or -errno. */
+  eof(master: number): number;
 }
 
 export interface NamedShim {
@@ -316,6 +344,12 @@ export function loadShim(): Shim {
     reports ??= dlopen(path, reportSymbols).symbols;
     return reports;
   };
+  let ttySyms: ReturnType<typeof dlopen<typeof ttySymbols>>["symbols"] | undefined;
+  const t = () => {
+    ttySyms ??= dlopen(path, ttySymbols).symbols;
+    return ttySyms;
+  };
+  const winBuf = new Int32Array(2);
   let namedSyms: ReturnType<typeof dlopen<typeof namedSymbols>>["symbols"] | undefined;
   const n = () => {
     namedSyms ??= dlopen(path, namedSymbols).symbols;
@@ -341,7 +375,7 @@ export function loadShim(): Shim {
   let listBuf = new Uint8Array(4096);
 
   /**
-   * Jobs on the shim's worker threads (ffi/worker.c). Their results come
+   * Jobs on the shim's worker threads (native/worker.c). Their results come
    * back through a thread-safe callback, queued on this thread's event loop;
    * while any is out, a timer keeps the loop alive. The callback is made on
    * first use: the one-shot CLI never makes it.
@@ -491,6 +525,21 @@ export function loadShim(): Shim {
       flock: (fd, op) => n().isolate_flock(fd, op),
       setsid: () => n().isolate_setsid(),
       dup2: (fd, to) => n().isolate_dup2(fd, to),
+    },
+    tty: {
+      recvPty: (fd) => t().isolate_recv_pty(fd),
+      get(fd) {
+        const saved = new Uint8Array(128);
+        const rc = t().isolate_tty_get(fd, ptr(saved), ptr(winBuf));
+        return rc < 0 ? rc : { saved, rows: winBuf[0] ?? 0, cols: winBuf[1] ?? 0 };
+      },
+      set: (fd, saved, raw) => t().isolate_tty_set(fd, ptr(saved), raw ? 1 : 0),
+      winsize(fd) {
+        const rc = t().isolate_tty_winsize(fd, ptr(winBuf));
+        return rc < 0 ? rc : { rows: winBuf[0] ?? 0, cols: winBuf[1] ?? 0 };
+      },
+      resize: (master, rows, cols) => t().isolate_pty_resize(master, rows, cols),
+      eof: (master) => t().isolate_pty_eof(master),
     },
     go(syncFd, fds) {
       if (fds.length === 0) return s.isolate_write(syncFd, ptr(GO), 1);

@@ -4,9 +4,9 @@
  * is refused before anything is created, with the field named.
  */
 import * as v from "valibot";
+import { Duration } from "../config/schema.ts";
+import { keyIssue } from "../config/suggest.ts";
 import { SpecError } from "../errors.ts";
-import { Duration } from "../spec/schema.ts";
-import { keyIssue } from "../spec/suggest.ts";
 import type { StdioOption } from "./stdio.ts";
 
 const Stdio = v.union(

@@ -1,4 +1,4 @@
-/** The records the init and the command send over the record pipe (ffi/record.h). */
+/** The records the init and the command send over the record pipe (native/record.h). */
 
 export const RECORD_SIZE = 64;
 

@@ -1,6 +1,7 @@
 /** The typed result of every run. */
-import type { NetReport } from "../net/pasta.ts";
-import type { LandlockReport } from "../setup/landlock.ts";
+
+import type { LandlockReport } from "../facilities/landlock/ops.ts";
+import type { NetReport } from "../facilities/net/pasta.ts";
 import { signalName } from "./signals.ts";
 
 export type { LandlockReport, NetReport };

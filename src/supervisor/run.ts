@@ -1,6 +1,6 @@
 /** run(): spawn, feed stdin as the command reads it, collect stdout and stderr up to a cap, and wait. */
-import { parseSpec } from "../spec/parse.ts";
-import type { Spec, SpecInput } from "../spec/schema.ts";
+import { parseSpec } from "../config/parse.ts";
+import type { Spec, SpecInput } from "../config/schema.ts";
 import { type CheckedSpawnOptions, type InputSource, parseRunOptions, type RunOptions } from "./options.ts";
 import { type LimitsReport, makeResult, type Result } from "./result.ts";
 import { endSandbox, spawnSpec } from "./sandbox.ts";

@@ -3,26 +3,28 @@
  * identity maps, releases it, and waits for it without blocking the event
  * loop (the record pipe is read asynchronously; the init closes it by exiting).
  */
+
+import { parseSpec } from "../config/parse.ts";
+import type { Spec, SpecInput } from "../config/schema.ts";
 import { HostError, IsolateError } from "../errors.ts";
+import { idMapsFor, idmappedMounts, writeIdMaps } from "../facilities/identity/idmap.ts";
+import { type LandlockReport, landlockReport } from "../facilities/landlock/ops.ts";
+import { type LimitTarget, SandboxLimits } from "../facilities/limits/hooks.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
+import { NetHook, type NetReport } from "../facilities/net/pasta.ts";
+import { explainViewErrno } from "../facilities/view/describe.ts";
+import { removeScratch, type ScratchDir, scratchDirs } from "../facilities/view/scratch.ts";
 import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
 import { type Host, probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
-import { NetHook, type NetReport } from "../net/pasta.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
-import { identityPlan } from "../setup/identity.ts";
-import { type LandlockReport, landlockReport } from "../setup/landlock.ts";
-import { CLONE_FLAG, newNamespaces } from "../setup/namespaces.ts";
-import { explainViewErrno } from "../setup/view-describe.ts";
+import { type Resolved, resolveSandbox } from "../plan/resolve.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
-import { parseSpec } from "../spec/parse.ts";
-import type { Spec, SpecInput } from "../spec/schema.ts";
-import { idMapsFor, idmappedMounts, writeIdMaps } from "./idmap.ts";
-import { type LimitTarget, SandboxLimits } from "./limits.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
@@ -35,7 +37,6 @@ import {
   type Status,
   statusFromWait,
 } from "./result.ts";
-import { removeScratch, type ScratchDir, scratchDirs } from "./scratch.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
 import { fdSink, fdStream, type OwnedStream, planStdio, type StdinSink, type StdioPlan } from "./stdio.ts";
 
@@ -64,6 +65,12 @@ export interface Sandbox extends AsyncDisposable {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /**
+   * With the Spec's `pty`: the pty master, once the command has started (its stdin, stdout
+   * and stderr are the slave); null without `pty`, or when the command never started. The
+   * fd is the caller's to close (src/supervisor/pty.ts relays it for the CLI).
+   */
+  readonly terminal: Promise<number | null>;
   /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
@@ -81,8 +88,12 @@ export interface Sandbox extends AsyncDisposable {
 const CLD_EXITED = 1;
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
-/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
-const STDIO_CLOSE_MS = 200;
+/**
+ * How long the end of a run waits for its pipes to drain and close. They are at
+ * EOF by then, so this is only reached when a writer outlived the sandbox (or
+ * the event loop is very busy); then the fds are closed anyway.
+ */
+const STDIO_CLOSE_MS = 5000;
 
 /**
  * End a sandbox for a reason of the caller's (run()'s output cap): the whole
@@ -113,7 +124,7 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 
 export interface SpawnHooks {
   /** For the CLI: runs once the plan is checked, before anything is created. */
-  readonly beforeStart?: () => void;
+  readonly beforeStart?: (resolved: Resolved) => void;
   /**
    * Clone and write on the calling thread, at once: for the one-shot CLI,
    * where nothing else waits on the event loop and a worker thread would only
@@ -127,7 +138,13 @@ export interface SpawnHooks {
    * process `fd` (a pidfd) is before the init is cloned; the spec already shares them (user aside:
    * compiled as new, joined instead of created, its maps the joined sandbox's).
    */
-  readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
+  readonly join?: {
+    readonly fd: number;
+    readonly flags: number;
+    readonly what: string;
+    /** Refuse the resolved sandbox (a SpecError) before anything is made. */
+    readonly check?: (r: Resolved) => void;
+  };
   /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
   readonly started?: (s: StartedSandbox) => void;
 }
@@ -136,7 +153,7 @@ export interface SpawnHooks {
 export interface StartedSandbox {
   readonly pid: number;
   readonly ops: readonly Op[];
-  readonly host: Host;
+  readonly resolved: Resolved;
   readonly cgroups: readonly string[];
 }
 
@@ -189,7 +206,9 @@ async function setupTurn(): Promise<() => void> {
 /** What the setup made, in the order it made it (for undoing). */
 interface Made {
   host: Host;
-  /** The network (src/net/): attached before GO. */
+  /** The Spec resolved on this host (src/plan/resolve.ts). */
+  resolved: Resolved;
+  /** The network (src/facilities/net/): attached before GO. */
   net: NetHook;
   ops: Op[];
   plan: Uint8Array;
@@ -202,7 +221,7 @@ interface Made {
  * the setup runs in phases after it: prepare (host facts, plan, cgroups) ->
  * spawn (the init is cloned and waits) -> before GO (id maps, cgroup
  * placement) -> GO -> watch (limits) -> finish (result, cleanup). The clone
- * and the slow writes run on a worker thread of the shim (ffi/worker.c), so
+ * and the slow writes run on a worker thread of the shim (native/worker.c), so
  * the event loop stays free however many sandboxes start at once.
  *
  * @example
@@ -237,6 +256,10 @@ class Supervised implements Sandbox, LimitTarget {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
+  readonly terminal: Promise<number | null>;
+  private settleTerminal: (fd: number | null) => void = () => {};
+  /** --pty: our end of the sync socket, until the init's master has come on it. */
+  private ptySync = -1;
   private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
   private readonly outputs: OwnedStream[] = [];
   private readonly io: StartIO;
@@ -256,7 +279,7 @@ class Supervised implements Sandbox, LimitTarget {
   private sharedPid = false;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private rootless = false;
-  /** Root mapped to an unprivileged range (src/setup/identity.ts): a refused lookup may be a directory it cannot search. */
+  /** Root mapped to an unprivileged range (src/facilities/identity/ops.ts): a refused lookup may be a directory it cannot search. */
   private mappedRoot = false;
   private landlock!: LandlockReport;
 
@@ -277,6 +300,9 @@ class Supervised implements Sandbox, LimitTarget {
     this.stderr = own(err);
     this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
+    this.terminal = new Promise((resolve) => {
+      this.settleTerminal = resolve;
+    });
     this.io = startIO(shim, hooks.inline === true);
     this.ready = this.start(stdio, hooks);
     this.exited = this.ready.then(() => this.supervise());
@@ -319,7 +345,7 @@ class Supervised implements Sandbox, LimitTarget {
     }
     if (typeof spawned === "number") {
       this.undo(made, stdio);
-      throw spawnError(this.shim, made.plan, -spawned, this.spec, made.host);
+      throw spawnError(this.shim, made.plan, -spawned, made.resolved);
     }
     const child = spawned;
     let mounts: number[] = [];
@@ -353,10 +379,11 @@ class Supervised implements Sandbox, LimitTarget {
     } finally {
       for (const fd of mounts) this.shim.close(fd);
     }
-    this.shim.close(child.syncFd);
+    if (this.spec.pty) this.ptySync = child.syncFd;
+    else this.shim.close(child.syncFd);
     this.child = child;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
-    hooks.started?.({ pid: child.pid, ops: made.ops, host: made.host, cgroups: made.limits.paths });
+    hooks.started?.({ pid: child.pid, ops: made.ops, resolved: made.resolved, cgroups: made.limits.paths });
     made.limits.watch(this, this.spec.killAfterMs);
     for (const sig of this.early.splice(0)) this.kill(sig);
     return child.pid;
@@ -366,14 +393,19 @@ class Supervised implements Sandbox, LimitTarget {
   private prepare(hooks: SpawnHooks): Made {
     const { shim, spec: given } = this;
     const host = probeHost();
-    let ops = compilePlan(given, host);
-    hooks.beforeStart?.();
-    // The network (src/net/): its checks, and the files it binds into the view; attached before GO.
+    let resolved = resolveSandbox(given, host);
+    hooks.join?.check?.(resolved);
+    let ops = compilePlan(resolved);
+    hooks.beforeStart?.(resolved);
+    // The network (src/facilities/net/): its checks, and the files it binds into the view; attached before GO.
     const net = NetHook.prepare(given, host);
     const spec = net.spec;
     this.spec = spec;
-    if (spec !== given) ops = compilePlan(spec, host);
-    const fresh = newNamespaces(spec, host);
+    if (spec !== given) {
+      resolved = resolveSandbox(spec, host);
+      ops = compilePlan(resolved);
+    }
+    const fresh = resolved.namespaces;
     let limits: SandboxLimits;
     try {
       limits = SandboxLimits.prepare(spec, !fresh.includes("pid"), hooks.account);
@@ -386,15 +418,15 @@ class Supervised implements Sandbox, LimitTarget {
     try {
       const own = limits.hierarchies();
       const counter = limits.cpuCounter();
-      if (own.length > 0 || counter !== null) ops = compilePlan(spec, host, own, counter);
+      if (own.length > 0 || counter !== null) ops = compilePlan(resolved, own, counter);
       if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
       const plan = encodePlan(ops);
       const scratch = scratchDirs(spec, shim);
       this.sharedPid = !fresh.includes("pid");
       this.rootless = !host.root && fresh.includes("user");
-      this.mappedRoot = identityPlan(spec, host).mappedRoot;
+      this.mappedRoot = resolved.identity.mappedRoot;
       this.landlock = landlockReport(spec, host, ops);
-      return { host, net, ops, plan, limits, scratch };
+      return { host, resolved, net, ops, plan, limits, scratch };
     } catch (e) {
       limits.abort();
       net.close(shim);
@@ -407,13 +439,12 @@ class Supervised implements Sandbox, LimitTarget {
    * (returned: they go with GO), its cgroups, its scheduling.
    */
   private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<number[]> {
-    const { spec } = this;
     const { host, limits } = made;
     let mounts: number[] = [];
     // A joined user namespace (named sandboxes, --join) has its maps already.
     const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
-    if (newNamespaces(spec, host).includes("user")) {
-      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(spec, host));
+    if (made.resolved.namespaces.includes("user")) {
+      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(made.resolved));
       mounts = idmappedMounts(this.shim, child.pid, made.ops);
     }
     try {
@@ -431,6 +462,7 @@ class Supervised implements Sandbox, LimitTarget {
   /** The sandbox never ran: remove what its setup made, end the streams. */
   private undo(made: Made | undefined, stdio: StdioPlan): void {
     this.done = true;
+    this.takeTerminal();
     this.setupDone();
     if (made) {
       made.limits.abort();
@@ -519,6 +551,7 @@ class Supervised implements Sandbox, LimitTarget {
       this.setupDone();
     }
     const records = decodeRecords(bytes);
+    this.takeTerminal();
     // EOF: the init has exited (it alone holds the pipe); reaping is immediate
     // once no cgroup kill holds its last processes frozen.
     await this.made.limits.settled();
@@ -537,13 +570,33 @@ class Supervised implements Sandbox, LimitTarget {
    * The sandbox is gone, and with it every writer of its pipes: what they
    * still hold moves into the streams, and every fd of ours is closed, read
    * or not. Bounded: a writer that somehow survived cannot hold up the result
-   * (its stream then closes at its EOF).
+   * (its streams then end with what they hold, and their fds are closed).
    */
   private async closeStdio(): Promise<void> {
     const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    const late = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STDIO_CLOSE_MS))),
+    ]);
     clearTimeout(timer);
+    // No fd of ours outlives the result, whoever still holds the pipes' other ends.
+    if (late) await Promise.all(this.outputs.map((o) => o.abandon()));
+  }
+
+  /**
+   * --pty: the master the init sent before it started the command (or nothing, when it
+   * failed first); our end of the sync socket closes either way.
+   */
+  private takeTerminal(): void {
+    if (this.ptySync < 0) {
+      this.settleTerminal(null);
+      return;
+    }
+    const fd = this.shim.tty.recvPty(this.ptySync);
+    this.shim.close(this.ptySync);
+    this.ptySync = -1;
+    this.settleTerminal(fd >= 0 ? fd : null);
   }
 
   /** The network's failure before GO: the run reports it (125). */
@@ -558,8 +611,9 @@ class Supervised implements Sandbox, LimitTarget {
         const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
         if (s?.type === "started") {
           this.commandPid = s.pid;
+          this.takeTerminal();
           this.setupDone();
-          this.made.net.started(); // --net pasta: the generated files' directory goes (src/net/pasta.ts)
+          this.made.net.started(); // --net pasta: the generated files' directory goes (src/facilities/net/pasta.ts)
         }
       }
     }
@@ -703,14 +757,15 @@ function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
   return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
 }
 
-function spawnError(shim: Shim, plan: Uint8Array, errno: number, spec: Spec, host: Host): IsolateError {
+function spawnError(shim: Shim, plan: Uint8Array, errno: number, resolved: Resolved): IsolateError {
+  const { host } = resolved;
   if (errno === EMFILE || errno === ENFILE) {
     return new HostError(
       `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
       errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
     );
   }
-  const fresh = newNamespaces(spec, host);
+  const fresh = resolved.namespaces;
   if (errno === 22) {
     const check = shim.planCheck(plan);
     if (check.code !== 0) {

@@ -61,7 +61,7 @@ export function signalNumber(sig: string | number): number {
 }
 
 export const SIGKILL = 9;
-/** Asks the sandbox's init to kill and reap everything in its pid namespace (ffi/record.h). */
+/** Asks the sandbox's init to kill and reap everything in its pid namespace (native/record.h). */
 export const SIG_END = 64;
 export const SIGTERM = 15;
 export const TERMINATING = ["SIGINT", "SIGTERM", "SIGHUP"] as const;

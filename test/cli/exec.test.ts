@@ -17,7 +17,7 @@ import {
   sleep,
   tempDir,
   waitFor,
-} from "../helpers.ts";
+} from "../helpers/index.ts";
 
 /** CapEff of a default sandbox as this user: capabilities are dropped once it reads zero. */
 const capsInside = async (nobody: boolean) => {

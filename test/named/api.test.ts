@@ -1,7 +1,7 @@
 /** Named sandboxes through the library: spawnNamed, list, open (issue 10). */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { IS_ROOT } from "../helpers.ts";
-import { CLEANUP_MS, TEST_MS, user } from "./named-helpers.ts";
+import { IS_ROOT } from "../helpers/index.ts";
+import { CLEANUP_MS, TEST_MS, user } from "../helpers/named.ts";
 
 setDefaultTimeout(TEST_MS);
 

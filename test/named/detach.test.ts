@@ -1,8 +1,8 @@
 /** Named, detached sandboxes: their lifetime, their monitor, their state (issue 10). */
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { IS_ROOT, marker, needs, pidsWith, waitFor } from "../helpers.ts";
-import { alive, cgroupsOf, nameFor, ps, stateFiles, type User, user, usersUnderTest } from "./named-helpers.ts";
+import { IS_ROOT, marker, needs, pidsWith, waitFor } from "../helpers/index.ts";
+import { alive, cgroupsOf, nameFor, ps, stateFiles, type User, user, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
 

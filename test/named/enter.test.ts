@@ -1,7 +1,7 @@
 /** isolate enter NAME: setns into a running sandbox, then its command half (issue 10). */
 import { describe, expect, test } from "bun:test";
-import { IS_ROOT, needs } from "../helpers.ts";
-import { nameFor, ps, type User, usersUnderTest } from "./named-helpers.ts";
+import { IS_ROOT, needs } from "../helpers/index.ts";
+import { nameFor, ps, type User, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
 

@@ -1,7 +1,7 @@
 /** exec --join NAME:NS: a new sandbox sharing chosen namespaces of a running one (issue 10). */
 import { describe, expect, test } from "bun:test";
-import { IS_ROOT, SCRATCH, waitFor } from "../helpers.ts";
-import { nameFor, type User, usersUnderTest } from "./named-helpers.ts";
+import { IS_ROOT, SCRATCH, waitFor } from "../helpers/index.ts";
+import { nameFor, type User, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
 

@@ -1,7 +1,7 @@
 /** 20 named sandboxes at once: listed, stopped, and nothing left (issue 10). */
 import { describe, expect, test } from "bun:test";
-import { marker, pidsWith, waitFor } from "../helpers.ts";
-import { alive, cgroupsOf, nameFor, ps, stateFiles, usersUnderTest } from "./named-helpers.ts";
+import { marker, pidsWith, waitFor } from "../helpers/index.ts";
+import { alive, cgroupsOf, nameFor, ps, stateFiles, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
 

@@ -2,8 +2,8 @@
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT, SCRATCH, sh } from "../helpers.ts";
-import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "./named-helpers.ts";
+import { IS_ROOT, SCRATCH, sh } from "../helpers/index.ts";
+import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "../helpers/named.ts";
 
 setDefaultTimeout(TEST_MS);
 

@@ -3,7 +3,7 @@
  * that died, and --net pasta's generated-files directories of theirs.
  */
 import { cleanLeftovers } from "../../cgroup/clean.ts";
-import { sweepNetDirs } from "../../net/pasta.ts";
+import { sweepNetDirs } from "../../facilities/net/pasta.ts";
 import { stderr, stdout } from "../output.ts";
 import { smallArgs } from "./args.ts";
 

@@ -8,10 +8,11 @@
  * arguments go to it as JSON) and returns once the sandbox runs, printing
  * its name (src/named/supervise.ts).
  */
+
+import type { Spec } from "../../config/schema.ts";
 import { SpecError } from "../../errors.ts";
 import { checkName } from "../../named/state.ts";
 import { generatedName, launchMonitor, monitorMain, superviseNamed } from "../../named/supervise.ts";
-import type { Spec } from "../../spec/schema.ts";
 import type { Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";

@@ -1,9 +1,10 @@
 /** Named sandboxes: isolate ps, logs, stop, wait, rm, stats, enter (src/named/, docs/named.md). */
+
+import { parseDuration } from "../../config/units.ts";
 import { SpecError } from "../../errors.ts";
 import { info, list, remove, type SandboxInfo, stateOf, stop, waitResult } from "../../named/control.ts";
 import { fileOf, liveness } from "../../named/state.ts";
 import { liveStats } from "../../named/stats.ts";
-import { parseDuration } from "../../spec/units.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { reportJson, stderr, stdout } from "../output.ts";
 
