@@ -16,7 +16,8 @@
  *                subtree; see cgroupViewOps()
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
  *   secrets      credential stores masked (secrets.ts), unless --unmask
- * then the Spec's mount entries in order, then pivot_root with the old root detached.
+ * then the Spec's mount entries in order (a destination the view lacks gets a
+ * place first: mountpoints.ts), then pivot_root with the old root detached.
  *
  * When root runs mapped to an unprivileged range (src/facilities/identity/ops.ts),
  * the supervisor makes the mounts of the binds the caller asks for (VIEW.IDMAP:
@@ -53,6 +54,7 @@ import { type Op, op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
 import { checkMount, checkRootfs, type Layer } from "./check.ts";
 import { type Mount, overlayWork, within } from "./fields.ts";
+import { mountPointOps } from "./mountpoints.ts";
 import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 
 /** Op flags (src/plan/flags.ts: the C side has them from there). */
@@ -187,7 +189,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   if (sharedIpc) {
     const shm = resolved("/dev/shm");
     ops.push(op("bind", { src: shm, dst: "/dev/shm", flags: VIEW.OPTIONAL }));
-    layers.push({ dst: "/dev/shm", kind: "host", src: shm });
+    layers.push({ dst: "/dev/shm", kind: "host", src: shm, rw: true });
   }
 
   // Private scratch, and an empty, sealed /run. A symlink (/var/run -> /run) already points inside.
@@ -224,7 +226,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
     checkCwdNotMasked(secrets, cwd);
     ops.push(op("bind", { src: cwd, dst: cwd, flags: (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap }));
-    layers.push({ dst: cwd, kind: "host", src: cwd });
+    layers.push({ dst: cwd, kind: "host", src: cwd, rw: spec.cwdMount !== "ro" });
   }
   // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
   for (const s of secrets) {
@@ -242,7 +244,7 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
     case "dev-bind": {
       const flags = (m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
       const src = m.type === "ro-bind" ? resolved(m.src) : m.src;
-      layers.push({ dst: m.dst, kind: "host", src });
+      layers.push({ dst: m.dst, kind: "host", src, rw: m.type !== "ro-bind" });
       return [op("bind", { src, dst: m.dst, flags })];
     }
     case "tmpfs": {
@@ -343,6 +345,7 @@ export function resolveView(
   const { ops: head, layers } = defaultView(spec, host, fresh, idmap);
   const entries: Op[] = [];
   for (const m of spec.mounts) {
+    entries.push(...mountPointOps(m, layers));
     checkMount(m, layers);
     entries.push(...entryOps(m, spec, fresh, layers, idmap));
   }
