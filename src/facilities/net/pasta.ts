@@ -31,7 +31,7 @@
  */
 import { NSEXEC_BASE64 } from "../../../build/embedded.ts";
 import type { Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { field, HostError } from "../../errors.ts";
 import { nodeFs, readText } from "../../host/files.ts";
 import type { Host } from "../../host/probe.ts";
 import { findHelper } from "../../host/subid.ts";
@@ -240,7 +240,18 @@ export class NetHook {
     const ready = pastaReadiness(host.root);
     if ("what" in ready) throw new HostError(`--net pasta: ${ready.what}`, ready.remedy);
     const fs = nodeFs();
-    const dir = fs.mkdtempSync(`${netDirBase(host.root)}/${NET_DIR_PREFIX}${process.pid}-`);
+    const base = netDirBase(host.root);
+    let dir: string;
+    try {
+      dir = fs.mkdtempSync(`${base}/${NET_DIR_PREFIX}${process.pid}-`);
+    } catch (e) {
+      throw new HostError(
+        `${field("net", "pasta")}: cannot make the directory for the sandbox's resolv.conf in ${base}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        base === "/tmp"
+          ? "make /tmp writable"
+          : "XDG_RUNTIME_DIR must name a directory of yours (or unset it: /tmp is used)",
+      );
+    }
     // Searchable by all, listable by none: the init may run as a mapped uid (root's range with
     // --map-uid) and must reach the files to bind them. They hold nothing secret and only isolate writes them.
     fs.chmodSync(dir, 0o711);
