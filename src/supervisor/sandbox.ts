@@ -305,6 +305,14 @@ class Supervised implements Sandbox, WatchTarget {
    */
   private async start(stdio: StdioPlan, hooks: SpawnHooks): Promise<number> {
     let child: Spawned | undefined;
+    // The child's ends of its stdio: ours to close once it has them (or never will).
+    let childEnds: readonly number[] = stdio.closeAfterSpawn;
+    const closeChildEnds = () => {
+      for (const fd of childEnds) this.shim.close(fd);
+      childEnds = [];
+      return undefined;
+    };
+    this.undos.push(closeChildEnds);
     try {
       if (!hooks.inline) this.setupDone = await setupTurn();
       const ctx = this.prepare(hooks);
@@ -319,7 +327,7 @@ class Supervised implements Sandbox, WatchTarget {
             : this.io.spawn(plan, stdio.child, cgroupFd);
         spawned = await (ctx.group ? ctx.group.spawn(clone) : clone(-1));
       } finally {
-        for (const fd of stdio.closeAfterSpawn) this.shim.close(fd);
+        closeChildEnds();
       }
       if (typeof spawned === "number") throw spawnError(this.shim, this.plan, -spawned, ctx.host, ctx.fresh);
       child = spawned;
@@ -356,8 +364,8 @@ class Supervised implements Sandbox, WatchTarget {
 
   /**
    * Host facts, the plan, and what the facilities make before the clone (a
-   * limit that cannot be enforced stops here). Each facility's cleanup is
-   * stacked before its prepare runs: a prepare that fails half-way is undone too.
+   * limit that cannot be enforced stops here). The facilities' cleanups are
+   * stacked before any check or prepare runs: a prepare that fails half-way is undone too.
    */
   private prepare(hooks: SpawnHooks): SetupContext {
     const { shim, spec: given } = this;
@@ -384,12 +392,12 @@ class Supervised implements Sandbox, WatchTarget {
     this.ctx = ctx;
     const facilities = (hooks.facilities ?? FACILITIES).map((f) => f.hooks());
     this.facilities = facilities;
-    for (const f of facilities) f.check?.(ctx);
     for (const f of facilities) {
       const cleanup = f.cleanup;
       if (cleanup) this.undos.push(() => cleanup.call(f, ctx));
-      f.prepare?.(ctx);
     }
+    for (const f of facilities) f.check?.(ctx);
+    for (const f of facilities) f.prepare?.(ctx);
     const spec = ctx.spec;
     this.spec = spec;
     if (spec !== given || ctx.cgroupMounts.length > 0 || ctx.cpuCounter !== null) {
