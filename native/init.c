@@ -36,7 +36,7 @@ static __attribute__((noreturn)) void fail(int32_t index, int32_t code, long err
 /* The init's own ids. A change of credentials clears the parent-death
  * signal: arm it again, then leave if the supervisor went in between (the
  * record pipe's read end is gone: POLLERR). */
-static int init_ids(const struct plan_op *op) {
+int op_init_ids(const struct plan_op *op) {
   /* Lookups the new ids may not make (traverse.h); it ends with the sandbox phase. */
   int rc = traverse_start();
   if (rc >= 0) rc = op_set_ids(op);
@@ -46,50 +46,6 @@ static int init_ids(const struct plan_op *op) {
   struct timespec now = {0, 0};
   if (SYS5(SYS_ppoll, &p, 1, &now, 0, 8) > 0 && (p.revents & POLLERR)) sys_exit(125);
   return 0;
-}
-
-static int run_sandbox_op(const struct plan_op *op) {
-  switch (op->code) {
-    case OP_MOUNT_PRIVATE: return op_mount_private();
-    case OP_UNSHARE: return op_unshare(op);
-    case OP_HOSTNAME: return op_hostname(op);
-    case OP_LOOPBACK_UP: return op_loopback_up();
-    case OP_INIT_CAPS: return op_init_caps(op);
-    case OP_INIT_IDS: return init_ids(op);
-    case OP_MOUNT_ROOT: return op_mount_root(op);
-    case OP_BIND: return op_bind(op);
-    case OP_TMPFS: return op_tmpfs(op);
-    case OP_MOUNT_PROC: return op_mount_proc(op);
-    case OP_MOUNT_DEV: return op_mount_dev(op);
-    case OP_MASK: return op_mask(op);
-    case OP_READONLY: return op_readonly(op);
-    case OP_OVERLAY: return op_overlay(op);
-    case OP_SYMLINK: return op_symlink(op);
-    case OP_MKDIR: return op_mkdir(op);
-    case OP_PIVOT_ROOT: return op_pivot_root();
-    case OP_MOUNT_CGROUP: return op_mount_cgroup(op);
-    case OP_INIT_LIMITS: return op_init_limits(op);
-    default: return -ENOSYS;
-  }
-}
-
-static int run_command_op(const struct plan_op *op) {
-  switch (op->code) {
-    case OP_SETSID: return op_setsid();
-    case OP_KEYRING: return op_keyring();
-    case OP_CHDIR: return op_chdir(op);
-    case OP_RLIMIT: return op_rlimit(op);
-    case OP_NO_NEW_PRIVS: return op_no_new_privs();
-    case OP_CAP_BOUNDING: return op_cap_bounding(op);
-    case OP_SECUREBITS: return op_securebits(op);
-    case OP_SET_GROUPS: return op_set_groups(op);
-    case OP_SET_IDS: return op_set_ids(op);
-    case OP_CAPS: return op_caps(op);
-    case OP_LANDLOCK: return op_landlock(op);
-    case OP_SECCOMP: return op_seccomp(op);
-    case OP_EXEC: return op_exec(op);
-    default: return -ENOSYS;
-  }
 }
 
 /* The command's process: the command ops, then exec. Never returns. */
@@ -110,7 +66,7 @@ static __attribute__((noreturn)) void command(const uint8_t *plan, uint32_t len,
       SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
       if (SYS0(SYS_getppid) != parent) sys_exit(125);
     }
-    int rc = run_command_op(op);
+    int rc = op_run(op);
     if (rc < 0) {
       int code = 125;
       if (op->code == OP_EXEC) code = rc == -ENOENT ? 127 : 126;
@@ -268,7 +224,6 @@ void init_main(long *sp) {
   long r = passed_wait_go(FD_SYNC);
   if (r == 0) sys_exit(125);
   if (r < 0) fail(-1, STAGE_READ_PLAN, r, 125);
-  SYS1(SYS_close, FD_SYNC);
 
   long size = SYS3(SYS_lseek, FD_PLAN, 0, 2 /* SEEK_END */);
   if (size < PLAN_HEADER || size > PLAN_MAX_BYTES) fail(-1, STAGE_READ_PLAN, size < 0 ? size : -EINVAL, 125);
@@ -299,9 +254,11 @@ void init_main(long *sp) {
     /* Entering, the init joined a pid namespace for its children: it can
      * start no thread (clone3 refuses CLONE_THREAD then), so no lookup
      * helper; it builds no view, and takes its ids directly. */
-    int rc = entering && op.code == OP_INIT_IDS ? op_set_ids(&op) : run_sandbox_op(&op);
+    int rc = entering && op.code == OP_INIT_IDS ? op_set_ids(&op) : op_run(&op);
     if (rc < 0) fail((int32_t)op.index, op.code, rc, 125);
   }
+  /* Open until the sandbox ops are done: ptyOpen passes the pty master back on it. */
+  SYS1(SYS_close, FD_SYNC);
   traverse_stop();
   if (!have) fail(-1, STAGE_READ_PLAN, -EINVAL, 125);
 
@@ -326,6 +283,8 @@ void init_main(long *sp) {
   long child = SYS5(SYS_clone, SIGCHLD, 0, 0, 0, 0);
   if (child < 0) fail(-1, STAGE_FORK, child, 125);
   if (child == 0) command(plan, len, off, &op);
+  /* The pty slave (--pty) is the command's alone: the pty hangs up when the command's side closes. */
+  pty_release();
   /* The command's wall time starts now (setup is isolate's time, not the command's). */
   rc = limits_start();
   if (rc < 0) {

@@ -16,8 +16,6 @@
 
 #include "sys.h"
 
-#define CPU_UNIT_V1_NS 1
-#define CPU_UNIT_V2_STAT 2
 #define LIMIT_CPU_MIN_NS 2000000ULL   /* 2 ms */
 #define LIMIT_CPU_MAX_NS 100000000ULL /* 100 ms */
 #define TFD_TIMER_ABSTIME 1

@@ -15,8 +15,7 @@
 /* What the init must do after a limit's fd was ready. */
 enum limit_action { LIMIT_NONE = 0, LIMIT_TERM = 1, LIMIT_END = 2 };
 
-/* OP_INIT_LIMITS: remember the limits, open the CPU counter, make the timers. */
-int op_init_limits(const struct plan_op *op);
+/* op_init_limits (prototype in ops.h): remember the limits, open the CPU counter, make the timers. */
 /* The command was just started: the origin of its wall time. Arm the timers. */
 int limits_start(void);
 /* The fds to poll (up to 2); returns how many were stored. */

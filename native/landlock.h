@@ -12,8 +12,8 @@
 /* LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL (ABI 6). */
 #define LL_SCOPE_KNOWN 0x3ULL
 
-/* The op's flags. */
-#define LL_STDIO 0x1 /* grant the file rights on what fds 0-2 hold open for writing */
+/* The op's flags: LL_* in ops.h, generated from src/plan/flags.ts. */
+#include "ops.h"
 
 /* At most this many paths in each list. */
 #define LL_MAX_PATHS 4096

@@ -87,7 +87,7 @@ static int caps_keep_only(uint64_t keep) {
   return r < 0 ? (int)r : 0;
 }
 
-int op_no_new_privs(void) { return (int)SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
+int op_no_new_privs(const struct plan_op *op __attribute__((unused))) { return (int)SYS5(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 
 int op_cap_bounding(const struct plan_op *op) { return bounding_keep(op->arg[0].u); }
 
@@ -100,9 +100,7 @@ int op_caps(const struct plan_op *op) { return caps_keep_only(op->arg[0].u); }
  * The init then keeps `keep` (nothing, or CAP_KILL when the command keeps
  * capabilities of its own) and, with INIT_TAKE_IDS, takes the command's ids,
  * so that it can still signal and kill every process of the sandbox without
- * CAP_KILL: kill() needs matching uids. */
-#define INIT_TAKE_IDS 1
-#define INIT_SET_GROUPS 2
+ * CAP_KILL: kill() needs matching uids. INIT_* flags: ops.h (src/plan/flags.ts). */
 
 static int init_keep_set;
 static struct plan_op init_op;

@@ -139,7 +139,7 @@ static long own_tmpfs(const char *path, int at, const char *rest, unsigned long 
   long root = view_open(path, 0);
   if (root < 0) return root;
   r = view_own((int)root);
-  if (r >= 0 && (view_flags & VIEW_SEAL)) return view_seal_later((int)root);
+  if (r >= 0 && (view_flags & VIEW_SEAL)) return view_seal_later((int)root, path);
   close_fd(root);
   return r;
 }
@@ -228,7 +228,7 @@ int op_mount_dev(const struct plan_op *op) {
     r = s < 0 ? s : view_own((int)s);
     close_fd(s);
   }
-  if (r >= 0 && (flags & VIEW_SEAL)) return view_seal_later(d);
+  if (r >= 0 && (flags & VIEW_SEAL)) return view_seal_later(d, path);
   close_fd(d);
   return r < 0 ? (int)r : 0;
 }
@@ -398,13 +398,16 @@ int op_mount_cgroup(const struct plan_op *op) {
   return r < 0 ? (int)r : 0;
 }
 
-int op_pivot_root(void) {
+int op_pivot_root(const struct plan_op *op __attribute__((unused))) {
   if (view_root < 0) return -EBADF;
   long r = view_seal_all();
   if (r >= 0) r = SYS1(SYS_fchdir, view_root);
   /* The old root ends up stacked on the new one; detach it with every
-   * host mount under it, so no path leads back. */
+   * host mount under it, so no path leads back. With the root rebuilt
+   * (op_mountpoints.c) the stack is the old root and, on it, the first view
+   * root the tmpfs was laid over: that one goes first. */
   if (r >= 0) r = SYS2(SYS_pivot_root, ".", ".");
+  if (r >= 0 && view_root_rebuilt) r = SYS2(SYS_umount2, ".", MNT_DETACH);
   if (r >= 0) r = SYS2(SYS_umount2, ".", MNT_DETACH);
   if (r >= 0) r = SYS1(SYS_chdir, "/");
   close_fd(view_root);

@@ -6,7 +6,7 @@
 #include "ops_run.h"
 #include "sys.h"
 
-int op_loopback_up(void) {
+int op_loopback_up(const struct plan_op *op __attribute__((unused))) {
   long fd = SYS3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return (int)fd;
   struct ifreq ifr;

@@ -30,14 +30,21 @@
 #error "SYS_statx missing"
 #endif
 
-#define MAX_OWNED 32
-#define MAX_SEALED 16
+#define MAX_OWNED 64
+#define MAX_SEALED 64
 
 int view_root = -1;
+int view_root_rebuilt;
 
 static uint64_t owned[MAX_OWNED];
 static int n_owned;
-static int sealed[MAX_SEALED];
+/* A mount to seal: its fd, and where it shows with its filesystem (a
+ * mountPoints op may since have bound a copy of it there: op_mountpoints.c). */
+static struct {
+  int fd;
+  const char *path;
+  uint64_t dev;
+} sealed[MAX_SEALED];
 static int n_sealed;
 
 static long statx_fd(int fd, unsigned mask, struct statx *st) {
@@ -125,9 +132,13 @@ int view_owned(int fd) {
   return 0;
 }
 
-int view_seal_later(int fd) {
+int view_seal_later(int fd, const char *path) {
   if (n_sealed == MAX_SEALED) return -ENOSPC;
-  sealed[n_sealed++] = fd;
+  long r = dev_of(fd, &sealed[n_sealed].dev);
+  if (r < 0) return (int)r;
+  sealed[n_sealed].fd = fd;
+  sealed[n_sealed].path = path;
+  n_sealed++;
   return 0;
 }
 
@@ -135,13 +146,23 @@ struct kmount_attr {
   uint64_t attr_set, attr_clr, propagation, userns_fd;
 };
 
+static long seal(long fd) {
+  struct kmount_attr a = {0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0};
+  return SYS5(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a);
+}
+
 int view_seal_all(void) {
   int rc = 0;
   for (int i = 0; i < n_sealed; i++) {
-    struct kmount_attr a = {0x1 /* MOUNT_ATTR_RDONLY */, 0, 0, 0};
-    long r = SYS5(SYS_mount_setattr, sealed[i], "", AT_EMPTY_PATH, &a, sizeof a);
+    long r = seal(sealed[i].fd);
+    /* The mount that shows at its path now, when it is of the same
+     * filesystem: a copy bound there by a mountPoints op, or itself. */
+    long at = r >= 0 ? view_open(sealed[i].path, 0) : -ENOENT;
+    uint64_t dev;
+    if (at >= 0 && dev_of((int)at, &dev) >= 0 && dev == sealed[i].dev) r = seal(at);
+    if (at >= 0) SYS1(SYS_close, at);
     if (r < 0 && !rc) rc = (int)r;
-    SYS1(SYS_close, sealed[i]);
+    SYS1(SYS_close, sealed[i].fd);
   }
   n_sealed = 0;
   return rc;

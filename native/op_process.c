@@ -26,7 +26,7 @@ void process_reset_signals(void) {
   SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &none, 0, 8);
 }
 
-int op_setsid(void) {
+int op_setsid(const struct plan_op *op __attribute__((unused))) {
   long r = SYS0(SYS_setsid);
   return r < 0 ? (int)r : 0;
 }
@@ -35,7 +35,7 @@ int op_setsid(void) {
  * refuses keyctl altogether (isolate --allow-nested), no keyring is reachable
  * anyway: that is as good, and is told apart from a refused join by a second,
  * harmless keyctl being refused too. */
-int op_keyring(void) {
+int op_keyring(const struct plan_op *op __attribute__((unused))) {
   long r = SYS2(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0);
   if (r == -EPERM && SYS3(SYS_keyctl, KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING, 0) == -EPERM) return 0;
   return r < 0 ? (int)r : 0;

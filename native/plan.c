@@ -5,8 +5,6 @@
 #include <linux/sched.h>
 #include <stddef.h>
 
-#include "values.h"
-
 static uint16_t ld16(const uint8_t *p) {
   uint16_t v;
   __builtin_memcpy(&v, p, sizeof v);

@@ -1,5 +1,6 @@
-#include "values.h"
-
+/* The value checks of the ops outside the view (those: view_values.c), one
+ * per op, values_<name>; ops.h has their prototypes and ops_values.c the
+ * table that picks one by opcode (both generated from src/plan/ops.ts). */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -71,7 +72,7 @@ static int abs_paths(const struct plan_arg *a) {
 
 /* Landlock: known rights and scopes, something to restrict, and rules only
  * where filesystem rights are handled. */
-static int landlock_values(const struct plan_op *op) {
+int values_landlock(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
   uint64_t fs = a[0].u, scope = a[1].u, flags = a[4].u;
   if (fs & ~LL_FS_KNOWN || scope & ~LL_SCOPE_KNOWN || flags & ~(uint64_t)LL_STDIO) return PLAN_E_VALUE;
@@ -84,80 +85,74 @@ static int landlock_values(const struct plan_op *op) {
 /* initLimits: wall µs, grace µs, CPU µs, usable CPUs, the CPU counter's path and kind.
  * Durations within a year; a CPU budget needs an absolute counter path and its kind. */
 #define LIMIT_US_MAX (366ULL * 24 * 3600 * 1000000)
-static int init_limits_values(const struct plan_arg *a) {
+int values_init_limits(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
   if (a[0].u > LIMIT_US_MAX || a[1].u > LIMIT_US_MAX || a[2].u > LIMIT_US_MAX) return PLAN_E_VALUE;
-  if (a[3].u < 1 || a[3].u > 8192 || a[5].u > 2) return PLAN_E_VALUE;
+  if (a[3].u < 1 || a[3].u > 8192 || a[5].u > CPU_UNIT_V2_STAT) return PLAN_E_VALUE;
   if (a[2].u == 0) return a[4].len == 0 && a[5].u == 0 ? PLAN_OK : PLAN_E_VALUE;
   return a[4].len >= 2 && a[4].s[0] == '/' && a[5].u != 0 ? PLAN_OK : PLAN_E_VALUE;
 }
 
-int op_check_values(const struct plan_op *op) {
+/* An op declared in src/plan/ops.ts with no constraints on its args (values: "none"). */
+int values_none(const struct plan_op *op __attribute__((unused))) { return PLAN_OK; }
+
+/* A spawn creates the late ones in the init (the shim refuses them at
+ * clone); to enter a named sandbox, clone names every namespace joined. */
+int values_clone(const struct plan_op *op) {
+  return op->arg[0].u & ~(uint64_t)(CLONE_AT_SPAWN | UNSHARE_IN_INIT) ? PLAN_E_VALUE : PLAN_OK;
+}
+
+int values_unshare(const struct plan_op *op) {
+  uint64_t f = op->arg[0].u;
+  return f && !(f & ~(uint64_t)UNSHARE_IN_INIT) ? PLAN_OK : PLAN_E_VALUE;
+}
+
+int values_hostname(const struct plan_op *op) {
+  return op->arg[0].len >= 1 && op->arg[0].len <= 64 ? PLAN_OK : PLAN_E_VALUE;
+}
+
+/* --pty: a window size the kernel keeps (unsigned short), never 0x0. */
+int values_pty_open(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
-  switch (op->code) {
-    case OP_CLONE:
-      /* A spawn creates the late ones in the init (the shim refuses them at
-       * clone); to enter a named sandbox, clone names every namespace joined. */
-      return a[0].u & ~(uint64_t)(CLONE_AT_SPAWN | UNSHARE_IN_INIT) ? PLAN_E_VALUE : PLAN_OK;
-    case OP_UNSHARE:
-      if (!a[0].u || (a[0].u & ~(uint64_t)UNSHARE_IN_INIT)) return PLAN_E_VALUE;
-      return PLAN_OK;
-    case OP_HOSTNAME:
-      return a[0].len >= 1 && a[0].len <= 64 ? PLAN_OK : PLAN_E_VALUE;
-    case OP_CHDIR:
-      return a[0].len >= 1 ? PLAN_OK : PLAN_E_VALUE;
-    case OP_RLIMIT:
-      return a[0].u < RLIMIT_COUNT && a[1].u <= a[2].u ? PLAN_OK : PLAN_E_VALUE;
-    case OP_INIT_CAPS:
-      if (a[0].u > CAP_MASK_MAX || (a[4].u & ~3ULL)) return PLAN_E_VALUE;
-      if ((a[4].u & 1) && (a[1].u >= ID_INVALID || a[2].u >= ID_INVALID)) return PLAN_E_VALUE;
-      return (a[4].u & 2) ? gid_list(&a[3]) : PLAN_OK;
-    case OP_CAPS:
-      return a[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE;
-    case OP_CAP_BOUNDING:
-      return a[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE;
-    case OP_SECUREBITS:
-      return (a[0].u & ~(uint64_t)SECUREBITS_ALLOWED) == 0 ? PLAN_OK : PLAN_E_VALUE;
-    case OP_SET_GROUPS:
-      return gid_list(&a[0]);
-    case OP_INIT_IDS:
-    case OP_SET_IDS:
-      return a[0].u < ID_INVALID && a[1].u < ID_INVALID ? PLAN_OK : PLAN_E_VALUE;
-    case OP_SECCOMP:
-      return seccomp_shape(&a[0]);
-    case OP_INIT_LIMITS:
-      return init_limits_values(a);
-    case OP_LANDLOCK:
-      return landlock_values(op);
-    case OP_EXEC:
-      if (a[1].count < 1) return PLAN_E_VALUE;
-      {
-        const char *cur = a[1].s;
-        const char *argv0 = plan_strv_next(&cur);
-        if (!argv0[0]) return PLAN_E_VALUE;
-      }
-      return PLAN_OK;
-    case OP_MOUNT_ROOT:
-    case OP_BIND:
-    case OP_TMPFS:
-    case OP_MOUNT_PROC:
-    case OP_MOUNT_DEV:
-    case OP_MASK:
-    case OP_READONLY:
-    case OP_OVERLAY:
-    case OP_SYMLINK:
-    case OP_MKDIR:
-    case OP_MOUNT_CGROUP:
-      return view_check_values(op);
-    /* No arguments to check. */
-    case OP_MOUNT_PRIVATE:
-    case OP_LOOPBACK_UP:
-    case OP_PIVOT_ROOT:
-    case OP_SETSID:
-    case OP_KEYRING:
-    case OP_NO_NEW_PRIVS:
-      return PLAN_OK;
-    /* An op this table does not know has unchecked values: refused. */
-    default:
-      return PLAN_E_OPCODE;
-  }
+  return a[0].u >= 1 && a[0].u <= 0xffff && a[1].u >= 1 && a[1].u <= 0xffff ? PLAN_OK : PLAN_E_VALUE;
+}
+
+int values_chdir(const struct plan_op *op) { return op->arg[0].len >= 1 ? PLAN_OK : PLAN_E_VALUE; }
+
+int values_rlimit(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  return a[0].u < RLIMIT_COUNT && a[1].u <= a[2].u ? PLAN_OK : PLAN_E_VALUE;
+}
+
+int values_init_caps(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  if (a[0].u > CAP_MASK_MAX || (a[4].u & ~(uint64_t)(INIT_TAKE_IDS | INIT_SET_GROUPS))) return PLAN_E_VALUE;
+  if ((a[4].u & INIT_TAKE_IDS) && (a[1].u >= ID_INVALID || a[2].u >= ID_INVALID)) return PLAN_E_VALUE;
+  return (a[4].u & INIT_SET_GROUPS) ? gid_list(&a[3]) : PLAN_OK;
+}
+
+int values_caps(const struct plan_op *op) { return op->arg[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE; }
+
+int values_cap_bounding(const struct plan_op *op) { return op->arg[0].u <= CAP_MASK_MAX ? PLAN_OK : PLAN_E_VALUE; }
+
+int values_securebits(const struct plan_op *op) {
+  return (op->arg[0].u & ~(uint64_t)SECUREBITS_ALLOWED) == 0 ? PLAN_OK : PLAN_E_VALUE;
+}
+
+int values_set_groups(const struct plan_op *op) { return gid_list(&op->arg[0]); }
+
+static int two_ids(const struct plan_op *op) {
+  return op->arg[0].u < ID_INVALID && op->arg[1].u < ID_INVALID ? PLAN_OK : PLAN_E_VALUE;
+}
+int values_init_ids(const struct plan_op *op) { return two_ids(op); }
+int values_set_ids(const struct plan_op *op) { return two_ids(op); }
+
+int values_seccomp(const struct plan_op *op) { return seccomp_shape(&op->arg[0]); }
+
+/* A command: argv[0] present and not empty. */
+int values_exec(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  if (a[1].count < 1) return PLAN_E_VALUE;
+  const char *cur = a[1].s;
+  return plan_strv_next(&cur)[0] ? PLAN_OK : PLAN_E_VALUE;
 }

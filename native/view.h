@@ -1,22 +1,14 @@
 /* The filesystem view: shared state of the mount ops (op_mount.c) and the
- * path resolver they use (op_path.c). Flag values match VIEW in
- * src/facilities/view/ops.ts (test/facilities/view/fields.test.ts checks they agree). */
+ * path resolver they use (op_path.c). */
 #ifndef ISOLATE_VIEW_H
 #define ISOLATE_VIEW_H
 
 #include <stdint.h>
 
-/* Op flags ('flags' argument of the view ops). */
-#define VIEW_RO 0x1        /* read-only */
-#define VIEW_DEV 0x2       /* keep device nodes usable (no nodev) */
-#define VIEW_OPTIONAL 0x4  /* a missing source or destination is skipped */
-#define VIEW_SEAL 0x8      /* made read-only once the view is complete */
-#define VIEW_NOEXEC 0x10   /* noexec */
-#define VIEW_SHM 0x20      /* mountDev: a private tmpfs at shm */
-#define VIEW_USERXATTR 0x40 /* overlay: user.* xattrs (inside a user namespace) */
-#define VIEW_MKWORK 0x80   /* overlay: create the (host) work dir when missing */
-#define VIEW_IDMAP 0x1000  /* bind: the source is the next mount fd passed with GO (passed.h), idmapped unless read-only */
-#define VIEW_PERCENT 0x100 /* tmpfs: size is a percentage of the machine's RAM (1-100), as tmpfs counts it */
+#include "ops.h"
+
+/* Op flags (the 'flags' argument of the view ops): VIEW_* in ops.h, generated
+ * from src/plan/flags.ts. */
 
 /* mountRoot attrs: the kernel's MOUNT_ATTR_RDONLY | NOSUID | NODEV | NOEXEC. */
 #define VIEW_ATTRS_ALL 0xf
@@ -25,6 +17,9 @@
 
 /* Set by op_mount_root: an O_PATH fd of the new root, stacked over the old one. */
 extern int view_root;
+/* Set when a mountPoints op rebuilt the root: view_root is then a tmpfs laid
+ * over the one op_mount_root made, which pivotRoot detaches as well. */
+extern int view_root_rebuilt;
 
 /* Open ABS (absolute, checked by view_check_path) inside the new root as an
  * O_PATH fd. No component may be a symlink (ELOOP), nothing resolves outside
@@ -50,8 +45,10 @@ int view_own(int fd);
 /* 1 when fd lies on a filesystem of the sandbox's own. */
 int view_owned(int fd);
 
-/* Remember a mount root to make read-only when the view is complete; the fd is kept. */
-int view_seal_later(int fd);
+/* Remember a mount root, shown at PATH (kept as given: plan memory), to make
+ * read-only when the view is complete, with whatever mount of the same
+ * filesystem shows at PATH then; the fd is kept. */
+int view_seal_later(int fd, const char *path);
 /* Make every remembered mount read-only; closes their fds. */
 int view_seal_all(void);
 
@@ -60,9 +57,5 @@ long view_type(int fd);
 
 /* "/proc/self/fd/N" (+ "/" rest when rest is non-null) into buf. */
 char *view_fd_path(char *buf, int fd, const char *rest);
-
-/* Plan value checks (values.c calls this for the view ops). */
-struct plan_op;
-int view_check_values(const struct plan_op *op);
 
 #endif

@@ -30,61 +30,79 @@ static int name_ok(const char *s) {
 
 static int flags_ok(uint64_t v, uint64_t allowed) { return (v & ~allowed) == 0; }
 
-int view_check_values(const struct plan_op *op) {
+/* One per view op (prototypes in ops.h). */
+#define CHECK(ok) return (ok) ? PLAN_OK : PLAN_E_VALUE
+
+int values_mount_root(const struct plan_op *op) {
   const struct plan_arg *a = op->arg;
-  int ok;
-  switch (op->code) {
-    case OP_MOUNT_ROOT:
-      ok = path_ok(&a[0], 1) && flags_ok(a[1].u, VIEW_ATTRS_ALL);
-      break;
-    case OP_BIND:
-      ok = path_ok(&a[0], 1) && path_ok(&a[1], 0) && flags_ok(a[2].u, VIEW_RO | VIEW_DEV | VIEW_OPTIONAL | VIEW_IDMAP);
-      break;
-    case OP_TMPFS:
-      ok = path_ok(&a[0], 0) && a[2].u <= 07777 &&
-           flags_ok(a[3].u, VIEW_OPTIONAL | VIEW_SEAL | VIEW_NOEXEC | VIEW_PERCENT) &&
-           (!(a[3].u & VIEW_PERCENT) || (a[1].u >= 1 && a[1].u <= 100));
-      break;
-    case OP_MOUNT_PROC:
-      ok = path_ok(&a[0], 0) && a[1].u == 0;
-      break;
-    case OP_MOUNT_DEV: {
-      ok = path_ok(&a[0], 0) && a[2].count % 2 == 0 && flags_ok(a[4].u, VIEW_SEAL | VIEW_SHM);
-      const char *cur = a[1].s;
-      for (uint32_t i = 0; ok && i < a[1].count; i++) ok = name_ok(plan_strv_next(&cur));
-      cur = a[2].s;
-      for (uint32_t i = 0; ok && i < a[2].count; i += 2) {
-        ok = name_ok(plan_strv_next(&cur));
-        ok = plan_strv_next(&cur)[0] != 0 && ok;
-      }
-      break;
-    }
-    case OP_MASK:
-      ok = path_ok(&a[0], 0) && flags_ok(a[1].u, VIEW_OPTIONAL);
-      break;
-    case OP_READONLY:
-      ok = path_ok(&a[0], 0) && flags_ok(a[1].u, VIEW_OPTIONAL | VIEW_NOEXEC);
-      break;
-    case OP_OVERLAY:
-      ok = path_ok(&a[0], 0) && flags_ok(a[3].u, VIEW_USERXATTR | VIEW_MKWORK) &&
-           (a[1].len ? path_ok(&a[1], 0) && path_ok(&a[2], 0) : a[2].len == 0);
-      break;
-    case OP_SYMLINK:
-      ok = a[0].len >= 1 && a[0].len < VIEW_PATH_MAX && path_ok(&a[1], 0);
-      break;
-    case OP_MKDIR:
-      ok = path_ok(&a[0], 0) && a[1].u <= 07777;
-      break;
-    case OP_MOUNT_CGROUP:
-      /* Options: a v1 hierarchy's comma-separated controller names, or "" for cgroup2. */
-      ok = path_ok(&a[0], 0) && a[1].len < 256 && flags_ok(a[2].u, VIEW_OPTIONAL);
-      for (uint32_t i = 0; ok && i < a[1].len; i++) {
-        char c = a[1].s[i];
-        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ',' || c == '=';
-      }
-      break;
-    default:
-      ok = 1;
+  CHECK(path_ok(&a[0], 1) && flags_ok(a[1].u, VIEW_ATTRS_ALL));
+}
+
+int values_bind(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 1) && path_ok(&a[1], 0) && flags_ok(a[2].u, VIEW_RO | VIEW_DEV | VIEW_OPTIONAL | VIEW_IDMAP));
+}
+
+int values_tmpfs(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 0) && a[2].u <= 07777 && flags_ok(a[3].u, VIEW_OPTIONAL | VIEW_SEAL | VIEW_NOEXEC | VIEW_PERCENT) &&
+        (!(a[3].u & VIEW_PERCENT) || (a[1].u >= 1 && a[1].u <= 100)));
+}
+
+int values_mount_proc(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 0) && a[1].u == 0);
+}
+
+int values_mount_dev(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  int ok = path_ok(&a[0], 0) && a[2].count % 2 == 0 && flags_ok(a[4].u, VIEW_SEAL | VIEW_SHM);
+  const char *cur = a[1].s;
+  for (uint32_t i = 0; ok && i < a[1].count; i++) ok = name_ok(plan_strv_next(&cur));
+  cur = a[2].s;
+  for (uint32_t i = 0; ok && i < a[2].count; i += 2) {
+    ok = name_ok(plan_strv_next(&cur));
+    ok = plan_strv_next(&cur)[0] != 0 && ok;
   }
-  return ok ? PLAN_OK : PLAN_E_VALUE;
+  CHECK(ok);
+}
+
+int values_mask(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 0) && flags_ok(a[1].u, VIEW_OPTIONAL));
+}
+
+int values_readonly(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 0) && flags_ok(a[1].u, VIEW_OPTIONAL | VIEW_NOEXEC));
+}
+
+int values_overlay(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 0) && flags_ok(a[3].u, VIEW_USERXATTR | VIEW_MKWORK) &&
+        (a[1].len ? path_ok(&a[1], 0) && path_ok(&a[2], 0) : a[2].len == 0));
+}
+
+int values_symlink(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(a[0].len >= 1 && a[0].len < VIEW_PATH_MAX && path_ok(&a[1], 0));
+}
+
+int values_mkdir(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  CHECK(path_ok(&a[0], 0) && a[1].u <= 07777);
+}
+
+/* The directory to rebuild with mount points in it: "/" too. */
+int values_mount_points(const struct plan_op *op) { CHECK(path_ok(&op->arg[0], 1)); }
+
+/* Options: a v1 hierarchy's comma-separated controller names, or "" for cgroup2. */
+int values_mount_cgroup(const struct plan_op *op) {
+  const struct plan_arg *a = op->arg;
+  int ok = path_ok(&a[0], 0) && a[1].len < 256 && flags_ok(a[2].u, VIEW_OPTIONAL);
+  for (uint32_t i = 0; ok && i < a[1].len; i++) {
+    char c = a[1].s[i];
+    ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ',' || c == '=';
+  }
+  CHECK(ok);
 }

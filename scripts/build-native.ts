@@ -6,9 +6,9 @@
  *   build/embedded.ts        all three, as base64 strings: the library and the
  *                            compiled binary load them from memory, never from a path
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { opsHeader } from "./gen-ops-h.ts";
+import { writeOpsSources } from "./gen-ops.ts";
 import { syscallTable } from "./gen-syscalls.ts";
 
 const root = join(import.meta.dir, "..");
@@ -16,10 +16,15 @@ const ffi = join(root, "native");
 const out = join(root, "build");
 
 export const WARN = ["-Wall", "-Wextra", "-Werror"];
-const CC = process.env.CC ?? "cc";
+export const CC = process.env.CC ?? "cc";
 
-export const SHARED_SOURCES = ["plan.c", "values.c", "view_values.c"];
-const INIT_SOURCES = [
+/** What scripts/gen-ops.ts writes, next to ops.h (build/, or a harness's own directory). */
+const GENERATED = ["ops_values.c", "ops_run.c"];
+/** Linked into the shim and the init. */
+export const SHARED_SOURCES = ["plan.c", "values.c", "view_values.c", "ops_values.c"];
+/** The init's own sources, in native/, and the generated dispatch. */
+export const INIT_SOURCES = [
+  "ops_run.c",
   "init.c",
   "init_limits.c",
   "rt.c",
@@ -32,11 +37,45 @@ const INIT_SOURCES = [
   "op_seccomp.c",
   "op_landlock.c",
   "op_mount.c",
+  "op_mountpoints.c",
   "op_path.c",
+  "op_pty.c",
   "passed.c",
   "traverse.c",
-  ...SHARED_SOURCES,
 ];
+
+/** Source paths: the generated ones in gen, the others in native/. */
+export function sourcePaths(names: readonly string[], gen: string): string[] {
+  return names.map((n) => join(GENERATED.includes(n) ? gen : ffi, n));
+}
+
+/** Flags of the static, libc-free executables (the init, nsexec). */
+export const STATIC_NO_LIBC = [
+  "-O2",
+  "-static",
+  "-nostdlib",
+  "-ffreestanding",
+  "-fno-stack-protector",
+  "-fno-asynchronous-unwind-tables",
+  "-fno-pie",
+  "-no-pie",
+  "-Wl,--build-id=none",
+  "-s",
+  ...WARN,
+];
+
+/** The compiler command that links the init at out, with the sources gen-ops.ts wrote to gen. */
+export function initCommand(gen: string, out: string, cc = CC): string[] {
+  return [
+    cc,
+    ...STATIC_NO_LIBC,
+    `-I${gen}`,
+    `-I${ffi}`,
+    "-o",
+    out,
+    ...sourcePaths([...INIT_SOURCES, ...SHARED_SOURCES], gen),
+  ];
+}
 
 function run(argv: string[]): void {
   const r = Bun.spawnSync(argv, { cwd: root, stdout: "inherit", stderr: "inherit" });
@@ -65,13 +104,11 @@ function seccompDefaultModule(): string {
 }
 
 export function buildFfi(): { shim: string; init: string } {
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "ops.h"), opsHeader());
+  writeOpsSources(out);
   writeFileSync(join(out, "syscalls.json"), `${JSON.stringify(syscallTable(CC), null, 1)}\n`);
   writeFileSync(join(out, "seccomp-default.ts"), seccompDefaultModule());
   const shim = join(out, "libisolate.so");
   const init = join(out, "isolate-init.elf");
-  const src = (names: string[]) => names.map((n) => join(ffi, n));
   run([
     CC,
     "-O2",
@@ -79,31 +116,27 @@ export function buildFfi(): { shim: string; init: string } {
     "-fPIC",
     "-shared",
     "-fvisibility=hidden",
+    // An undefined symbol (a value check named in src/plan/ops.ts but missing) fails here, not at load.
+    "-Wl,-z,defs",
     ...WARN,
     `-I${out}`,
+    `-I${ffi}`,
     "-o",
     shim,
-    ...src(["shim.c", "worker.c", "probe.c", "hostfs.c", ...SHARED_SOURCES]),
+    ...sourcePaths(["shim.c", "worker.c", "probe.c", "hostfs.c", "tty.c", ...SHARED_SOURCES], out),
     "-pthread",
   ]);
-  const staticNoLibc = [
-    CC,
-    "-O2",
-    "-static",
-    "-nostdlib",
-    "-ffreestanding",
-    "-fno-stack-protector",
-    "-fno-asynchronous-unwind-tables",
-    "-fno-pie",
-    "-no-pie",
-    "-Wl,--build-id=none",
-    "-s",
-    ...WARN,
-    `-I${out}`,
-  ];
-  run([...staticNoLibc, "-o", init, ...src(INIT_SOURCES)]);
+  run(initCommand(out, init));
   const nsexec = join(out, "isolate-nsexec.elf");
-  run([...staticNoLibc, '-DRT_ENTRY="nsexec_main"', "-o", nsexec, ...src(["nsexec.c", "rt.c"])]);
+  run([
+    CC,
+    ...STATIC_NO_LIBC,
+    '-DRT_ENTRY="nsexec_main"',
+    `-I${out}`,
+    "-o",
+    nsexec,
+    ...sourcePaths(["nsexec.c", "rt.c"], out),
+  ]);
   const b64 = (path: string) => readFileSync(path).toString("base64");
   writeFileSync(
     join(out, "embedded.ts"),

@@ -6,6 +6,39 @@
 
 export type ErrorCode = "spec" | "host" | "setup" | "exec" | "cgroup" | "internal";
 
+const OPEN = "\u{E000}";
+const SEP = "\u{E001}";
+const CLOSE = "\u{E002}";
+const TOKEN = /\u{E000}([^\u{E001}\u{E002}]*)(?:\u{E001}([^\u{E002}]*))?\u{E002}/gu;
+
+/**
+ * A Spec field in an error's words, e.g. field("limits.memory") or
+ * field("userns", "host"). The library names it by the field
+ * (`limits.memory`, `userns: "host"`); the CLI renders it as the flag that
+ * fills it (`--memory`, `--userns host`). Only src/cli/ knows flag names.
+ */
+export function field(path: string, value?: string): string {
+  return value === undefined ? `${OPEN}${path}${CLOSE}` : `${OPEN}${path}${SEP}${value}${CLOSE}`;
+}
+
+/** How a field is named in words: the library's default, or the CLI's flags. */
+export type FieldNamer = (path: string, value: string | undefined) => string;
+
+const specName: FieldNamer = (path, value) => (value === undefined ? path : `${path}: ${JSON.stringify(value)}`);
+
+/** `text` with its fields named by `namer`. */
+export function nameFields(text: string, namer: FieldNamer = specName): string {
+  return text.includes(OPEN) ? text.replace(TOKEN, (_, p: string, v: string | undefined) => namer(p, v)) : text;
+}
+
+/** The first field an error's words name: what the error is about. */
+function subjectOf(text: string): string | undefined {
+  TOKEN.lastIndex = 0;
+  const m = TOKEN.exec(text);
+  TOKEN.lastIndex = 0;
+  return m?.[1];
+}
+
 /**
  * @example
  * try {
@@ -18,18 +51,29 @@ export class IsolateError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint: string | undefined;
+  /** The Spec field the error is about (a dotted path, e.g. "limits.memory"), when it is about one. */
+  readonly field: string | undefined;
+  /** message and hint with their fields unnamed (see field()). */
+  private readonly words: readonly [string, string | undefined];
 
   constructor(code: ErrorCode, message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super(nameFields(message), opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = "IsolateError";
     this.code = code;
     this.exitCode = opts.exitCode ?? 125;
-    this.hint = opts.hint;
+    this.hint = opts.hint === undefined ? undefined : nameFields(opts.hint);
+    this.field = subjectOf(message);
+    this.words = [message, opts.hint];
   }
 
-  /** The one line the CLI prints (without the `isolate: ` prefix). */
-  text(): string {
-    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  /**
+   * The one line the CLI prints (without the `isolate: ` prefix); `namer`
+   * names the fields (the CLI passes its flags), else they are Spec fields.
+   */
+  text(namer?: FieldNamer): string {
+    const [message, hint] = this.words;
+    const m = nameFields(message, namer);
+    return hint ? `${m} (${nameFields(hint, namer)})` : m;
   }
 }
 

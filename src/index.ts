@@ -42,6 +42,8 @@ export { compilePlan } from "./plan/compile.ts";
 export { describeOp } from "./plan/describe.ts";
 export { encodePlan } from "./plan/encode.ts";
 export type { Op } from "./plan/op.ts";
+/** A Spec resolved on a host, once: what compilePlan and the supervisor read. */
+export { type Resolved, resolveSandbox } from "./plan/resolve.ts";
 export type { InputSource, RunOptions, SpawnOptions } from "./supervisor/options.ts";
 export type {
   FailedReason,

@@ -3,8 +3,7 @@
  * failing closed: a limit that was asked for and cannot be written is an
  * error naming the limit, the reason and the fix.
  */
-import { CgroupError } from "../errors.ts";
-import { LIMIT_FLAG } from "../facilities/limits/fields.ts";
+import { CgroupError, field as specField } from "../errors.ts";
 import type { Controller } from "./detect.ts";
 import { errnoCode, errnoWords, readText, writeValue } from "./files.ts";
 import type { CgroupWrite } from "./writes.ts";
@@ -33,7 +32,7 @@ function refusedFix(file: string, dir: string): string {
 export function applyWrites(writes: readonly CgroupWrite[], dirOf: (c: Controller) => string): void {
   for (const w of writes) {
     const dir = dirOf(w.controller);
-    const flag = LIMIT_FLAG[w.limit];
+    const flag = specField(`limits.${w.limit}`);
     let written = false;
     for (const [file, given] of w.files) {
       const value = w.inherit ? (readText(`${dir}/../${file}`)?.trim() ?? "") : given;

@@ -10,8 +10,8 @@
  * processes share its cgroup, it fails with the remedy instead of touching them.
  */
 
-import { CgroupError } from "../errors.ts";
-import { LIMIT_FLAG, type LimitField } from "../facilities/limits/fields.ts";
+import { CgroupError, field as specField } from "../errors.ts";
+import type { LimitField } from "../facilities/limits/fields.ts";
 import { nodeFs } from "../host/files.ts";
 import type { Controller, Hierarchy } from "./detect.ts";
 import { errnoCode, errnoWords, readText, removeCgroupDirNow, writeValue } from "./files.ts";
@@ -46,7 +46,7 @@ export function prepareV2Parent(h: Hierarchy, need: ReadonlyMap<Controller, Limi
   const base = state.base;
   if (need.size === 0) return base;
   const fieldOf = (c: Controller): LimitField => need.get(c) ?? "memory";
-  const flagOf = (c: Controller) => LIMIT_FLAG[fieldOf(c)];
+  const flagOf = (c: Controller) => specField(`limits.${fieldOf(c)}`);
 
   const available = words(readText(`${base}/cgroup.controllers`));
   for (const c of need.keys()) {
@@ -62,7 +62,7 @@ export function prepareV2Parent(h: Hierarchy, need: ReadonlyMap<Controller, Limi
   const todo = [...need.keys()].filter((c) => !enabled.includes(c));
   if (todo.length === 0) return base;
   const field = fieldOf(todo[0] ?? "memory");
-  const flag = LIMIT_FLAG[field];
+  const flag = specField(`limits.${field}`);
 
   if (!isRoot(base)) {
     const procs = parsePids(readText(`${base}/cgroup.procs`) ?? "");
@@ -91,7 +91,7 @@ export function prepareV2Parent(h: Hierarchy, need: ReadonlyMap<Controller, Limi
 
 function moveIntoLeaf(base: string, field: LimitField): void {
   if (!state) return;
-  const flag = LIMIT_FLAG[field];
+  const flag = specField(`limits.${field}`);
   const leaf = `${base}/${leafName()}`;
   makeCgroupDir(leaf, field, "a leaf for isolate itself");
   try {

@@ -174,11 +174,29 @@ function read(path: string): string {
   }
 }
 
-/** The layout of this process, now (its own cgroups can change: nothing is cached). */
-export function detectCgroups(): CgroupLayout {
+/** The texts the layout is made of, read once: what `check` and `exec` both read. */
+export interface CgroupTexts {
+  readonly mountinfo: string;
+  readonly procCgroup: string;
+  /** cgroup.controllers at the root of the cgroup2 mount ("" when unmounted). */
+  readonly v2RootControllers: string;
+}
+
+/** This process's cgroup texts, now. */
+export function readCgroupTexts(): CgroupTexts {
   const mountinfo = read("/proc/self/mountinfo");
   const procCgroup = read("/proc/self/cgroup");
   const v2mount = parseMountinfo(mountinfo).find((m) => m.fstype === "cgroup2");
-  const rootControllers = v2mount ? read(`${v2mount.mountpoint}/cgroup.controllers`) : "";
-  return layoutFrom(mountinfo, procCgroup, rootControllers);
+  const v2RootControllers = v2mount ? read(`${v2mount.mountpoint}/cgroup.controllers`) : "";
+  return { mountinfo, procCgroup, v2RootControllers };
+}
+
+/**
+ * The layout of this process, now (its own cgroups can change: nothing is
+ * cached). The one reader of the host's cgroups: `exec` places its limits
+ * with it, and `isolate check` (src/host/cgroup-layout.ts) reports from it,
+ * so both say the same of every controller.
+ */
+export function detectCgroups(texts: CgroupTexts = readCgroupTexts()): CgroupLayout {
+  return layoutFrom(texts.mountinfo, texts.procCgroup, texts.v2RootControllers);
 }

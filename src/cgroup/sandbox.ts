@@ -6,8 +6,8 @@
  * cannot be enforced throws CgroupError (exit 125) and leaves nothing behind.
  */
 import type { BigIntStats } from "node:fs";
-import { CgroupError } from "../errors.ts";
-import { type IoBps, LIMIT_FLAG, type LimitField, type Limits } from "../facilities/limits/fields.ts";
+import { CgroupError, field as specField } from "../errors.ts";
+import type { IoBps, LimitField, Limits } from "../facilities/limits/fields.ts";
 import { nodeFs } from "../host/files.ts";
 import { sweepOnce } from "./clean.ts";
 import { type CgroupLayout, type Controller, detectCgroups } from "./detect.ts";
@@ -59,9 +59,9 @@ function resolveDevice(r: IoBps, field: LimitField): IoBps {
   try {
     st = nodeFs().statSync(r.device, { bigint: true });
   } catch (e) {
-    throw new CgroupError(`${LIMIT_FLAG[field]} ${r.device}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    throw new CgroupError(`${specField(`limits.${field}`)} ${r.device}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
-  if (!st.isBlockDevice()) throw new CgroupError(`${LIMIT_FLAG[field]} ${r.device}: not a block device`);
+  if (!st.isBlockDevice()) throw new CgroupError(`${specField(`limits.${field}`)} ${r.device}: not a block device`);
   return { device: majorMinor(st.rdev), bytesPerSecond: r.bytesPerSecond };
 }
 
@@ -95,8 +95,8 @@ export function createSandboxCgroups(
     const place = layout.controllers[c];
     if (place.version === 0) {
       throw new CgroupError(
-        `${LIMIT_FLAG[field]}: cannot be enforced: ${place.why}`,
-        `enable the ${c} controller (kernel config, or mount its hierarchy), or drop ${LIMIT_FLAG[field]}`,
+        `${specField(`limits.${field}`)}: cannot be enforced: ${place.why}`,
+        `enable the ${c} controller (kernel config, or mount its hierarchy), or drop ${specField(`limits.${field}`)}`,
       );
     }
     if (place.version === 2) v2needs.set(c, field);

@@ -6,8 +6,8 @@
  * else by killing every member until the group is empty.
  */
 
-import { CgroupError } from "../errors.ts";
-import { LIMIT_FLAG, type LimitField } from "../facilities/limits/fields.ts";
+import { CgroupError, field as specField } from "../errors.ts";
+import type { LimitField } from "../facilities/limits/fields.ts";
 import { errnoName } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { inInitialUserNs, ownIdMap } from "../host/probe.ts";
@@ -52,7 +52,7 @@ export function makeCgroupDir(dir: string, limit: LimitField | undefined, what: 
         code === "EACCES" || code === "EPERM" || code === "EROFS"
           ? `no write access to ${parent} (${what})`
           : `cannot create ${dir} (${what}): ${errnoWords(code)}`;
-      throw new CgroupError(`${LIMIT_FLAG[limit]}: cannot be enforced: ${why}`, noAccessFix(parent));
+      throw new CgroupError(`${specField(`limits.${limit}`)}: cannot be enforced: ${why}`, noAccessFix(parent));
     }
   }
 }

@@ -127,6 +127,15 @@ export const FLAGS: readonly FlagDef[] = [
       d.killAfter = v;
     },
   },
+  {
+    name: "--pty",
+    field: "pty",
+    description:
+      "run the command on a new terminal of the sandbox's own (its controlling terminal, stdin, stdout and stderr), relayed to the caller's, which is in raw mode meanwhile",
+    apply: (d) => {
+      d.pty = true;
+    },
+  },
   ...LIMIT_FLAGS,
   ...HARDENING_FLAGS,
   ...NET_FLAGS,
@@ -146,8 +155,8 @@ export const FLAGS: readonly FlagDef[] = [
         "a writable view of DST; changes vanish, or go to the host dir UPPER (overlayfs work dir: WORK, else one made beside UPPER for the run)",
       ],
       ["--mask", "PATH", "hide PATH (an empty directory, or /dev/null for a file)"],
-      ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (inside isolate's own tmpfs)"],
-      ["--dir", "DST[:MODE]", "create the directory DST (inside isolate's own tmpfs)"],
+      ["--symlink", "TARGET:DST", "create the symlink DST -> TARGET (never on the host)"],
+      ["--dir", "DST[:MODE]", "create the directory DST (never on the host)"],
     ] as const
   ).map(
     ([name, value, description]): FlagDef => ({

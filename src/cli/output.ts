@@ -1,5 +1,5 @@
 /** How the CLI speaks: one line per error, JSON reports, exit codes. */
-import { IsolateError } from "../errors.ts";
+import { type FieldNamer, IsolateError } from "../errors.ts";
 import { osBytes } from "../host/bytes.ts";
 import type { Result } from "../supervisor/result.ts";
 import type { ReportTarget } from "./report.ts";
@@ -27,11 +27,20 @@ export function quietOnBrokenPipe(): void {
   });
 }
 
+/**
+ * Fields in errors are named by the flags that fill them (src/errors.ts field()).
+ * The flag table loads only for an error that names a field.
+ */
+export const flagNamer: FieldNamer = (path, value) => {
+  const { flagOf } = require("./flags.ts") as typeof import("./flags.ts");
+  return value === undefined ? flagOf(path) : `${flagOf(path)} ${value}`;
+};
+
 export function printError(e: unknown): number {
   if (isBrokenPipe(e)) return BROKEN_PIPE_EXIT;
   if (e instanceof IsolateError) {
     // A path that is not UTF-8 is printed as its bytes, as other tools do.
-    process.stderr.write(osBytes(`isolate: ${e.text()}\n`));
+    process.stderr.write(osBytes(`isolate: ${e.text(flagNamer)}\n`));
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { SpecError } from "../errors.ts";
+import { SpecError, field as specField } from "../errors.ts";
 import type { CwdMount } from "../facilities/view/fields.ts";
 import { normalize, type Spec, SpecInputSchema } from "./schema.ts";
 import { keyIssue } from "./suggest.ts";
@@ -22,7 +22,7 @@ export interface SpecDefaults {
  */
 export function parseSpec(
   input: unknown,
-  fieldName: (field: string) => string = (f) => f,
+  fieldName: (field: string) => string = specField,
   defaults: SpecDefaults = {},
 ): Spec {
   const r = v.safeParse(SpecInputSchema, input);
@@ -30,11 +30,11 @@ export function parseSpec(
     const issue = r.issues[0];
     const path = v.getDotPath(issue) ?? "";
     // The path without list positions (e.g. "limits.memory", "env"); fieldName may map any prefix of it.
-    const field = path
+    const dotted = path
       .split(".")
       .filter((p) => !/^\d+$/.test(p))
       .join(".");
-    const name = field ? fieldName(field) : "spec";
+    const name = dotted ? fieldName(dotted) : "spec";
     const key = keyIssue(SpecInputSchema, r.issues);
     if (key) throw new SpecError(`${key.parent ? `${fieldName(key.parent)}: ` : ""}${key.message}`, key.hint);
     const value = issue.input;

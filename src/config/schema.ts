@@ -8,6 +8,7 @@ import { LANDLOCK_FIELDS, type LandlockMode } from "../facilities/landlock/field
 import { type Limits, LimitsInputSchema, normalizeLimits } from "../facilities/limits/fields.ts";
 import { NET_FIELDS, type Net, normalizeNet } from "../facilities/net/fields.ts";
 import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "../facilities/privileges/fields.ts";
+import { normalizePty, PTY_FIELDS, type PtySize } from "../facilities/pty/fields.ts";
 import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "../facilities/view/fields.ts";
 import { parseUnmask, type Unmask } from "../facilities/view/secret-fields.ts";
 import { osString } from "../host/bytes.ts";
@@ -145,6 +146,8 @@ export const SpecInputSchema = v.strictObject({
   unmask: v.optional(v.array(UnmaskIn), []),
   /** The network: none (default), host, or pasta (src/facilities/net/fields.ts). */
   ...NET_FIELDS,
+  /** A terminal for the command (src/facilities/pty/fields.ts). */
+  ...PTY_FIELDS,
 });
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
@@ -170,6 +173,8 @@ export interface Spec extends Hardening {
   readonly landlock: LandlockMode;
   /** The network (src/facilities/net/fields.ts). */
   readonly net: Net;
+  /** A pty for the command, with its window size (src/facilities/pty/fields.ts); absent: none. */
+  readonly pty?: PtySize;
 }
 
 /**
@@ -232,5 +237,6 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
     unmask: p.unmask,
     limits,
     net,
+    ...(p.pty === false ? {} : { pty: normalizePty(p.pty) }),
   };
 }

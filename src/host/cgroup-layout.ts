@@ -3,8 +3,20 @@
  * whether it sits on cgroup v2, on a v1 hierarchy, or nowhere; where this
  * process's cgroup is; and whether it may create cgroups there (as root, or
  * through a delegated subtree it owns). For `isolate check`; it creates and
- * changes nothing.
+ * changes nothing. Where each controller is comes from src/cgroup/detect.ts,
+ * the reader `exec` uses: one mountinfo parser, one decision.
  */
+import {
+  type CgroupTexts,
+  CONTROLLERS,
+  type Controller,
+  detectCgroups,
+  dirUnder,
+  parseMountinfo,
+  parseProcCgroup,
+  readCgroupTexts,
+  V1_NAME,
+} from "../cgroup/detect.ts";
 import { nodeFs } from "./files.ts";
 
 export interface CgroupMount {
@@ -47,41 +59,6 @@ export interface CgroupLayout {
   readonly controllers: readonly ControllerLayout[];
 }
 
-/** mountinfo escapes space, tab, newline and backslash as \\ooo. */
-const octalUnescape = (s: string) =>
-  s.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-
-/** mountinfo fields: id parent major:minor root mountpoint options [optional...] - fstype source superoptions */
-export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
-  const out: CgroupMount[] = [];
-  for (const line of mountinfo.split("\n")) {
-    const dash = line.indexOf(" - ");
-    if (dash < 0) continue;
-    const left = line.slice(0, dash).split(" ");
-    const right = line.slice(dash + 3).split(" ");
-    const fstype = right[0];
-    if (fstype !== "cgroup" && fstype !== "cgroup2") continue;
-    out.push({
-      version: fstype === "cgroup2" ? "v2" : "v1",
-      root: octalUnescape(left[3] ?? "/"),
-      mountPoint: octalUnescape(left[4] ?? ""),
-      options: (right[2] ?? "").split(","),
-    });
-  }
-  return out;
-}
-
-/** /proc/self/cgroup: hierarchy id -> [controllers, path]; v2 is "0::PATH". */
-export function parseProcCgroup(text: string): { controllers: string[]; path: string }[] {
-  const out: { controllers: string[]; path: string }[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    out.push({ controllers: m[2] ? (m[2] ?? "").split(",") : [], path: m[3] ?? "/" });
-  }
-  return out;
-}
-
 /** /proc/cgroups: the controllers this kernel has (enabled ones). */
 export function parseProcCgroups(text: string): string[] {
   const out: string[] = [];
@@ -91,14 +68,6 @@ export function parseProcCgroups(text: string): string[] {
     if (name && enabled === "1") out.push(name);
   }
   return out;
-}
-
-/** The v2 name of a controller /proc/cgroups lists by its v1 name. */
-const V2_NAME: Record<string, string> = { blkio: "io" };
-
-function dirOf(mount: CgroupMount, path: string): string {
-  const rel = mount.root !== "/" && path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
-  return `${mount.mountPoint}${rel === "/" ? "" : rel}`.replace(/\/+$/, "") || "/";
 }
 
 function canWrite(path: string): boolean {
@@ -126,9 +95,23 @@ const read = (path: string): string => {
   }
 };
 
-export function readCgroupLayout(uid = process.geteuid?.() ?? -1): CgroupLayout {
-  const mounts = parseCgroupMounts(read("/proc/self/mountinfo"));
-  const mine = parseProcCgroup(read("/proc/self/cgroup"));
+/** The isolate controller a /proc/cgroups name stands for (blkio is io). */
+const isolateController = (name: string): Controller | undefined =>
+  CONTROLLERS.find((c) => V1_NAME[c] === name || c === name);
+
+/**
+ * For `isolate check`: from the same reader and the same per-controller
+ * decision (src/cgroup/detect.ts) as `exec`, plus what this user may do in
+ * each place. Controllers isolate does not use (hugetlb, rdma...) follow
+ * the same rule: the v2 root offers it, else the v1 hierarchy that has it.
+ */
+export function readCgroupLayout(
+  uid = process.geteuid?.() ?? -1,
+  texts: CgroupTexts = readCgroupTexts(),
+): CgroupLayout {
+  const layout = detectCgroups(texts);
+  const mounts = parseMountinfo(texts.mountinfo);
+  const member = parseProcCgroup(texts.procCgroup);
   const kernel = parseProcCgroups(read("/proc/cgroups"));
   const root = uid === 0;
   const access = (dir: string, procsFile: string) => {
@@ -137,61 +120,72 @@ export function readCgroupLayout(uid = process.geteuid?.() ?? -1): CgroupLayout 
     return { writable, delegated };
   };
 
-  const v2mount = mounts.find((m) => m.version === "v2");
-  const v2path = mine.find((c) => c.controllers.length === 0 && c.path !== undefined)?.path;
   let v2: CgroupLayout["v2"] = null;
-  if (v2mount && v2path !== undefined) {
-    const dir = dirOf(v2mount, v2path);
+  if (layout.v2) {
+    const dir = layout.v2.dir;
     v2 = {
-      mountPoint: v2mount.mountPoint,
-      cgroup: v2path,
+      mountPoint: layout.v2.mount,
+      cgroup: layout.v2.own,
       dir,
       controllers: read(`${dir}/cgroup.controllers`).trim().split(/\s+/).filter(Boolean),
       ...access(dir, "cgroup.procs"),
     };
   }
-  const v2Offered = new Set(v2 ? read(`${v2.mountPoint}/cgroup.controllers`).trim().split(/\s+/).filter(Boolean) : []);
+  const v2Offered = new Set(layout.v2?.controllers ?? []);
+  const onV2 = (name: string): ControllerLayout | undefined =>
+    v2
+      ? {
+          controller: name,
+          version: "v2",
+          cgroup: v2.cgroup,
+          dir: v2.dir,
+          enabled: v2.controllers.includes(name),
+          writable: v2.writable,
+          delegated: v2.delegated,
+        }
+      : undefined;
+  const onV1 = (name: string, cgroup: string, dir: string): ControllerLayout => ({
+    controller: name,
+    version: "v1",
+    cgroup,
+    dir,
+    ...access(dir, "tasks"),
+  });
 
   const controllers: ControllerLayout[] = [];
   for (const name of kernel) {
-    const v1 = mounts.find((m) => m.version === "v1" && m.options.includes(name));
-    if (v1) {
-      const entry = mine.find((c) => c.controllers.includes(name));
-      const cgroup = entry?.path ?? "/";
-      const dir = dirOf(v1, cgroup);
-      controllers.push({ controller: name, version: "v1", cgroup, dir, ...access(dir, "tasks") });
+    const c = isolateController(name);
+    if (c !== undefined) {
+      // exec's own decision, for the controllers its limits use.
+      const place = layout.controllers[c];
+      const entry =
+        place.version === 2
+          ? onV2(c)
+          : place.version === 1
+            ? onV1(name, place.hierarchy.own, place.hierarchy.dir)
+            : undefined;
+      controllers.push(entry ?? { controller: c, version: "none", writable: false, delegated: false });
       continue;
     }
-    const v2name = V2_NAME[name] ?? name;
-    if (v2 && v2Offered.has(v2name)) {
-      controllers.push({
-        controller: v2name,
-        version: "v2",
-        cgroup: v2.cgroup,
-        dir: v2.dir,
-        enabled: v2.controllers.includes(v2name),
-        writable: v2.writable,
-        delegated: v2.delegated,
-      });
+    const entry = v2Offered.has(name) ? onV2(name) : undefined;
+    if (entry) {
+      controllers.push(entry);
       continue;
     }
-    controllers.push({ controller: name, version: "none", writable: false, delegated: false });
+    const m = mounts.find((x) => x.fstype === "cgroup" && x.superOptions.includes(name));
+    const own = member.v1.get(name);
+    const dir = m && own !== undefined ? dirUnder(m, own) : null;
+    if (m && own !== undefined && dir !== null) controllers.push(onV1(name, own, dir));
+    else controllers.push({ controller: name, version: "none", writable: false, delegated: false });
   }
   // v2-only controllers /proc/cgroups may not list (e.g. misc on some kernels).
   for (const name of v2Offered) {
     if (controllers.some((c) => c.controller === name)) continue;
-    if (!v2) break;
-    controllers.push({
-      controller: name,
-      version: "v2",
-      cgroup: v2.cgroup,
-      dir: v2.dir,
-      enabled: v2.controllers.includes(name),
-      writable: v2.writable,
-      delegated: v2.delegated,
-    });
+    const entry = onV2(name);
+    if (entry) controllers.push(entry);
   }
-  const hasV1 = mounts.some((m) => m.version === "v1" && m.options.some((o) => kernel.includes(o)));
+  const hasV1 = mounts.some((m) => m.fstype === "cgroup" && m.superOptions.some((o) => kernel.includes(o)));
+  const v2mount = mounts.some((m) => m.fstype === "cgroup2");
   const mode = v2mount ? (hasV1 ? "hybrid" : "v2") : hasV1 ? "v1" : "none";
   return { mode, v2, controllers };
 }

@@ -1,5 +1,5 @@
 /**
- * What the plan compiler needs to know about the caller. Reads no files up
+ * What resolving a Spec (src/plan/resolve.ts) needs to know about the caller. Reads no files up
  * front (but /proc/self/cwd when the directory's name is not UTF-8): it runs
  * on every spawn, and `isolate plan` must create and load nothing.
  * `initialUserNs` is read on first use only (one small /proc file).

@@ -22,8 +22,8 @@
 import type { Namespace, Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
 import { idMapsFor, mapText } from "../facilities/identity/idmap.ts";
-import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
-import { probeHost } from "../host/probe.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
+import type { Resolved } from "../plan/resolve.ts";
 import type { SpawnHooks } from "../supervisor/sandbox.ts";
 import { checkName, liveness, openInit, readState } from "./state.ts";
 
@@ -36,9 +36,10 @@ export interface Joined {
   readonly fd: number;
 }
 
-export function idmapText(spec: Spec, host = probeHost()): string | undefined {
-  if (!newNamespaces(spec, host).includes("user")) return undefined;
-  const m = idMapsFor(spec, host);
+/** The maps of a resolved sandbox's new user namespace, as the state records them. */
+export function idmapText(r: Resolved): string | undefined {
+  if (!r.namespaces.includes("user")) return undefined;
+  const m = idMapsFor(r);
   return `${mapText(m.uid)}|${mapText(m.gid)}`;
 }
 
@@ -75,21 +76,20 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   if (set.has("uts") && spec.hostname !== undefined) {
     throw new SpecError(`--join ${text}: --hostname would rename ${name}`, "drop --hostname, or do not join uts");
   }
-  const host = probeHost();
   const namespaces = { ...spec.namespaces };
   for (const ns of set) if (ns !== "user") namespaces[ns] = false;
-  if (set.has("user")) {
-    namespaces.user = true;
-    const mine = idmapText({ ...spec, namespaces }, host);
-    if (mine !== s.idmap) {
+  if (set.has("user")) namespaces.user = true;
+  // Checked on the sandbox as resolved (src/plan/resolve.ts), before anything is made.
+  const check = (r: Resolved) => {
+    if (set.has("user") && idmapText(r) !== s.idmap) {
       throw new SpecError(
         `--join ${text}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
         `use the same identity flags as ${name}`,
       );
     }
-  }
+  };
   const fd = openInit(s);
   if (fd === null) throw new SpecError(`--join ${text}: ${name} is not running`);
   const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
-  return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text }, fd };
+  return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text, check }, fd };
 }

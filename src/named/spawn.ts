@@ -8,7 +8,7 @@
 
 import type { Spec } from "../config/schema.ts";
 import { SpecError } from "../errors.ts";
-import { CLONE_FLAG, newNamespaces } from "../facilities/namespaces/ops.ts";
+import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { nodeFs } from "../host/files.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
@@ -117,9 +117,8 @@ export function reserve(name: string, spec: Spec, detached: boolean): NamedState
 }
 
 /** The command half of the plan: join (the clone op's flags name what to setns into), the init's own ids and confinement, the command ops. */
-export function enterOps(spec: Spec, s: StartedSandbox): { ops: Op[]; template: EnterTemplate } {
-  const fresh = newNamespaces(spec, s.host);
-  const flags = fresh.reduce((f, ns) => f | CLONE_FLAG[ns], 0);
+export function enterOps(s: StartedSandbox): { ops: Op[]; template: EnterTemplate } {
+  const flags = s.resolved.namespaces.reduce((f, ns) => f | CLONE_FLAG[ns], 0);
   const ops: Op[] = [op("clone", { flags })];
   for (const o of s.ops) {
     if (o.op === "initIds" || o.op === "initCaps") ops.push(o);
@@ -155,14 +154,14 @@ export async function spawnNamed(
       account: true,
       started: (s) => {
         try {
-          const { ops, template } = enterOps(spec, s);
-          const idmap = idmapText(spec, s.host);
+          const { ops, template } = enterOps(s);
+          const idmap = idmapText(s.resolved);
           writeAtomic(fileOf(name, "plan"), encodePlan(ops));
           state = {
             ...state,
             phase: "running",
             init: procOf(s.pid),
-            namespaces: newNamespaces(spec, s.host),
+            namespaces: [...s.resolved.namespaces],
             cgroups: s.cgroups,
             enter: template,
             ...(idmap === undefined ? {} : { idmap }),

@@ -56,6 +56,7 @@ export function describeOp(o: Op): string {
     case "overlay":
     case "symlink":
     case "mkdir":
+    case "mountPoints":
     case "mountCgroup":
     case "pivotRoot":
       return describeViewOp(o);
@@ -70,6 +71,10 @@ export function describeOp(o: Op): string {
     }
     case "loopbackUp":
       return "bring loopback up";
+    case "ptyOpen":
+      return `a terminal from the sandbox's devpts (${o.args.rows}x${o.args.cols}), its master to the supervisor`;
+    case "ptyAttach":
+      return "the terminal: controlling terminal, stdin, stdout, stderr";
     case "setsid":
       return "new session";
     case "keyring":

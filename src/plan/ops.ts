@@ -1,6 +1,10 @@
 /**
  * The opcode table: the single source of truth for the plan format.
- * scripts/gen-ops-h.ts turns it into build/ops.h for the C side.
+ * scripts/gen-ops.ts turns it into the C side's opcodes and dispatch tables
+ * (build/ops.h, ops_values.c, ops_run.c): every op has a value check in native/,
+ * values_<name> (snake case), and every op of the sandbox and command phases an
+ * executor, op_<name>; without one the C build fails. An op whose args have
+ * no constraints says so here (values: "none").
  *
  * Phases run in this order:
  *  - spawn:   read by the shim itself (clone flags); runs nothing in the child.
@@ -15,15 +19,17 @@ export interface OpDef {
   readonly code: number;
   readonly phase: Phase;
   readonly args: readonly (readonly [name: string, kind: ArgKind])[];
+  /** "none": any value of the args is valid (the C side checks nothing: values_none). */
+  readonly values?: "none";
 }
 
 export const OPS = {
   clone: { code: 1, phase: "spawn", args: [["flags", "u"]] },
 
-  mountPrivate: { code: 10, phase: "sandbox", args: [] },
+  mountPrivate: { code: 10, phase: "sandbox", args: [], values: "none" },
   unshare: { code: 11, phase: "sandbox", args: [["flags", "u"]] },
   hostname: { code: 12, phase: "sandbox", args: [["name", "s"]] },
-  loopbackUp: { code: 13, phase: "sandbox", args: [] },
+  loopbackUp: { code: 13, phase: "sandbox", args: [], values: "none" },
   // The filesystem view (src/facilities/view/ops.ts, native/op_mount.c). Paths are
   // absolute; destinations are resolved inside the new root, never through a symlink.
   mountRoot: {
@@ -137,7 +143,10 @@ export const OPS = {
       ["mode", "u"],
     ],
   },
-  pivotRoot: { code: 24, phase: "sandbox", args: [] },
+  pivotRoot: { code: 24, phase: "sandbox", args: [], values: "none" },
+  // Mount points in a read-only host directory of the view (src/facilities/view/mountpoints.ts):
+  // it is rebuilt on a tmpfs of the sandbox's own, its entries bound back as they were.
+  mountPoints: { code: 26, phase: "sandbox", args: [["dir", "s"]] },
   // A fresh cgroup file system (read-only), rooted at the sandbox's cgroup
   // namespace: options "" is cgroup2, else the v1 hierarchy's controllers.
   mountCgroup: {
@@ -165,8 +174,20 @@ export const OPS = {
     ],
   },
 
-  setsid: { code: 40, phase: "command", args: [] },
-  keyring: { code: 41, phase: "command", args: [] },
+  // --pty (src/supervisor/pty.ts, native/op_pty.c): the init opens a pty in the view's devpts with this
+  // window size and passes the master to the supervisor; the command takes the slave as its terminal.
+  ptyOpen: {
+    code: 29,
+    phase: "sandbox",
+    args: [
+      ["rows", "u"],
+      ["cols", "u"],
+    ],
+  },
+
+  setsid: { code: 40, phase: "command", args: [], values: "none" },
+  ptyAttach: { code: 44, phase: "command", args: [], values: "none" },
+  keyring: { code: 41, phase: "command", args: [], values: "none" },
   chdir: { code: 42, phase: "command", args: [["dir", "s"]] },
   rlimit: {
     code: 43,
@@ -178,7 +199,7 @@ export const OPS = {
     ],
   },
   // hardening (48-62): privileges and identity of the command, then its seccomp filter last
-  noNewPrivs: { code: 48, phase: "command", args: [] },
+  noNewPrivs: { code: 48, phase: "command", args: [], values: "none" },
   capBounding: { code: 49, phase: "command", args: [["keep", "u"]] },
   securebits: { code: 50, phase: "command", args: [["bits", "u"]] },
   setGroups: { code: 51, phase: "command", args: [["gids", "b"]] },

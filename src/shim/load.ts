@@ -72,6 +72,16 @@ const reportSymbols = {
   isolate_take_fd: { args: [FFIType.i32], returns: FFIType.i32 },
 } as const;
 
+/** Bound only for --pty (ffi/tty.c). */
+const ttySymbols = {
+  isolate_recv_pty: { args: [FFIType.i32], returns: FFIType.i32 },
+  isolate_tty_get: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  isolate_tty_set: { args: [FFIType.i32, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  isolate_tty_winsize: { args: [FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  isolate_pty_resize: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+  isolate_pty_eof: { args: [FFIType.i32], returns: FFIType.i32 },
+} as const;
+
 /** Bound only for named sandboxes (src/named/). */
 const namedSymbols = {
   isolate_enter: {
@@ -204,6 +214,8 @@ export interface Shim {
   openReport(path: string): number;
   /** An inherited fd for the report, made close-on-exec: 0, -EBADF, -EACCES, or -REPORT_NOT_INHERITED. */
   takeFd(fd: number): number;
+  /** --pty (ffi/tty.c): bound on first use. */
+  readonly tty: TtyShim;
   /** Named sandboxes (src/named/): bound on first use. */
   readonly named: NamedShim;
   /** Probes for `isolate check` (native/probe.c). */
@@ -219,6 +231,22 @@ export interface HostFs {
   typeAt(dir: number, name: string): number;
   /** Remove name in the directory fd and all below it, following no link: 0 or -errno. */
   removeAt(dir: number, name: string): number;
+}
+
+/** --pty: the master the init passes back, and the caller's terminal. */
+export interface TtyShim {
+  /** The pty master the init sent on the sync socket: the fd (close-on-exec), or -errno (EAGAIN: not yet; ENODATA: none will come; EBADMSG: not a pty master). */
+  recvPty(syncFd: number): number;
+  /** A terminal's settings (to restore later) and window size, or -errno (ENOTTY: not a terminal). */
+  get(fd: number): { saved: Uint8Array; rows: number; cols: number } | number;
+  /** Raw mode from the saved settings, or (raw false) the saved settings back: 0 or -errno. */
+  set(fd: number, saved: Uint8Array, raw: boolean): number;
+  /** A terminal's window size, or -errno. */
+  winsize(fd: number): { rows: number; cols: number } | number;
+  /** Set the pty's window size (its foreground process group gets SIGWINCH): 0 or -errno. */
+  resize(master: number, rows: number, cols: number): number;
+  /** The pty's EOF character, if its line discipline is canonical: 1 written, 0 not, or -errno. */
+  eof(master: number): number;
 }
 
 export interface NamedShim {
@@ -310,6 +338,12 @@ export function loadShim(): Shim {
     reports ??= dlopen(path, reportSymbols).symbols;
     return reports;
   };
+  let ttySyms: ReturnType<typeof dlopen<typeof ttySymbols>>["symbols"] | undefined;
+  const t = () => {
+    ttySyms ??= dlopen(path, ttySymbols).symbols;
+    return ttySyms;
+  };
+  const winBuf = new Int32Array(2);
   let namedSyms: ReturnType<typeof dlopen<typeof namedSymbols>>["symbols"] | undefined;
   const n = () => {
     namedSyms ??= dlopen(path, namedSymbols).symbols;
@@ -484,6 +518,21 @@ export function loadShim(): Shim {
       flock: (fd, op) => n().isolate_flock(fd, op),
       setsid: () => n().isolate_setsid(),
       dup2: (fd, to) => n().isolate_dup2(fd, to),
+    },
+    tty: {
+      recvPty: (fd) => t().isolate_recv_pty(fd),
+      get(fd) {
+        const saved = new Uint8Array(128);
+        const rc = t().isolate_tty_get(fd, ptr(saved), ptr(winBuf));
+        return rc < 0 ? rc : { saved, rows: winBuf[0] ?? 0, cols: winBuf[1] ?? 0 };
+      },
+      set: (fd, saved, raw) => t().isolate_tty_set(fd, ptr(saved), raw ? 1 : 0),
+      winsize(fd) {
+        const rc = t().isolate_tty_winsize(fd, ptr(winBuf));
+        return rc < 0 ? rc : { rows: winBuf[0] ?? 0, cols: winBuf[1] ?? 0 };
+      },
+      resize: (master, rows, cols) => t().isolate_pty_resize(master, rows, cols),
+      eof: (master) => t().isolate_pty_eof(master),
     },
     go(syncFd, fds) {
       if (fds.length === 0) return s.isolate_write(syncFd, ptr(GO), 1);

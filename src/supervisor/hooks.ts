@@ -29,6 +29,7 @@ import type { Namespace, Spec } from "../config/schema.ts";
 import type { CgroupMount } from "../facilities/view/ops.ts";
 import type { Host } from "../host/probe.ts";
 import type { Op } from "../plan/op.ts";
+import type { Resolved } from "../plan/resolve.ts";
 import type { Shim, Spawned, StartIO, Waited } from "../shim/load.ts";
 import type { SandboxRecord } from "./records.ts";
 import type { Reason, Result, SetupFailure } from "./result.ts";
@@ -73,7 +74,9 @@ export interface SetupContext {
   readonly options: SetupOptions;
   /** The Spec as it runs; prepare may replace it (the network binds its generated files into the view). */
   spec: Spec;
-  /** The namespaces that are new (with "auto" resolved for this host). */
+  /** The Spec resolved on this host (src/plan/resolve.ts); resolved again after prepare if it replaced the Spec. */
+  resolved: Resolved;
+  /** The namespaces that are new (with "auto" resolved for this host): resolved.namespaces. */
   readonly fresh: readonly Namespace[];
   /** prepare: the cgroup hierarchies the sandbox has a cgroup of its own in (its /sys/fs/cgroup shows them). */
   cgroupMounts: CgroupMount[];

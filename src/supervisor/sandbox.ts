@@ -5,22 +5,21 @@
  */
 
 import { parseSpec } from "../config/parse.ts";
-import type { Namespace, Spec, SpecInput } from "../config/schema.ts";
+import type { Spec, SpecInput } from "../config/schema.ts";
 import { HostError, IsolateError } from "../errors.ts";
-import { identityPlan } from "../facilities/identity/ops.ts";
 import { FACILITIES } from "../facilities/index.ts";
 import type { LandlockReport } from "../facilities/landlock/ops.ts";
-import { newNamespaces } from "../facilities/namespaces/ops.ts";
 import { explainViewErrno } from "../facilities/view/describe.ts";
 import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
-import { type Host, probeHost } from "../host/probe.ts";
+import { probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
 import { encodePlan } from "../plan/encode.ts";
 import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
+import { type Resolved, resolveSandbox } from "../plan/resolve.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
 import type { Facility, FacilityHooks, SetupContext, WatchTarget } from "./hooks.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
@@ -63,6 +62,12 @@ export interface Sandbox extends AsyncDisposable {
   readonly stdout: ReadableStream<Uint8Array> | null;
   /** With stderr: "pipe", the command's stderr. */
   readonly stderr: ReadableStream<Uint8Array> | null;
+  /**
+   * With the Spec's `pty`: the pty master, once the command has started (its stdin, stdout
+   * and stderr are the slave); null without `pty`, or when the command never started. The
+   * fd is the caller's to close (src/supervisor/pty.ts relays it for the CLI).
+   */
+  readonly terminal: Promise<number | null>;
   /** Resolves once the sandbox is gone (every process of it), with the result; rejects when it never started. */
   readonly exited: Promise<Result>;
   /**
@@ -82,8 +87,12 @@ const CLD_EXITED = 1;
 const NO_LANDLOCK_REPORT: LandlockReport = { applied: false, abi: null, restricts: [] };
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
-/** How long the end of a run waits for its pipes to drain and close (they are at EOF by then). */
-const STDIO_CLOSE_MS = 200;
+/**
+ * How long the end of a run waits for its pipes to drain and close. They are at
+ * EOF by then, so this is only reached when a writer outlived the sandbox (or
+ * the event loop is very busy); then the fds are closed anyway.
+ */
+const STDIO_CLOSE_MS = 5000;
 
 /**
  * End a sandbox for a reason of the caller's (run()'s output cap): the whole
@@ -114,7 +123,7 @@ export function spawn(input: SpecInput, opts: SpawnOptions = {}): Sandbox {
 
 export interface SpawnHooks {
   /** For the CLI: runs once the plan is checked, before anything is created. */
-  readonly beforeStart?: () => void;
+  readonly beforeStart?: (resolved: Resolved) => void;
   /**
    * Clone and write on the calling thread, at once: for the one-shot CLI,
    * where nothing else waits on the event loop and a worker thread would only
@@ -128,7 +137,13 @@ export interface SpawnHooks {
    * process `fd` (a pidfd) is before the init is cloned; the spec already shares them (user aside:
    * compiled as new, joined instead of created, its maps the joined sandbox's).
    */
-  readonly join?: { readonly fd: number; readonly flags: number; readonly what: string };
+  readonly join?: {
+    readonly fd: number;
+    readonly flags: number;
+    readonly what: string;
+    /** Refuse the resolved sandbox (a SpecError) before anything is made. */
+    readonly check?: (r: Resolved) => void;
+  };
   /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
   readonly started?: (s: StartedSandbox) => void;
   /** Tests: the facilities whose supervisor hooks run, instead of src/facilities/index.ts's. */
@@ -139,7 +154,7 @@ export interface SpawnHooks {
 export interface StartedSandbox {
   readonly pid: number;
   readonly ops: readonly Op[];
-  readonly host: Host;
+  readonly resolved: Resolved;
   readonly cgroups: readonly string[];
 }
 
@@ -229,6 +244,10 @@ class Supervised implements Sandbox, WatchTarget {
   readonly stderr: ReadableStream<Uint8Array> | null;
   readonly ready: Promise<number>;
   readonly exited: Promise<Result>;
+  readonly terminal: Promise<number | null>;
+  private settleTerminal: (fd: number | null) => void = () => {};
+  /** --pty: our end of the sync socket, until the init's master has come on it. */
+  private ptySync = -1;
   private readonly stdinSink: (StdinSink & { close(): Promise<void> }) | null;
   private readonly outputs: OwnedStream[] = [];
   private readonly io: StartIO;
@@ -278,6 +297,9 @@ class Supervised implements Sandbox, WatchTarget {
     this.stderr = own(err);
     this.stdinSink = inp === null ? null : fdSink(shim, inp);
     this.stdin = this.stdinSink;
+    this.terminal = new Promise((resolve) => {
+      this.settleTerminal = resolve;
+    });
     this.io = startIO(shim, hooks.inline === true);
     // The last undo of every path: the streams end (the child's ends are closed: they read EOF).
     this.undos.push(() => this.closeStdio());
@@ -329,7 +351,7 @@ class Supervised implements Sandbox, WatchTarget {
       } finally {
         closeChildEnds();
       }
-      if (typeof spawned === "number") throw spawnError(this.shim, this.plan, -spawned, ctx.host, ctx.fresh);
+      if (typeof spawned === "number") throw spawnError(this.shim, this.plan, -spawned, ctx.resolved);
       child = spawned;
       this.undoChild(child);
       try {
@@ -341,7 +363,8 @@ class Supervised implements Sandbox, WatchTarget {
       } finally {
         for (const fd of ctx.goFds.splice(0)) this.shim.close(fd);
       }
-      this.shim.close(child.syncFd);
+      if (this.spec.pty) this.ptySync = child.syncFd;
+      else this.shim.close(child.syncFd);
       this.child = child;
     } catch (e) {
       let err = e;
@@ -356,7 +379,7 @@ class Supervised implements Sandbox, WatchTarget {
     }
     const ctx = this.ctx;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
-    hooks.started?.({ pid: child.pid, ops: ctx.ops, host: ctx.host, cgroups: ctx.group?.paths ?? [] });
+    hooks.started?.({ pid: child.pid, ops: ctx.ops, resolved: ctx.resolved, cgroups: ctx.group?.paths ?? [] });
     for (const f of this.facilities) f.watch?.(ctx, this);
     for (const sig of this.early.splice(0)) this.kill(sig);
     return child.pid;
@@ -370,15 +393,18 @@ class Supervised implements Sandbox, WatchTarget {
   private prepare(hooks: SpawnHooks): SetupContext {
     const { shim, spec: given } = this;
     const host = probeHost();
-    let ops = compilePlan(given, host);
-    hooks.beforeStart?.();
-    const fresh = newNamespaces(given, host);
+    const resolved = resolveSandbox(given, host);
+    hooks.join?.check?.(resolved);
+    let ops = compilePlan(resolved);
+    hooks.beforeStart?.(resolved);
+    const fresh = resolved.namespaces;
     const ctx: SetupContext = {
       shim,
       io: this.io,
       host,
       options: hooks,
       spec: given,
+      resolved,
       fresh,
       cgroupMounts: [],
       cpuCounter: null,
@@ -400,15 +426,16 @@ class Supervised implements Sandbox, WatchTarget {
     for (const f of facilities) f.prepare?.(ctx);
     const spec = ctx.spec;
     this.spec = spec;
+    if (spec !== given) ctx.resolved = resolveSandbox(spec, host);
     if (spec !== given || ctx.cgroupMounts.length > 0 || ctx.cpuCounter !== null) {
-      ops = compilePlan(spec, host, ctx.cgroupMounts, ctx.cpuCounter);
+      ops = compilePlan(ctx.resolved, ctx.cgroupMounts, ctx.cpuCounter);
     }
     if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
     ctx.ops = ops;
     this.plan = encodePlan(ops);
     this.sharedPid = !fresh.includes("pid");
     this.rootless = !host.root && fresh.includes("user");
-    this.mappedRoot = identityPlan(spec, host).mappedRoot;
+    this.mappedRoot = ctx.resolved.identity.mappedRoot;
     return ctx;
   }
 
@@ -455,6 +482,7 @@ class Supervised implements Sandbox, WatchTarget {
   private teardown(): Promise<void> {
     this.tornDown ??= (async () => {
       this.ended();
+      this.takeTerminal();
       this.setupDone();
       const pending: Promise<unknown>[] = [];
       for (let undo = this.undos.pop(); undo; undo = this.undos.pop()) {
@@ -554,6 +582,7 @@ class Supervised implements Sandbox, WatchTarget {
         this.setupDone();
       }
       const records = decodeRecords(bytes);
+      this.takeTerminal();
       // EOF: the init has exited (it alone holds the pipe); reaping is immediate
       // once no cgroup kill holds its last processes frozen.
       const group = this.ctx.group;
@@ -580,13 +609,33 @@ class Supervised implements Sandbox, WatchTarget {
    * The sandbox is gone, and with it every writer of its pipes: what they
    * still hold moves into the streams, and every fd of ours is closed, read
    * or not. Bounded: a writer that somehow survived cannot hold up the result
-   * (its stream then closes at its EOF).
+   * (its streams then end with what they hold, and their fds are closed).
    */
   private async closeStdio(): Promise<void> {
     const all = Promise.all([this.stdinSink?.close(), ...this.outputs.map((o) => o.finish())]);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([all, new Promise((r) => (timer = setTimeout(r, STDIO_CLOSE_MS)))]);
+    const late = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STDIO_CLOSE_MS))),
+    ]);
     clearTimeout(timer);
+    // No fd of ours outlives the result, whoever still holds the pipes' other ends.
+    if (late) await Promise.all(this.outputs.map((o) => o.abandon()));
+  }
+
+  /**
+   * --pty: the master the init sent before it started the command (or nothing, when it
+   * failed first); our end of the sync socket closes either way.
+   */
+  private takeTerminal(): void {
+    if (this.ptySync < 0) {
+      this.settleTerminal(null);
+      return;
+    }
+    const fd = this.shim.tty.recvPty(this.ptySync);
+    this.shim.close(this.ptySync);
+    this.ptySync = -1;
+    this.settleTerminal(fd >= 0 ? fd : null);
   }
 
   /** Read the records as they come; sharing the host's pid namespace, learn the command's pid early (see killAll). */
@@ -598,6 +647,7 @@ class Supervised implements Sandbox, WatchTarget {
         const s = decodeRecords(chunks.length === 1 ? chunk : Buffer.concat(chunks)).find((r) => r.type === "started");
         if (s?.type === "started") {
           this.commandPid = s.pid;
+          this.takeTerminal();
           this.setupDone();
           for (const f of this.facilities) f.started?.(this.ctx);
         }
@@ -733,19 +783,15 @@ function fdPressure(shim: Shim): { what: string; hint: string } | undefined {
   return { what: `the sandbox's init ran out of file descriptors: ${open} of ${soft} in use`, hint: FD_HINT };
 }
 
-function spawnError(
-  shim: Shim,
-  plan: Uint8Array,
-  errno: number,
-  host: Host,
-  fresh: readonly Namespace[],
-): IsolateError {
+function spawnError(shim: Shim, plan: Uint8Array, errno: number, resolved: Resolved): IsolateError {
+  const { host } = resolved;
   if (errno === EMFILE || errno === ENFILE) {
     return new HostError(
       `spawn: out of file descriptors creating the sandbox's pipes and memfds: ${errnoText(errno)}`,
       errno === EMFILE ? FD_HINT : "the system-wide file table is full (fs.file-max)",
     );
   }
+  const fresh = resolved.namespaces;
   if (errno === 22) {
     const check = shim.planCheck(plan);
     if (check.code !== 0) {

@@ -62,6 +62,12 @@ const LEFTOVER_MAX = 4 << 20;
 export interface OwnedStream {
   readonly stream: ReadableStream<Uint8Array>;
   finish(): Promise<void>;
+  /**
+   * finish() did not end in time (a writer outlived the sandbox: a process it
+   * handed the pipe to): stop reading and close the fd anyway; the stream ends
+   * with what it has.
+   */
+  abandon(): Promise<void>;
 }
 
 export function fdStream(shim: Shim, fd: number): OwnedStream {
@@ -130,7 +136,23 @@ export function fdStream(shim: Shim, fd: number): OwnedStream {
       }
       closeFd();
     });
-  return { stream, finish };
+  const abandon = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      // Ends a pending read first, so the fd is not closed under it.
+      await reader?.cancel();
+    } catch {
+      // already ended
+    }
+    shim.close(fd);
+    try {
+      controller.close();
+    } catch {
+      // cancelled by the reader, or already closed
+    }
+  };
+  return { stream, finish, abandon };
 }
 
 /**

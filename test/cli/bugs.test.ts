@@ -49,8 +49,9 @@ describe("plan", () => {
     expect(JSON.parse(r.stdout).spec.command).toEqual(["true"]);
     const help = await isolate(["plan", "--help"]);
     const flags = help.stdout.slice(help.stdout.indexOf("FLAGS"), help.stdout.indexOf("EXAMPLES"));
-    expect(flags.slice(flags.indexOf("--json"), flags.indexOf("--help"))).toContain("stdout");
-    expect(flags).not.toContain("stderr");
+    const json = flags.slice(flags.indexOf("--json"), flags.indexOf("--help"));
+    expect(json).toContain("stdout");
+    expect(json).not.toContain("stderr");
     expect(help.stdout).not.toContain("run report");
   });
 

@@ -6,7 +6,7 @@ import { test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { hierarchyRoots } from "../../src/cgroup/clean.ts";
 import { detectCgroups } from "../../src/cgroup/detect.ts";
-import { IS_ROOT, needs } from "./index.ts";
+import { IS_ROOT, needs, probe } from "./index.ts";
 
 export const LAYOUT = detectCgroups();
 /** The version memory, pids and cpu accounting have here (0: none). */
@@ -66,4 +66,34 @@ export function isolateCgroups(owners?: readonly number[]): string[] {
   };
   for (const root of hierarchyRoots(LAYOUT)) walk(root, 0);
   return out;
+}
+
+/**
+ * The kernel's own lateness under the load of the moment, as a control for
+ * bounds in milliseconds: a plain process (fixtures/kill-latency.c, no
+ * isolate) ends a child 500 ms after forking it, every 200 ms until `until`
+ * settles; the worst one's milliseconds past 500. A killed process needs the
+ * CPU to die, so a saturated machine (a noisy neighbour, steal time) delays
+ * every end by this much, isolate's too. Start-up costs are not counted.
+ */
+export async function kernelLateness(until: Promise<unknown>): Promise<number> {
+  const bin = await probe("kill-latency");
+  let over = false;
+  void until.finally(() => {
+    over = true;
+  });
+  const runs: Promise<number>[] = [];
+  do {
+    runs.push(
+      (async () => {
+        const p = Bun.spawn([bin], { stdout: "pipe", stderr: "ignore" });
+        const out = await new Response(p.stdout).text();
+        await p.exited;
+        const late = Number(out.trim());
+        return Number.isFinite(late) ? Math.max(0, late) : 0;
+      })(),
+    );
+    await Bun.sleep(200);
+  } while (!over);
+  return Math.max(0, ...(await Promise.all(runs)));
 }

@@ -1,10 +1,16 @@
 /** The C side built with ASan+UBSan (every finding fatal) for the test/native harnesses. */
-import { join } from "node:path";
-import { SHARED_SOURCES } from "../../scripts/build-native.ts";
+import { dirname, join } from "node:path";
+import { SHARED_SOURCES, sourcePaths } from "../../scripts/build-native.ts";
+import { writeOpsSources } from "../../scripts/gen-ops.ts";
 import { ROOT, sh } from "./index.ts";
 
-/** Build `out` from the harness `test/native/NAME.c`, the given native/ sources and the shared ones. */
+/**
+ * Build `out` from the harness `test/native/NAME.c`, the given native/ sources
+ * and the shared ones, with the generated ones (scripts/gen-ops.ts) written
+ * next to out: it needs no build/.
+ */
 export function buildSanitized(out: string, harness: string, sources: readonly string[] = []) {
+  const gen = writeOpsSources(join(dirname(out), "gen"));
   return sh([
     "gcc",
     "-O1",
@@ -14,11 +20,11 @@ export function buildSanitized(out: string, harness: string, sources: readonly s
     "-Wall",
     "-Wextra",
     "-Werror",
-    `-I${join(ROOT, "build")}`,
+    `-I${gen}`,
     `-I${join(ROOT, "native")}`,
     "-o",
     out,
     join(ROOT, "test/native", harness),
-    ...[...sources, ...SHARED_SOURCES].map((f) => join(ROOT, "native", f)),
+    ...sourcePaths([...sources, ...SHARED_SOURCES], gen),
   ]);
 }

@@ -186,3 +186,26 @@ describe("isolate check where the sandbox cannot run", () => {
     expect(r.stdout).toMatch(/^result: the default sandbox cannot run here: .*clone3/m);
   });
 });
+
+/**
+ * `check` and `exec` read the cgroups through one reader (src/cgroup/detect.ts):
+ * a limit controller check calls usable is one whose limit exec enforces, and
+ * one it calls unusable makes exec fail closed (125), as root and as nobody.
+ */
+describe("isolate check and exec agree on the cgroup controllers", () => {
+  const LIMITS: Record<string, string[]> = { memory: ["--memory", "64M"], pids: ["--pids", "64"] };
+  for (const nobody of [false, true]) {
+    const who = nobody ? "nobody" : "root";
+    needs(IS_ROOT, "root (to check as root and as nobody)")(`as ${who}`, async () => {
+      const check = await isolate(["check", "--json"], { nobody });
+      const report = JSON.parse(check.stdout) as HostReport;
+      const items = new Map(report.items.map((i) => [i.id, i]));
+      for (const [controller, flags] of Object.entries(LIMITS)) {
+        const item = items.get(`cgroup.${controller}`);
+        expect(item).toBeDefined();
+        const r = await isolate(["exec", ...flags, "--", "true"], { nobody });
+        expect({ controller, exit: r.code === 0 ? 0 : r.code }).toEqual({ controller, exit: item?.ok ? 0 : 125 });
+      }
+    });
+  }
+});

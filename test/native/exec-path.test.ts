@@ -3,10 +3,13 @@
  * ".", which takes a byte of the path buffer too. An argv[0] that fills the
  * buffer must be skipped for that entry, never written one byte past it.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { sh, tempDir } from "../helpers/index.ts";
 import { buildSanitized } from "../helpers/sanitized.ts";
+
+// A sanitizer build: slow on a busy machine.
+setDefaultTimeout(60_000);
 
 const t = tempDir();
 afterAll(() => t.remove());

@@ -5,14 +5,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { compilePlan, encodePlan, parseSpec, probeHost } from "../../src/index.ts";
+import { compilePlan, encodePlan, parseSpec, probeHost, resolveSandbox } from "../../src/index.ts";
 import { loadShim } from "../../src/shim/load.ts";
 import { sh, tempDir } from "../helpers/index.ts";
 import { buildSanitized } from "../helpers/sanitized.ts";
 
 const shim = loadShim();
 const valid = (extra: Record<string, unknown> = {}) =>
-  encodePlan(compilePlan(parseSpec({ command: ["echo", "a", "b"], hostname: "h", ...extra }), probeHost()));
+  encodePlan(
+    compilePlan(resolveSandbox(parseSpec({ command: ["echo", "a", "b"], hostname: "h", ...extra }), probeHost())),
+  );
 
 const PLAN_E = { SHORT: -1, MAGIC: -2, LENGTH: -3, OPCODE: -4, OPLEN: -5, STRING: -6, ORDER: -7, COUNT: -8, VALUE: -9 };
 
@@ -53,7 +55,7 @@ describe("the decoder refuses", () => {
     expect(shim.planCheck(patched(plan, at + 4, [0x41])).code).toBe(PLAN_E.STRING);
   });
   test("ops out of phase order, and clone not first", () => {
-    const ops = compilePlan(parseSpec({ command: ["true"] }), probeHost());
+    const ops = compilePlan(resolveSandbox(parseSpec({ command: ["true"] }), probeHost()));
     const moved = [...ops.slice(0, 1), ops.at(-2), ...ops.slice(1, -2), ops.at(-1)].filter((o) => o !== undefined);
     expect(shim.planCheck(encodePlan(moved)).code).toBe(PLAN_E.ORDER);
     expect(
@@ -61,7 +63,7 @@ describe("the decoder refuses", () => {
     ).toBe(PLAN_E.ORDER);
   });
   test("a value out of range (clone flags that are not namespaces)", () => {
-    const ops = compilePlan(parseSpec({ command: ["true"] }), probeHost());
+    const ops = compilePlan(resolveSandbox(parseSpec({ command: ["true"] }), probeHost()));
     const bad = [{ op: "clone", args: { flags: 0x100 /* CLONE_VM */ } }, ...ops.slice(1)] as typeof ops;
     expect(shim.planCheck(encodePlan(bad)).code).toBe(PLAN_E.VALUE);
   });

@@ -1,7 +1,8 @@
 /** isolate exec [flags] [--] CMD [ARG...] */
 
-import { hostRootWarning } from "../../facilities/identity/ops.ts";
-import { probeHost } from "../../host/probe.ts";
+import { SpecError } from "../../errors.ts";
+import { hostRootWarning, nestedIdNotice } from "../../facilities/identity/ops.ts";
+import { loadShim } from "../../shim/load.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
@@ -14,9 +15,10 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const scanned = scanFlags(argv, "exec");
   const { cli, help } = scanned;
   if (help) return (await import("../help.ts")).printHelp("exec");
-  const { spec } = await buildSpec(scanned);
+  let { spec } = await buildSpec(scanned);
   // Named sandboxes: their own module, loaded only for them.
   if (cli.name !== undefined || cli.detach || cli.join !== undefined) {
+    if (spec.pty) throw new SpecError("--pty works with a plain isolate exec", "drop --name, --detach and --join");
     return (await import("./named-exec.ts")).namedExec(spec, cli, argv);
   }
   // The report's destinations are settled before the sandbox starts (after the
@@ -24,24 +26,32 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const targets: ReportTarget[] = [];
   const report = cli.report === undefined && cli.reportFd === undefined ? undefined : await import("../report.ts");
   if (report && cli.reportFd !== undefined) targets.push(report.takeReportFd(cli.reportFd));
+  // --pty: the pty starts with the caller's window size (src/supervisor/pty.ts).
+  const pty = spec.pty ? await import("../../supervisor/pty.ts") : undefined;
+  if (pty) spec = pty.withCallerSize(loadShim(), spec);
+  let warning: string | undefined;
   const sandbox = spawnSpec(
     spec,
     {},
     {
       // One sandbox, nothing else on the event loop: no worker thread to start and end.
       inline: true,
-      beforeStart: () => {
+      beforeStart: (resolved) => {
+        warning = hostRootWarning(resolved) ?? nestedIdNotice(resolved);
         if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
       },
     },
   );
   // Once it runs (bad input gets its error alone).
-  const warning = hostRootWarning(spec, probeHost());
-  if (warning) sandbox.ready.then(() => process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
+  sandbox.ready.then(() => warning && process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
+  const relay = pty
+    ? sandbox.terminal.then((m) => (m === null ? undefined : pty.relayTerminal(loadShim(), m, sandbox.exited)))
+    : undefined;
   const result = await sandbox.exited;
+  await relay?.catch(() => {});
   for (const [sig, h] of handlers) process.off(sig, h);
   if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
   await writeReport(result, cli.json, targets);

@@ -5,6 +5,7 @@ import { probeHost } from "../../host/probe.ts";
 import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
+import { resolveSandbox } from "../../plan/resolve.ts";
 import { scanFlags } from "../flags.ts";
 import { buildSpec } from "../spec-input.ts";
 
@@ -17,9 +18,9 @@ export async function planMain(argv: readonly string[]): Promise<number> {
   const scanned = scanFlags(argv, "plan");
   if (scanned.help) return (await import("../help.ts")).printHelp("plan");
   const { spec, profiles } = await buildSpec(scanned);
-  const host = probeHost();
-  const identity = describeIdentity(spec, host);
-  const ops = compilePlan(spec, host).map((o, index) => ({
+  const resolved = resolveSandbox(spec, probeHost());
+  const identity = describeIdentity(resolved);
+  const ops = compilePlan(resolved).map((o, index) => ({
     index,
     phase: OPS[o.op].phase,
     op: o.op,

@@ -1,11 +1,10 @@
 /** The command's identity in words and data, for `isolate plan`. */
 
-import type { Spec } from "../../config/schema.ts";
 import type { Host } from "../../host/probe.ts";
-import { compilePlan } from "../../plan/compile.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 import type { IdRange } from "../privileges/fields.ts";
 import { idmappedBinds, VIEW } from "../view/ops.ts";
-import { type IdentityPlan, identityPlan } from "./ops.ts";
+import type { IdentityPlan } from "./ops.ts";
 
 export interface IdentityReport {
   /** One line: who the command is, inside and on the host. */
@@ -30,14 +29,14 @@ function summary(plan: IdentityPlan, host: Host): string {
   return `uid ${ids.uid} gid ${ids.gid} inside, host uid ${plan.hostUid} (${how})`;
 }
 
-export function describeIdentity(spec: Spec, host: Host): IdentityReport {
-  const plan = identityPlan(spec, host);
+export function describeIdentity(r: Resolved): IdentityReport {
+  const { host, identity: plan } = r;
   return {
     summary: summary(plan, host),
     maps: plan.maps ? { uid: plan.maps.uid, gid: plan.maps.gid } : undefined,
     hostUid: plan.hostUid,
     mappedRoot: plan.mappedRoot,
-    idmapped: idmappedBinds(compilePlan(spec, host))
+    idmapped: idmappedBinds(r.view?.head.concat(r.view.entries) ?? [])
       .filter((b) => (Number(b.args.flags) & VIEW.RO) === 0)
       .map((b) => b.args.src),
   };

@@ -21,7 +21,7 @@ export function identityHooks(): FacilityHooks {
         mounts();
         return undefined;
       }
-      return writeIdMaps(ctx.io, child.pid, idMapsFor(ctx.spec, ctx.host)).then(mounts);
+      return writeIdMaps(ctx.io, child.pid, idMapsFor(ctx.resolved)).then(mounts);
     },
   };
 }

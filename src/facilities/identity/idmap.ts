@@ -8,23 +8,23 @@
  * setuid helpers newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
  */
 
-import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { errnoText } from "../../host/errno.ts";
 import type { Host } from "../../host/probe.ts";
 import { findHelper } from "../../host/subid.ts";
 import type { Op } from "../../plan/op.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 import type { StartIO } from "../../shim/load.ts";
 import { O_RDONLY, type Shim } from "../../shim/load.ts";
 import type { IdRange } from "../privileges/fields.ts";
 import { idmappedBinds, MOUNT_ATTR, VIEW } from "../view/ops.ts";
-import { type IdMapPlan, identityPlan } from "./ops.ts";
+import type { IdMapPlan } from "./ops.ts";
 
 export type IdMaps = IdMapPlan;
 
 /** The maps for a Spec's new user namespace. */
-export function idMapsFor(spec: Spec, host: Host): IdMaps {
-  const plan = identityPlan(spec, host);
+export function idMapsFor(r: Resolved): IdMaps {
+  const plan = r.identity;
   if (!plan.maps) throw new HostError("user namespace: no id maps planned");
   return plan.maps;
 }

@@ -16,17 +16,25 @@
  *    (src/facilities/view/ops.ts, src/facilities/identity/idmap.ts) so that what the command
  *    makes there still belongs to root. Every such sandbox shares the range:
  *    see docs/hardening.md ("Root is not host root") for why.
+ *  - --allow-nested, where the command would be uid 0 inside without
+ *    CAP_SETFCAP (no --uid, no explicit maps): it is NESTED_ID (nobody)
+ *    instead. Since Linux 5.12 the kernel lets only a holder of CAP_SETFCAP
+ *    map uid 0 of a namespace into a child one (kernel/user_namespace.c,
+ *    verify_root_map), and a process may map no uid but its own without
+ *    CAP_SETUID: uid 0 without capabilities could make no user namespace with
+ *    a uid in it, so nothing could nest. exec says so (nestedIdNotice).
  *  - The supervisor writes the maps (src/facilities/identity/idmap.ts) before GO:
  *    directly when root or when a map is just the caller's own id, else
  *    through newuidmap/newgidmap.
  */
 
-import type { Spec } from "../../config/schema.ts";
+import type { Namespace, Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { type Host, ownIdMap, setgroupsAllowed } from "../../host/probe.ts";
 import { readSubIds, SUBGID, SUBUID, type SubRange, userName } from "../../host/subid.ts";
 import { type Op, op } from "../../plan/op.ts";
-import { newNamespaces } from "../namespaces/ops.ts";
+import type { Resolved } from "../../plan/resolve.ts";
+import { CAP } from "../privileges/capabilities.ts";
 import { type IdRange, MAX_MAP_LINES } from "../privileges/fields.ts";
 
 export interface IdMapPlan {
@@ -53,6 +61,8 @@ export interface IdentityPlan {
    * (files there keep their host owners), else the command could not write them.
    */
   readonly mappedRoot: boolean;
+  /** --allow-nested made the command NESTED_ID rather than uid 0 (see the header). */
+  readonly nestedId?: boolean;
 }
 
 /**
@@ -69,6 +79,21 @@ export const ROOT_RANGE_COUNT = 65536;
 export interface SubIdSource {
   subuid(user: { uid: number; name: string | undefined }): SubRange[];
   subgid(user: { uid: number; name: string | undefined }): SubRange[];
+}
+
+/**
+ * The id a --allow-nested command gets instead of uid 0 (see the header): nobody,
+ * the id unprivileged tools expect, and the one the other rules already use.
+ */
+export const NESTED_ID = 65534;
+
+/**
+ * --allow-nested with no say on the command's uid (no --uid, no --map-uid):
+ * if it would be uid 0 without CAP_SETFCAP, it is NESTED_ID instead.
+ */
+function nestedDefault(spec: Spec): boolean {
+  if (!spec.allowNested || spec.uid !== undefined || spec.mapUid.length > 0) return false;
+  return spec.capAdd !== "all" && !spec.capAdd.includes(CAP.SETFCAP);
 }
 
 const SYSTEM_SUBIDS: SubIdSource = {
@@ -107,20 +132,19 @@ export function outsideOf(id: number, map: readonly IdRange[]): number | undefin
 const ownOnly = (map: readonly IdRange[], self: number) =>
   map.length === 1 && map[0]?.outside === self && map[0]?.count === 1;
 
-const planned = new WeakMap<Spec, { uid: number; gid: number; plan: IdentityPlan }>();
-
 /**
- * The identity plan of a Spec for this caller. Several facilities ask for it
- * on every spawn (and --userns auto reads /etc/subuid for it): it is made once
- * per Spec and caller.
+ * The identity plan of a Spec for this caller, given its new namespaces
+ * (--userns auto reads /etc/subuid and /etc/subgid, and /etc/passwd for the
+ * caller's name). Made once, by resolveSandbox (src/plan/resolve.ts):
+ * everything else reads `Resolved.identity`.
  */
-export function identityPlan(spec: Spec, host: Host, subids: SubIdSource = SYSTEM_SUBIDS): IdentityPlan {
-  if (subids !== SYSTEM_SUBIDS) return makeIdentityPlan(spec, host, subids);
-  const hit = planned.get(spec);
-  if (hit && hit.uid === host.uid && hit.gid === host.gid) return hit.plan;
-  const plan = makeIdentityPlan(spec, host, subids);
-  planned.set(spec, { uid: host.uid, gid: host.gid, plan });
-  return plan;
+export function identityPlan(
+  spec: Spec,
+  host: Host,
+  fresh: readonly Namespace[],
+  subids: SubIdSource = SYSTEM_SUBIDS,
+): IdentityPlan {
+  return makeIdentityPlan(spec, host, fresh, subids);
 }
 
 /** What isolate's own user namespace maps, for a message: "0-0", "0-65535". */
@@ -160,7 +184,7 @@ function firstUnmapped(kind: "uid" | "gid", start: number, count: number): numbe
   }
 }
 
-function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): IdentityPlan {
+function makeIdentityPlan(spec: Spec, host: Host, fresh: readonly Namespace[], subids: SubIdSource): IdentityPlan {
   if (spec.user && !host.root) {
     throw new HostError(
       "--user needs root (it switches to another host identity)",
@@ -174,7 +198,7 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
   }
   // A parent namespace that denied setgroups denies it to every child: groups cannot be set.
   const canSetGroups = host.initialUserNs || setgroupsAllowed();
-  if (!newNamespaces(spec, host).includes("user")) {
+  if (!fresh.includes("user")) {
     if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid, mappedRoot: false };
     if (!canSetGroups) {
       throw new HostError(
@@ -186,7 +210,11 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
   }
   if (mapsRoot(spec, host)) return mappedRootPlan(spec, subids);
 
-  const inside = { uid: spec.uid ?? target.uid, gid: spec.gid ?? target.gid };
+  const nested = nestedDefault(spec) && target.uid === 0;
+  const inside = {
+    uid: spec.uid ?? (nested ? NESTED_ID : target.uid),
+    gid: spec.gid ?? (nested && spec.mapGid.length === 0 ? NESTED_ID : target.gid),
+  };
   const auto = (kind: "uid" | "gid"): IdRange[] => {
     const who = { uid: host.uid, name: userName(host.uid) };
     const ranges = kind === "uid" ? subids.subuid(who) : subids.subgid(who);
@@ -219,7 +247,7 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
   if (!host.root && host.uid === 0 && uidMap.some((r) => r.outside === 0)) {
     throw new HostError(
       "user namespace: isolate runs as uid 0 without capabilities, and the kernel lets only a holder of CAP_SETFCAP map uid 0 into a new user namespace",
-      "run isolate as another uid (in an outer isolate: --uid 1000, or --user UID)",
+      "run isolate as another uid; in an outer isolate, give that one --allow-nested (its command then runs as 65534)",
     );
   }
 
@@ -233,6 +261,7 @@ function makeIdentityPlan(spec: Spec, host: Host, subids: SubIdSource): Identity
     groups: groupsAllowed ? [inside.gid] : undefined,
     hostUid,
     mappedRoot: false,
+    nestedId: nested,
   };
 }
 
@@ -269,7 +298,8 @@ function rootRange(kind: "uid" | "gid", subids: SubIdSource): SubRange {
 function mappedRootPlan(spec: Spec, subids: SubIdSource): IdentityPlan {
   const uids = rootRange("uid", subids);
   const gids = rootRange("gid", subids);
-  const inside = { uid: spec.uid ?? 0, gid: spec.gid ?? 0 };
+  const nested = nestedDefault(spec);
+  const inside = { uid: spec.uid ?? (nested ? NESTED_ID : 0), gid: spec.gid ?? (nested ? NESTED_ID : 0) };
   for (const [kind, id, r] of [
     ["uid", inside.uid, uids],
     ["gid", inside.gid, gids],
@@ -289,6 +319,7 @@ function mappedRootPlan(spec: Spec, subids: SubIdSource): IdentityPlan {
     groups: [inside.gid],
     hostUid: uids.start + inside.uid,
     mappedRoot: true,
+    nestedId: nested,
   };
 }
 
@@ -312,7 +343,8 @@ export function insideOf(id: number, map: readonly IdRange[]): number | undefine
  * unmapped and the kernel refuses to create files for it (EOVERFLOW); it takes
  * mapped ids first: root of the namespace when mapped, else the command's.
  */
-export function initIdentityOps(spec: Spec, host: Host, plan: IdentityPlan = identityPlan(spec, host)): Op[] {
+export function initIdentityOps(r: Resolved): Op[] {
+  const { host, identity: plan } = r;
   const maps = plan.maps;
   if (!maps || !plan.ids) return [];
   if (insideOf(host.uid, maps.uid) !== undefined && insideOf(host.gid, maps.gid) !== undefined) return [];
@@ -333,11 +365,24 @@ export function identityOps(plan: IdentityPlan): Op[] {
  * The one line `isolate exec` prints when root chose to stay host root
  * (--userns host, no --user): undefined otherwise.
  */
-export function hostRootWarning(spec: Spec, host: Host): string | undefined {
-  if (!host.root || spec.user !== undefined || newNamespaces(spec, host).includes("user")) return undefined;
+export function hostRootWarning(r: Pick<Resolved, "spec" | "host" | "namespaces">): string | undefined {
+  const { spec, host } = r;
+  if (!host.root || spec.user !== undefined || r.namespaces.includes("user")) return undefined;
   if (!host.initialUserNs) return undefined;
   // --share user says the same, but predates the mapped default: it stays quiet.
   if (spec.userns !== "host") return undefined;
   const flag = "--userns host";
   return `warning: ${flag}: the command runs as host root (uid 0, without capabilities): it can read root's secrets and write root's files that it can reach; without ${flag}, root runs mapped to an unprivileged range`;
+}
+
+/**
+ * The one line `isolate exec` prints when --allow-nested made the command
+ * NESTED_ID rather than uid 0 (see the header): undefined otherwise.
+ */
+export function nestedIdNotice(r: Pick<Resolved, "identity">): string | undefined {
+  if (!r.identity.nestedId) return undefined;
+  return (
+    `note: --allow-nested: the command runs as uid ${NESTED_ID}, not 0: uid 0 without CAP_SETFCAP cannot map itself ` +
+    `into a user namespace (Linux 5.12+), so nothing could nest; --uid ${NESTED_ID} says so and silences this, --uid N picks another`
+  );
 }

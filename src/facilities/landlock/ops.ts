@@ -40,9 +40,9 @@ import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { quoteOs } from "../../host/bytes.ts";
 import type { Host } from "../../host/probe.ts";
+import { LL } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
-import { identityPlan } from "../identity/ops.ts";
-import { newNamespaces } from "../namespaces/ops.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 import { within } from "../view/fields.ts";
 import { VIEW } from "../view/ops.ts";
 
@@ -66,8 +66,8 @@ export const LL_FS = {
 /** LANDLOCK_SCOPE_* (ABI 6). */
 export const LL_SCOPE = { ABSTRACT_UNIX_SOCKET: 1 << 0, SIGNAL: 1 << 1 } as const;
 
-/** The op's flags; the same values as native/landlock.h. */
-export const LL_STDIO = 0x1;
+/** The op's flags (src/plan/flags.ts). */
+export const LL_STDIO = LL.STDIO;
 
 /** The ABI that has everything isolate uses: what `landlock: "on"` needs. */
 export const LANDLOCK_FULL_ABI = 6;
@@ -166,9 +166,10 @@ function abiText(abi: number): string {
 }
 
 /** The Landlock of a Spec on this host; throws where the Spec asks for what cannot be had. */
-export function landlockPlan(spec: Spec, host: Host, view: readonly Op[]): LandlockPlan {
+export function landlockPlan(r: Resolved, view: readonly Op[]): LandlockPlan {
+  const { spec, host } = r;
   const abi = host.landlockAbi ?? 0;
-  const fresh = newNamespaces(spec, host);
+  const fresh = r.namespaces;
   const mode = spec.landlock;
   if (mode === "on" && abi < LANDLOCK_FULL_ABI) {
     throw new HostError(
@@ -187,7 +188,7 @@ export function landlockPlan(spec: Spec, host: Host, view: readonly Op[]): Landl
   const fs = mode === "off" || abi < LANDLOCK_MIN_ABI || spec.allowNested ? 0 : writeRights(abi);
   const scope = mode === "off" ? 0 : scopes(abi);
   // The pid namespace shared, as isolate's own uid: only the signal scope keeps isolate out of reach.
-  if (!fresh.includes("pid") && identityPlan(spec, host).hostUid === host.uid && !(scope & LL_SCOPE.SIGNAL)) {
+  if (!fresh.includes("pid") && r.identity.hostUid === host.uid && !(scope & LL_SCOPE.SIGNAL)) {
     throw new HostError(
       `--share pid: the command would run as your uid among your processes and could signal isolate itself (and them); ${
         mode === "off" ? "--landlock off removes the" : `${abiText(abi)}, without the`
@@ -206,8 +207,8 @@ export function landlockPlan(spec: Spec, host: Host, view: readonly Op[]): Landl
 }
 
 /** Command phase, right after no_new_privs (src/plan/compile.ts), before seccomp. */
-export function landlockOps(spec: Spec, host: Host, view: readonly Op[]): Op[] {
-  const p = landlockPlan(spec, host, view);
+export function landlockOps(r: Resolved, view: readonly Op[]): Op[] {
+  const p = landlockPlan(r, view);
   if (p.skipped) return [];
   return [
     op("landlock", {

@@ -19,6 +19,7 @@
  */
 import * as v from "valibot";
 import { parseCount, parseCpuList, parseDecimal, parseDuration, parseSize } from "../../config/units.ts";
+import { field } from "../../errors.ts";
 
 /** Linux's RLIMIT_* resources, in kernel order (the index is the resource number). */
 export const RLIMIT_NAMES = [
@@ -42,22 +43,8 @@ export const RLIMIT_NAMES = [
 export type RlimitName = (typeof RLIMIT_NAMES)[number];
 const BYTE_RLIMITS: readonly RlimitName[] = ["fsize", "data", "stack", "core", "rss", "memlock", "as", "msgqueue"];
 
-/** The limit's name for people: the CLI flag, used in every message about it. */
-export const LIMIT_FLAG = {
-  memory: "--memory",
-  memorySwap: "--memory-swap",
-  cpus: "--cpus",
-  cpuWeight: "--cpu-weight",
-  cpuset: "--cpuset",
-  pids: "--pids",
-  ioWeight: "--io-weight",
-  ioReadBps: "--io-read-bps",
-  ioWriteBps: "--io-write-bps",
-  rlimits: "--rlimit",
-  timeout: "--timeout",
-  cpuTime: "--cpu-time",
-} as const;
-export type LimitField = keyof typeof LIMIT_FLAG;
+/** The Spec's limit fields (the CLI's flags for them: flags.ts). */
+export type LimitField = keyof LimitsInput;
 
 export const MIN_MEMORY = 1 << 20;
 export const MAX_PIDS = 4_194_304;
@@ -281,8 +268,10 @@ type ParsedLimits = v.InferOutput<typeof LimitsInputSchema>;
 export function normalizeLimits(p: ParsedLimits | undefined): Limits | [field: string, message: string] {
   if (!p) return NO_LIMITS;
   if (p.memorySwap !== undefined) {
-    if (p.memory === undefined) return ["limits.memorySwap", "needs --memory (it is memory plus swap)"];
-    if (p.memorySwap < p.memory) return ["limits.memorySwap", "must not be below --memory (it is memory plus swap)"];
+    if (p.memory === undefined)
+      return ["limits.memorySwap", `needs ${field("limits.memory")} (it is memory plus swap)`];
+    if (p.memorySwap < p.memory)
+      return ["limits.memorySwap", `must not be below ${field("limits.memory")} (it is memory plus swap)`];
   }
   // A later rlimit of the same resource replaces an earlier one.
   const rl = new Map<RlimitName, Rlimit>();

@@ -1,10 +1,25 @@
 /** The resource-limit flags of `isolate exec` and `isolate plan`; they fill Spec.limits. */
 
 import type { Draft, FlagDef } from "../../cli/flags.ts";
-import type { LimitsInput } from "./fields.ts";
-import { LIMIT_FLAG } from "./fields.ts";
+import type { LimitField, LimitsInput } from "./fields.ts";
 
 type Key = keyof LimitsInput;
+
+/** The CLI flag of each limit field. */
+export const LIMIT_FLAG = {
+  memory: "--memory",
+  memorySwap: "--memory-swap",
+  cpus: "--cpus",
+  cpuWeight: "--cpu-weight",
+  cpuset: "--cpuset",
+  pids: "--pids",
+  ioWeight: "--io-weight",
+  ioReadBps: "--io-read-bps",
+  ioWriteBps: "--io-write-bps",
+  rlimits: "--rlimit",
+  timeout: "--timeout",
+  cpuTime: "--cpu-time",
+} as const satisfies Record<LimitField, string>;
 
 function set(d: Draft, key: Key, value: string): void {
   d.limits = { ...(d.limits ?? {}), [key]: value };

@@ -7,6 +7,7 @@
 import type { CpuCounter } from "../../cgroup/v1.ts";
 import type { Spec } from "../../config/schema.ts";
 import { parseCpuList } from "../../config/units.ts";
+import { CPU_UNIT } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
 import type { Limits, RlimitValue } from "./fields.ts";
 
@@ -55,7 +56,7 @@ export function initLimitOps(spec: Spec, cpuCounter: CpuCounter | null = null): 
       cpuUs: (l.cpuTimeMs ?? 0) * 1000,
       cpus: usableCpus(l),
       cpuFile: counter?.path ?? "",
-      cpuUnit: counter === null ? 0 : counter.unit === "ns" ? 1 : 2,
+      cpuUnit: counter === null ? 0 : counter.unit === "ns" ? CPU_UNIT.V1_NS : CPU_UNIT.V2_STAT,
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { NAMESPACES, type Namespace, type Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import type { Host } from "../../host/probe.ts";
 import { type Op, op } from "../../plan/op.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 
 export const CLONE_FLAG: Record<Namespace, number> = {
   mount: 0x00020000,
@@ -25,13 +26,18 @@ const AT_CLONE: readonly Namespace[] = ["user", "pid", "mount", "uts", "ipc", "n
  * namespace too, so that root inside is not host root (src/facilities/identity/ops.ts
  * maps it to an unprivileged range), except with --user, which names the
  * host identity itself. Root of any other user namespace is not host root
- * already.
+ * already; it makes one only for --allow-nested, where the command must not
+ * stay uid 0 (it could nest nothing: src/facilities/identity/ops.ts, NESTED_ID).
  */
 export function autoUserNs(spec: Spec, host: Host): boolean {
-  return !host.root || (spec.user === undefined && host.initialUserNs);
+  return !host.root || (spec.user === undefined && (host.initialUserNs || spec.allowNested));
 }
 
-/** The namespaces that will be new, with "auto" resolved for this host. */
+/**
+ * The namespaces that will be new, with "auto" resolved for this host.
+ * Called once, by resolveSandbox (src/plan/resolve.ts): everything else reads
+ * `Resolved.namespaces`.
+ */
 export function newNamespaces(spec: Spec, host: Host): Namespace[] {
   return NAMESPACES.filter((ns) => {
     const want = spec.namespaces[ns];
@@ -39,14 +45,18 @@ export function newNamespaces(spec: Spec, host: Host): Namespace[] {
   });
 }
 
-export function namespaceOps(spec: Spec, host: Host): Op[] {
-  const fresh = newNamespaces(spec, host);
+/** Without root, new namespaces need a new user namespace. */
+export function checkNamespaces(host: Host, fresh: readonly Namespace[]): void {
   if (!host.root && !fresh.includes("user") && fresh.length > 0) {
     throw new HostError(
       `--share user: creating ${fresh.join(", ")} namespaces without root needs a new user namespace`,
       "drop --share user, or run as root",
     );
   }
+}
+
+export function namespaceOps(r: Resolved): Op[] {
+  const fresh = r.namespaces;
   const at = (list: readonly Namespace[]) =>
     fresh.filter((ns) => list.includes(ns)).reduce((flags, ns) => flags | CLONE_FLAG[ns], 0);
   const ops: Op[] = [op("clone", { flags: at(AT_CLONE) })];

@@ -120,7 +120,7 @@ export const HARDENING_FLAGS: readonly FlagDef[] = [
     name: "--allow-nested",
     field: "allowNested",
     description:
-      "let the command run sandboxes of its own (isolate, bwrap, podman): it may create user namespaces and mount inside them; /proc is not masked",
+      "let the command run sandboxes of its own (isolate, bwrap, podman): it may create user namespaces and mount inside them; /proc is not masked; as root the command runs as uid 65534 unless --uid says otherwise (uid 0 without CAP_SETFCAP cannot map itself)",
     apply: (d) => {
       d.allowNested = true;
     },

@@ -25,13 +25,12 @@
  * nothing else) to still reach it.
  */
 
-import type { Spec } from "../../config/schema.ts";
 import { HostError } from "../../errors.ts";
 import { capLast, ownCaps } from "../../host/capabilities.ts";
-import type { Host } from "../../host/probe.ts";
+import { INIT } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
-import { gidBytes, identityOps, identityPlan } from "../identity/ops.ts";
-import { newNamespaces } from "../namespaces/ops.ts";
+import type { Resolved } from "../../plan/resolve.ts";
+import { gidBytes, identityOps } from "../identity/ops.ts";
 import { CAP, capName } from "./capabilities.ts";
 import { ALL_CAPABILITIES } from "./fields.ts";
 
@@ -72,10 +71,11 @@ const bit = (cap: number) => 1n << BigInt(cap);
  * capability (bounding set included), scoped to that namespace; outside one,
  * only what isolate's own bounding set still has.
  */
-export function keptCaps(spec: Spec, host: Host, ownBounding?: bigint): bigint {
+export function keptCaps(r: Pick<Resolved, "spec" | "host" | "namespaces">, ownBounding?: bigint): bigint {
+  const { spec, host } = r;
   if (spec.capAdd !== "all" && spec.capAdd.length === 0) return 0n;
   const last = capLast();
-  const inUserNs = newNamespaces(spec, host).includes("user");
+  const inUserNs = r.namespaces.includes("user");
   if (!host.root && !inUserNs) {
     throw new HostError(
       "--cap-add: without root, capabilities exist only inside a new user namespace",
@@ -100,14 +100,14 @@ export function keptCaps(spec: Spec, host: Host, ownBounding?: bigint): bigint {
   return mask;
 }
 
-/** initCaps flags: take the command's uid and gid; set its supplementary groups. */
-export const INIT_TAKE_IDS = 1;
-export const INIT_SET_GROUPS = 2;
+/** initCaps flags (src/plan/flags.ts): take the command's uid and gid; set its supplementary groups. */
+export const INIT_TAKE_IDS = INIT.TAKE_IDS;
+export const INIT_SET_GROUPS = INIT.SET_GROUPS;
 
 /** Sandbox phase: what the init keeps, and whose ids it takes, once the command is started. */
-export function initPrivilegeOps(spec: Spec, host: Host): Op[] {
-  const id = identityPlan(spec, host);
-  const keep = keptCaps(spec, host) === 0n ? 0 : Number(bit(CAP.KILL));
+export function initPrivilegeOps(r: Resolved): Op[] {
+  const id = r.identity;
+  const keep = r.caps === 0n ? 0 : Number(bit(CAP.KILL));
   const flags = (id.ids ? INIT_TAKE_IDS : 0) | (id.groups ? INIT_SET_GROUPS : 0);
   return [
     op("initCaps", {
@@ -121,20 +121,20 @@ export function initPrivilegeOps(spec: Spec, host: Host): Op[] {
 }
 
 /** Command phase: no_new_privs, capabilities, identity. */
-export function privilegeOps(spec: Spec, host: Host): Op[] {
-  if (!host.root && !newNamespaces(spec, host).includes("user")) {
+export function privilegeOps(r: Resolved): Op[] {
+  if (!r.host.root && !r.namespaces.includes("user")) {
     throw new HostError(
       "--share user: without root, the command's capability bounding set can only be emptied in a new user namespace",
       "drop --share user",
     );
   }
-  const kept = keptCaps(spec, host);
+  const kept = r.caps;
   const keep = Number(kept); // at most 41 bits: exact as a number
   return [
     op("noNewPrivs", {}),
     op("capBounding", { keep }),
     op("securebits", { bits: kept === 0n ? LOCKED_SECUREBITS : KEEPING_SECUREBITS }),
-    ...identityOps(identityPlan(spec, host)),
+    ...identityOps(r.identity),
     op("caps", { keep }),
   ];
 }

@@ -4,6 +4,7 @@ import type { Spec } from "../../config/schema.ts";
 import { hasEscapes, osEnvEntry, unnamedEnv } from "../../host/bytes.ts";
 import type { Host } from "../../host/probe.ts";
 import { type Op, op } from "../../plan/op.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 
 /** Kept from the caller's environment unless --inherit-env. */
 export const ENV_ALLOWLIST = ["PATH", "HOME", "TERM", "LANG", "TZ", "USER", "LOGNAME"] as const;
@@ -32,12 +33,12 @@ export function commandEnv(spec: Spec, host: Host): Map<string, string> {
   return env;
 }
 
-export function execOps(spec: Spec, host: Host): Op[] {
-  const env = commandEnv(spec, host);
+export function execOps(r: Resolved): Op[] {
+  const env = r.env;
   return [
     op("exec", {
       path: env.get("PATH") ?? DEFAULT_PATH,
-      argv: spec.command,
+      argv: r.spec.command,
       env: [...env].map(([k, v]) => `${k}=${v}`),
     }),
   ];

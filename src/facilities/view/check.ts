@@ -13,7 +13,8 @@ import { SpecError } from "../../errors.ts";
 import { osPath, osString } from "../../host/bytes.ts";
 import { nodeFs } from "../../host/files.ts";
 import { basename, dirname } from "../../host/paths.ts";
-import { type Mount, mountFlag, overlayWork, within } from "./fields.ts";
+import { type Mount, mountFlag, overlayWork } from "./fields.ts";
+import { shown, walk } from "./mountpoints.ts";
 
 export interface Layer {
   readonly dst: string;
@@ -22,9 +23,13 @@ export interface Layer {
    * own:    a filesystem of the sandbox's own (tmpfs): entries may be created in it
    * kernel: proc
    * opaque: what shows there is not known ahead (an overlay with a host upper, a mask)
+   * points: a read-only directory rebuilt to take mount points (mountpoints.ts)
+   * made:   not a mount: a path created in a filesystem of the sandbox's own
    */
-  readonly kind: "host" | "own" | "kernel" | "opaque";
+  readonly kind: "host" | "own" | "kernel" | "opaque" | "points" | "made";
   readonly src?: string;
+  /** host: a writable bind (the cwd, --bind, --dev-bind, /dev/shm). */
+  readonly rw?: boolean;
 }
 
 type Seen =
@@ -49,42 +54,12 @@ function tryRead(fn: () => string): string | undefined {
   }
 }
 
-function top(path: string, layers: readonly Layer[]): Layer {
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const l = layers[i];
-    if (l && within(path, l.dst)) return l;
-  }
-  throw new Error(`no layer covers ${path}`);
-}
-
-function hostPathOf(l: Layer, path: string): string {
-  const rest = l.dst === "/" ? path : path.slice(l.dst.length);
-  const src = l.src ?? "/";
-  return src === "/" ? rest || "/" : src + rest;
-}
-
-/** What `path` shows inside, never following a symlink (as the C side resolves it). */
+/** What `path` shows inside, each component walked as the C side walks it: never through a symlink. */
 function inspect(flag: string, path: string, layers: readonly Layer[]): Seen {
-  const l = top(path, layers);
-  if (l.kind !== "host") return { at: l.kind };
-  // Each component below the layer's own mount point, as the sandbox will walk it.
-  const parts = path.slice(l.dst === "/" ? 1 : l.dst.length + 1).split("/");
-  let cur = l.dst === "/" ? "" : l.dst;
-  for (let i = 0; i < parts.length; i++) {
-    if (parts[i] === "") continue;
-    cur = `${cur}/${parts[i]}`;
-    const hostPath = hostPathOf(l, cur);
-    const st = tryStat(() => nodeFs().lstatSync(osPath(hostPath)));
-    if (!st) return { at: "host", type: "none", hostPath: hostPathOf(l, path) };
-    if (st.isSymbolicLink()) {
-      throw new SpecError(`${flag}: ${cur} is a symbolic link inside the sandbox (mount paths never follow symlinks)`);
-    }
-    const last = i === parts.length - 1;
-    if (!last && !st.isDirectory()) throw new SpecError(`${flag}: ${cur} is not a directory`);
-    if (last) return { at: "host", type: st.isDirectory() ? "dir" : "other", hostPath };
-  }
-  const st = tryStat(() => nodeFs().lstatSync(osPath(hostPathOf(l, path))));
-  return { at: "host", type: st?.isDirectory() ? "dir" : st ? "other" : "none", hostPath: hostPathOf(l, path) };
+  walk(flag, path, layers);
+  const s = shown(path, layers);
+  if (s.at !== "host") return { at: s.at };
+  return { at: "host", type: s.type === "dir" ? "dir" : s.type === "none" ? "none" : "other", hostPath: s.hostPath };
 }
 
 function needDir(flag: string, path: string, seen: Seen, canCreate: boolean): void {

@@ -19,6 +19,7 @@ export type ViewOp = Extract<
       | "overlay"
       | "symlink"
       | "mkdir"
+      | "mountPoints"
       | "mountCgroup"
       | "pivotRoot";
   }
@@ -68,6 +69,8 @@ export function describeViewOp(o: ViewOp): string {
       return `symlink ${q(o.args.dst)} -> ${q(o.args.target)}`;
     case "mkdir":
       return `directory ${q(o.args.dst)}`;
+    case "mountPoints":
+      return `mount points in ${q(o.args.dir)} (a tmpfs over it holding its entries, bound back as they were, then read-only)`;
     case "mountCgroup":
       return `fresh ${o.args.options ? `cgroup (${o.args.options})` : "cgroup2"} on ${q(o.args.dst)} (read-only, the sandbox's own)`;
     case "pivotRoot":
@@ -82,6 +85,7 @@ const ENOTDIR = 20;
 const EISDIR = 21;
 const ELOOP = 40;
 const ENOSYS = 38;
+const EBUSY = 16;
 
 /** A clearer reason than the errno text, where the op tells more; else undefined. */
 export function explainViewErrno(o: Op, errno: number): string | undefined {
@@ -98,6 +102,7 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
       "overlay",
       "symlink",
       "mkdir",
+      "mountPoints",
       "mountCgroup",
       "pivotRoot",
     ].includes(view)
@@ -115,11 +120,13 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
   if (errno === ELOOP && (o.op === "bind" || o.op === "overlay"))
     return "a component of the path is a symbolic link (destinations and writable sources never follow symlinks)";
   if (errno === ELOOP) return "a component of the path is a symbolic link (mount paths never follow symlinks)";
+  if (o.op === "mountPoints" && errno === EBUSY)
+    return "the directory is writable in the view (a bind of a host directory), and isolate creates nothing on the host (create the mount point on the host first)";
   if (o.op === "bind" && errno === ENOTDIR) return "cannot mount a directory over a file";
   if (o.op === "bind" && errno === EISDIR) return "cannot mount a file over a directory";
   if ((o.op === "symlink" || o.op === "mkdir") && errno === EROFS)
     return "isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, --tmpfs DIR)";
   if (errno === ENOENT && (o.op === "bind" || o.op === "tmpfs"))
-    return "No such file or directory (mount points are created only inside isolate's own tmpfs)";
+    return "No such file or directory (isolate makes mount points only in filesystems of the sandbox's own, never on the host)";
   return undefined;
 }

@@ -16,7 +16,8 @@
  *                subtree; see cgroupViewOps()
  *   the cwd      bound read-write at the same path (--ro-cwd, --no-cwd)
  *   secrets      credential stores masked (secrets.ts), unless --unmask
- * then the Spec's mount entries in order, then pivot_root with the old root detached.
+ * then the Spec's mount entries in order (a destination the view lacks gets a
+ * place first: mountpoints.ts), then pivot_root with the old root detached.
  *
  * When root runs mapped to an unprivileged range (src/facilities/identity/ops.ts),
  * the supervisor makes the mounts of the binds the caller asks for (VIEW.IDMAP:
@@ -39,7 +40,7 @@
  * what is mounted. The overlay work dir isolate makes is removed after the
  * run (src/facilities/view/scratch.ts).
  *
- * Executors: native/op_mount.c. Flags: native/view.h.
+ * Executors: native/op_mount.c. Flags: src/plan/flags.ts.
  */
 
 import type { Spec } from "../../config/schema.ts";
@@ -48,28 +49,16 @@ import { osPath, osString } from "../../host/bytes.ts";
 import { nodeFs } from "../../host/files.ts";
 import { dirname } from "../../host/paths.ts";
 import type { Host } from "../../host/probe.ts";
+import { VIEW } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
-import { identityPlan } from "../identity/ops.ts";
-import { newNamespaces } from "../namespaces/ops.ts";
+import type { Resolved } from "../../plan/resolve.ts";
 import { checkMount, checkRootfs, type Layer } from "./check.ts";
 import { type Mount, overlayWork, within } from "./fields.ts";
+import { mountPointOps } from "./mountpoints.ts";
 import { checkCwdNotMasked, secretMasks } from "./secrets.ts";
 
-/** Op flags; the same values as native/view.h. */
-export const VIEW = {
-  RO: 0x1,
-  DEV: 0x2,
-  OPTIONAL: 0x4,
-  SEAL: 0x8,
-  NOEXEC: 0x10,
-  SHM: 0x20,
-  USERXATTR: 0x40,
-  MKWORK: 0x80,
-  /** bind: the source is a mount the supervisor passes (src/facilities/identity/idmap.ts), idmapped unless RO. */
-  PERCENT: 0x100,
-  /** bind: the source is a mount the supervisor passes (src/facilities/identity/idmap.ts), idmapped unless RO. */
-  IDMAP: 0x1000,
-} as const;
+/** Op flags (src/plan/flags.ts: the C side has them from there). */
+export { VIEW };
 
 /** At most this many idmapped mounts travel with GO (native/passed.h). */
 export const MAX_IDMAPPED = 64;
@@ -205,7 +194,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   if (sharedIpc) {
     const shm = resolved("/dev/shm");
     ops.push(op("bind", { src: shm, dst: "/dev/shm", flags: VIEW.OPTIONAL }));
-    layers.push({ dst: "/dev/shm", kind: "host", src: shm });
+    layers.push({ dst: "/dev/shm", kind: "host", src: shm, rw: true });
   }
 
   // Private scratch, and an empty, sealed /run. A symlink (/var/run -> /run) already points inside.
@@ -242,7 +231,7 @@ function defaultView(spec: Spec, host: Host, fresh: readonly string[], idmap: nu
   if (spec.cwdMount !== "none" && cwd !== "/" && !NO_CWD_BIND.some((d) => within(cwd, d))) {
     checkCwdNotMasked(secrets, cwd);
     ops.push(op("bind", { src: cwd, dst: cwd, flags: (spec.cwdMount === "ro" ? VIEW.RO : 0) | idmap }));
-    layers.push({ dst: cwd, kind: "host", src: cwd });
+    layers.push({ dst: cwd, kind: "host", src: cwd, rw: spec.cwdMount !== "ro" });
   }
   // After the cwd bind: a cwd of ~ shows ~/.ssh masked too.
   for (const s of secrets) {
@@ -260,7 +249,7 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
     case "dev-bind": {
       const flags = (m.type === "ro-bind" ? VIEW.RO : m.type === "dev-bind" ? VIEW.DEV : 0) | idmap;
       const src = m.type === "ro-bind" ? resolved(m.src) : m.src;
-      layers.push({ dst: m.dst, kind: "host", src });
+      layers.push({ dst: m.dst, kind: "host", src, rw: m.type !== "ro-bind" });
       return [op("bind", { src, dst: m.dst, flags })];
     }
     case "tmpfs": {
@@ -333,27 +322,52 @@ export function cgroupViewOps(fresh: readonly string[], own: readonly CgroupMoun
   return ops;
 }
 
-export function mountOps(spec: Spec, host: Host, cgroups: readonly CgroupMount[] = []): Op[] {
-  const fresh = newNamespaces(spec, host);
-  if (!fresh.includes("mount")) return [];
+/**
+ * The view as the host's files make it, resolved once (src/plan/resolve.ts):
+ * the default view's ops and the Spec's entries, each checked against the
+ * layers below it (lstat, realpath, the credential stores to mask). Only the
+ * cgroup mounts, known once the sandbox's cgroups exist, go between them.
+ */
+export interface ResolvedView {
+  /** The default view (the root, /proc, /dev, scratch, the cwd, the masks). */
+  readonly head: readonly Op[];
+  /** The Spec's own mount entries, in order. */
+  readonly entries: readonly Op[];
+}
+
+/** Reads the host's files; undefined without a new mount namespace. */
+export function resolveView(
+  spec: Spec,
+  host: Host,
+  fresh: readonly string[],
+  mappedRoot: boolean,
+): ResolvedView | undefined {
+  if (!fresh.includes("mount")) return undefined;
   // Kernels before 5.12 lack mount_setattr: the mountRoot op fails with ENOSYS,
   // which view-describe.ts turns into "Linux 5.12 or later is needed".
   if (spec.rootfs !== undefined) checkRootfs(spec.rootfs);
-  const idmap = identityPlan(spec, host).mappedRoot ? VIEW.IDMAP : 0;
-  const { ops, layers } = defaultView(spec, host, fresh, idmap);
-  ops.push(...cgroupViewOps(fresh, cgroups));
+  const idmap = mappedRoot ? VIEW.IDMAP : 0;
+  const { ops: head, layers } = defaultView(spec, host, fresh, idmap);
+  const entries: Op[] = [];
   for (const m of spec.mounts) {
+    entries.push(...mountPointOps(m, layers));
     checkMount(m, layers);
-    ops.push(...entryOps(m, spec, fresh, layers, idmap));
+    entries.push(...entryOps(m, spec, fresh, layers, idmap));
   }
-  ops.push(op("pivotRoot", {}));
-  if (idmappedBinds(ops).length > MAX_IDMAPPED) {
+  // The cgroup mounts between them are never binds.
+  if (idmappedBinds(head).length + idmappedBinds(entries).length > MAX_IDMAPPED) {
     throw new HostError(
       `more than ${MAX_IDMAPPED} binds: root runs mapped, and each one is an idmapped mount passed to the sandbox`,
       "bind a common parent directory instead",
     );
   }
-  return ops;
+  return { head, entries };
+}
+
+/** The view's ops: reads no files (the resolved view), only places the cgroup mounts. */
+export function mountOps(r: Resolved, cgroups: readonly CgroupMount[] = []): Op[] {
+  if (!r.view) return [];
+  return [...r.view.head, ...cgroupViewOps(r.namespaces, cgroups), ...r.view.entries, op("pivotRoot", {})];
 }
 
 /** The bind ops whose mount the supervisor makes, in plan order (the order the init takes them). */

@@ -1,24 +1,27 @@
 /** Pure mapping code of the hardening: id maps, kept capabilities, what blocks user namespaces. */
 import { describe, expect, test } from "bun:test";
 import { parseSpec } from "../../../src/config/parse.ts";
-import type { SpecInput } from "../../../src/config/schema.ts";
+import type { Spec, SpecInput } from "../../../src/config/schema.ts";
 import { HostError } from "../../../src/errors.ts";
 import {
   autoMap,
   hostRootWarning,
   identityPlan,
+  NESTED_ID,
   ROOT_RANGE_BASE,
   type SubIdSource,
 } from "../../../src/facilities/identity/ops.ts";
+import { newNamespaces } from "../../../src/facilities/namespaces/ops.ts";
 import { CAP } from "../../../src/facilities/privileges/capabilities.ts";
 import { keptCaps } from "../../../src/facilities/privileges/ops.ts";
 import { parseCapSets } from "../../../src/host/capabilities.ts";
-import { parseCgroupMounts, parseProcCgroup, parseProcCgroups } from "../../../src/host/cgroup-layout.ts";
+import { parseProcCgroups } from "../../../src/host/cgroup-layout.ts";
 import { kernelAtLeast } from "../../../src/host/check.ts";
 import { type Host, isInitialUidMap } from "../../../src/host/probe.ts";
 import { parseSubIds } from "../../../src/host/subid.ts";
 import { BLOCKERS, seccompModeOf, usernsBlocker } from "../../../src/host/userns.ts";
 import { compilePlan } from "../../../src/plan/compile.ts";
+import { resolveSandbox } from "../../../src/plan/resolve.ts";
 
 const host = (uid: number, gid = uid): Host => ({
   uid,
@@ -30,6 +33,9 @@ const host = (uid: number, gid = uid): Host => ({
   landlockAbi: 7,
 });
 const ROOT = host(0);
+/** What resolveSandbox (src/plan/resolve.ts) gives the identity and capabilities: the new namespaces. */
+const resolvedNs = (s: Spec, h: Host) => ({ spec: s, host: h, namespaces: newNamespaces(s, h) });
+const idPlan = (s: Spec, h: Host, sub: SubIdSource) => identityPlan(s, h, newNamespaces(s, h), sub);
 const NOBODY = host(65534);
 const USER = host(1000);
 const spec = (s: Omit<SpecInput, "command">) => parseSpec({ command: ["true"], ...s });
@@ -63,7 +69,7 @@ describe("id maps", () => {
   });
 
   test("unprivileged default: the caller's own ids, written directly, setgroups denied", () => {
-    const p = identityPlan(spec({}), NOBODY, noSubIds);
+    const p = idPlan(spec({}), NOBODY, noSubIds);
     expect(p.maps).toEqual({
       uid: [{ inside: 65534, outside: 65534, count: 1 }],
       gid: [{ inside: 65534, outside: 65534, count: 1 }],
@@ -77,7 +83,7 @@ describe("id maps", () => {
   });
 
   test("--uid 0 as nobody: root inside, nobody outside", () => {
-    const p = identityPlan(spec({ uid: 0 }), NOBODY, noSubIds);
+    const p = idPlan(spec({ uid: 0 }), NOBODY, noSubIds);
     expect(p.maps?.uid).toEqual([{ inside: 0, outside: 65534, count: 1 }]);
     expect(p.maps?.gid).toEqual([{ inside: 0, outside: 65534, count: 1 }]);
     expect(p.ids).toEqual({ uid: 0, gid: 0 });
@@ -85,7 +91,7 @@ describe("id maps", () => {
   });
 
   test("--userns auto: subordinate ranges through newuidmap/newgidmap, setgroups allowed", () => {
-    const p = identityPlan(spec({ userns: "auto", uid: 0 }), USER, subIds);
+    const p = idPlan(spec({ userns: "auto", uid: 0 }), USER, subIds);
     expect(p.maps?.uidVia).toBe("newuidmap");
     expect(p.maps?.gidVia).toBe("newgidmap");
     expect(p.maps?.denySetgroups).toBe(false);
@@ -94,11 +100,11 @@ describe("id maps", () => {
       { inside: 1, outside: 100000, count: 65536 },
     ]);
     expect(p.groups).toEqual([0]);
-    expect(() => identityPlan(spec({ userns: "auto" }), USER, noSubIds)).toThrow(/has no range for/);
+    expect(() => idPlan(spec({ userns: "auto" }), USER, noSubIds)).toThrow(/has no range for/);
   });
 
   test("--map-uid/--map-gid are used as given; the command's uid must be in them", () => {
-    const p = identityPlan(
+    const p = idPlan(
       spec({ mapUid: ["0:1000:1", "1:100000:100"], mapGid: ["0:1000:1"], uid: 5, gid: 0 }),
       USER,
       subIds,
@@ -117,20 +123,20 @@ describe("id maps", () => {
   });
 
   test("--user is for root: host ids without a user namespace, GID the only group", () => {
-    expect(() => identityPlan(spec({ user: "1000" }), USER, noSubIds)).toThrow(HostError);
-    const p = identityPlan(spec({ user: "1000:1001" }), ROOT, noSubIds);
+    expect(() => idPlan(spec({ user: "1000" }), USER, noSubIds)).toThrow(HostError);
+    const p = idPlan(spec({ user: "1000:1001" }), ROOT, noSubIds);
     expect(p.maps).toBeUndefined();
     expect(p.ids).toEqual({ uid: 1000, gid: 1001 });
     expect(p.groups).toEqual([1001]);
     expect(p.hostUid).toBe(1000);
-    expect(identityPlan(spec({ user: "7" }), ROOT, noSubIds).ids).toEqual({ uid: 7, gid: 7 });
+    expect(idPlan(spec({ user: "7" }), ROOT, noSubIds).ids).toEqual({ uid: 7, gid: 7 });
     expect(() => spec({ user: "x" })).toThrow(/UID or UID:GID/);
   });
 
   test("root with --uid: the id inside root's unprivileged range, written directly", () => {
     const s = spec({ uid: 5, gid: 7 });
     expect(s.namespaces.user).toBe(true);
-    const p = identityPlan(s, ROOT, noSubIds);
+    const p = idPlan(s, ROOT, noSubIds);
     expect(p.maps?.uid).toEqual([{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }]);
     expect(p.maps?.gid).toEqual([{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }]);
     expect(p.maps?.denySetgroups).toBe(false);
@@ -138,15 +144,15 @@ describe("id maps", () => {
     expect(p.hostUid).toBe(ROOT_RANGE_BASE + 5);
     expect(p.mappedRoot).toBe(true);
     // Root of another user namespace is not host root: --uid maps to it, as before.
-    const inner = identityPlan(s, { ...ROOT, initialUserNs: false }, noSubIds);
+    const inner = idPlan(s, { ...ROOT, initialUserNs: false }, noSubIds);
     expect(inner.maps?.uid).toEqual([{ inside: 5, outside: 0, count: 1 }]);
     expect(inner.mappedRoot).toBe(false);
     // Explicit maps are used as given.
-    const given = identityPlan(spec({ uid: 5, mapUid: ["5:0:1"], mapGid: ["5:0:1"] }), ROOT, noSubIds);
+    const given = idPlan(spec({ uid: 5, mapUid: ["5:0:1"], mapGid: ["5:0:1"] }), ROOT, noSubIds);
     expect(given.maps?.uid).toEqual([{ inside: 5, outside: 0, count: 1 }]);
     expect(given.mappedRoot).toBe(false);
     // root with --user and a user namespace: the inside id maps to the --user host id.
-    const q = identityPlan(spec({ user: "1000", unshare: ["user"] }), ROOT, noSubIds);
+    const q = idPlan(spec({ user: "1000", unshare: ["user"] }), ROOT, noSubIds);
     expect(q.maps?.uid).toEqual([{ inside: 1000, outside: 1000, count: 1 }]);
     expect(q.hostUid).toBe(1000);
     expect(() => spec({ uid: 0, share: ["user"] })).toThrow(/needs a new user namespace/);
@@ -154,10 +160,27 @@ describe("id maps", () => {
 });
 
 describe("root's default identity", () => {
+  test("--allow-nested: a command that would be uid 0 without CAP_SETFCAP is 65534 instead", () => {
+    const p = idPlan(spec({ allowNested: true }), ROOT, noSubIds);
+    expect(p.ids).toEqual({ uid: NESTED_ID, gid: NESTED_ID });
+    expect(p.hostUid).toBe(ROOT_RANGE_BASE + NESTED_ID);
+    expect(p.nestedId).toBe(true);
+    // Root of another user namespace: a namespace of its own, 65534 inside, still its own id outside.
+    const inNs = idPlan(spec({ allowNested: true }), { ...ROOT, initialUserNs: false }, noSubIds);
+    expect(inNs.maps?.uid).toEqual([{ inside: NESTED_ID, outside: 0, count: 1 }]);
+    expect(inNs.nestedId).toBe(true);
+    // Any say on the uid is kept: --uid, --map-uid, CAP_SETFCAP kept; and a caller that is not uid 0.
+    expect(idPlan(spec({ allowNested: true, uid: 0 }), ROOT, noSubIds).ids).toEqual({ uid: 0, gid: 0 });
+    expect(idPlan(spec({ allowNested: true, gid: 5 }), ROOT, noSubIds).ids).toEqual({ uid: NESTED_ID, gid: 5 });
+    expect(idPlan(spec({ allowNested: true, capAdd: ["SETFCAP"] }), ROOT, noSubIds).ids?.uid).toBe(0);
+    expect(idPlan(spec({ allowNested: true }), USER, noSubIds).nestedId).toBe(false);
+    expect(idPlan(spec({}), ROOT, noSubIds).nestedId).toBe(false);
+  });
+
   test("root in the initial user namespace: uid/gid 0 inside a new one, mapped to an unused range", () => {
     const s = spec({});
     expect(s.namespaces.user).toBe("auto");
-    const p = identityPlan(s, ROOT, noSubIds);
+    const p = idPlan(s, ROOT, noSubIds);
     expect(p.maps).toEqual({
       uid: [{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }],
       gid: [{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }],
@@ -174,39 +197,39 @@ describe("root's default identity", () => {
   });
 
   test("root's /etc/subuid and /etc/subgid ranges come first, at most 65536 ids", () => {
-    const p = identityPlan(spec({}), ROOT, subIds);
+    const p = idPlan(spec({}), ROOT, subIds);
     expect(p.maps?.uid).toEqual([{ inside: 0, outside: 100000, count: 65536 }]);
     expect(p.maps?.gid).toEqual([{ inside: 0, outside: 200000, count: 65536 }]);
     const small: SubIdSource = { subuid: () => [{ start: 300000, count: 1000 }], subgid: () => [] };
-    const q = identityPlan(spec({}), ROOT, small);
+    const q = idPlan(spec({}), ROOT, small);
     expect(q.maps?.uid).toEqual([{ inside: 0, outside: 300000, count: 1000 }]);
     expect(q.maps?.gid).toEqual([{ inside: 0, outside: ROOT_RANGE_BASE, count: 65536 }]);
-    expect(() => identityPlan(spec({ uid: 1000 }), ROOT, small)).toThrow(/map uids 0-999 only/);
-    expect(() => identityPlan(spec({ uid: 65536 }), ROOT, noSubIds)).toThrow(/0-65535 only/);
+    expect(() => idPlan(spec({ uid: 1000 }), ROOT, small)).toThrow(/map uids 0-999 only/);
+    expect(() => idPlan(spec({ uid: 65536 }), ROOT, noSubIds)).toThrow(/0-65535 only/);
     const zero: SubIdSource = { subuid: () => [{ start: 0, count: 65536 }], subgid: () => [] };
-    expect(() => identityPlan(spec({}), ROOT, zero)).toThrow(/starts at 0/);
+    expect(() => idPlan(spec({}), ROOT, zero)).toThrow(/starts at 0/);
   });
 
   test("--user, --userns host and --share user keep host identities; --userns host warns", () => {
-    expect(identityPlan(spec({ user: "1000" }), ROOT, noSubIds).maps).toBeUndefined();
+    expect(idPlan(spec({ user: "1000" }), ROOT, noSubIds).maps).toBeUndefined();
     const h = spec({ userns: "host" });
     expect(h.namespaces.user).toBe(false);
-    const p = identityPlan(h, ROOT, noSubIds);
+    const p = idPlan(h, ROOT, noSubIds);
     expect(p.maps).toBeUndefined();
     expect(p.hostUid).toBe(0);
-    expect(hostRootWarning(h, ROOT)).toMatch(/^warning: --userns host: the command runs as host root/);
-    expect(hostRootWarning(spec({ share: ["user"] }), ROOT)).toBeUndefined();
-    expect(hostRootWarning(spec({}), ROOT)).toBeUndefined();
-    expect(hostRootWarning(spec({ user: "1000" }), ROOT)).toBeUndefined();
-    expect(hostRootWarning(h, { ...ROOT, initialUserNs: false })).toBeUndefined();
+    expect(hostRootWarning(resolvedNs(h, ROOT))).toMatch(/^warning: --userns host: the command runs as host root/);
+    expect(hostRootWarning(resolvedNs(spec({ share: ["user"] }), ROOT))).toBeUndefined();
+    expect(hostRootWarning(resolvedNs(spec({}), ROOT))).toBeUndefined();
+    expect(hostRootWarning(resolvedNs(spec({ user: "1000" }), ROOT))).toBeUndefined();
+    expect(hostRootWarning(resolvedNs(h, { ...ROOT, initialUserNs: false }))).toBeUndefined();
     expect(() => spec({ userns: "host", uid: 0 })).toThrow(/do not --userns host/);
     expect(() => spec({ userns: "host", unshare: ["user"] })).toThrow(/drop --unshare user/);
     expect(() => spec({ userns: "nope" as never })).toThrow(/"host"/);
   });
 
   test("unprivileged callers are unchanged", () => {
-    expect(identityPlan(spec({}), USER, subIds).mappedRoot).toBe(false);
-    expect(identityPlan(spec({}), USER, subIds).hostUid).toBe(1000);
+    expect(idPlan(spec({}), USER, subIds).mappedRoot).toBe(false);
+    expect(idPlan(spec({}), USER, subIds).hostUid).toBe(1000);
   });
 
   test("the uid_map of the initial user namespace", () => {
@@ -221,29 +244,35 @@ describe("root's default identity", () => {
 describe("capabilities", () => {
   const all = (1n << 41n) - 1n;
   test("--cap-add keeps the named ones, refuses those isolate does not have, ALL takes what there is", () => {
-    expect(keptCaps(spec({}), ROOT, all)).toBe(0n);
+    expect(keptCaps(resolvedNs(spec({}), ROOT), all)).toBe(0n);
     // As host root (--userns host): what isolate's own bounding set has.
     const hostRoot = { userns: "host" } as const;
-    expect(keptCaps(spec({ ...hostRoot, capAdd: ["CAP_NET_BIND_SERVICE", "kill"] }), ROOT, all)).toBe(
+    expect(keptCaps(resolvedNs(spec({ ...hostRoot, capAdd: ["CAP_NET_BIND_SERVICE", "kill"] }), ROOT), all)).toBe(
       (1n << BigInt(CAP.NET_BIND_SERVICE)) | (1n << BigInt(CAP.KILL)),
     );
     const noResource = all & ~(1n << BigInt(CAP.SYS_RESOURCE));
-    expect(() => keptCaps(spec({ ...hostRoot, capAdd: ["SYS_RESOURCE"] }), ROOT, noResource)).toThrow(
+    expect(() => keptCaps(resolvedNs(spec({ ...hostRoot, capAdd: ["SYS_RESOURCE"] }), ROOT), noResource)).toThrow(
       /not in its bounding set/,
     );
-    expect(keptCaps(spec({ ...hostRoot, capAdd: ["ALL"] }), ROOT, noResource)).toBe(noResource);
+    expect(keptCaps(resolvedNs(spec({ ...hostRoot, capAdd: ["ALL"] }), ROOT), noResource)).toBe(noResource);
     // Root mapped (the default): capabilities of its own user namespace only.
-    expect(keptCaps(spec({ capAdd: ["SYS_RESOURCE"] }), ROOT, noResource)).toBe(1n << BigInt(CAP.SYS_RESOURCE));
-    expect(() => keptCaps(spec({ capAdd: ["NET_RAW"], share: ["user"] }), NOBODY, all)).toThrow(/user namespace/);
-    expect(keptCaps(spec({ capAdd: ["NET_RAW"] }), NOBODY, all)).toBe(1n << BigInt(CAP.NET_RAW));
+    expect(keptCaps(resolvedNs(spec({ capAdd: ["SYS_RESOURCE"] }), ROOT), noResource)).toBe(
+      1n << BigInt(CAP.SYS_RESOURCE),
+    );
+    expect(() => keptCaps(resolvedNs(spec({ capAdd: ["NET_RAW"], share: ["user"] }), NOBODY), all)).toThrow(
+      /user namespace/,
+    );
+    expect(keptCaps(resolvedNs(spec({ capAdd: ["NET_RAW"] }), NOBODY), all)).toBe(1n << BigInt(CAP.NET_RAW));
     // A new user namespace starts with every capability, bounding set included.
-    expect(keptCaps(spec({ capAdd: ["SYS_RESOURCE"] }), NOBODY, noResource)).toBe(1n << BigInt(CAP.SYS_RESOURCE));
-    expect(keptCaps(spec({ capAdd: ["ALL"], unshare: ["user"] }), ROOT, noResource)).toBe(all);
+    expect(keptCaps(resolvedNs(spec({ capAdd: ["SYS_RESOURCE"] }), NOBODY), noResource)).toBe(
+      1n << BigInt(CAP.SYS_RESOURCE),
+    );
+    expect(keptCaps(resolvedNs(spec({ capAdd: ["ALL"], unshare: ["user"] }), ROOT), noResource)).toBe(all);
     expect(() => spec({ capAdd: ["CAP_FLY"] })).toThrow(/"CAP_FLY": unknown capability/);
   });
 
   test("the plan: no_new_privs, Landlock, bounding set, securebits, ids, caps, seccomp, exec; the init keeps CAP_KILL only with --cap-add", () => {
-    const ops = (s: SpecInput, h: Host) => compilePlan(parseSpec(s), h).map((o) => o.op);
+    const ops = (s: SpecInput, h: Host) => compilePlan(resolveSandbox(parseSpec(s), h)).map((o) => o.op);
     expect(ops({ command: ["true"] }, ROOT).slice(-6, -2)).toEqual(["securebits", "setGroups", "setIds", "caps"]);
     expect(ops({ command: ["true"], userns: "host" }, ROOT).slice(-8)).toEqual([
       "chdir",
@@ -258,7 +287,7 @@ describe("capabilities", () => {
     expect(ops({ command: ["true"], user: "1000" }, ROOT)).toContain("setIds");
     expect(ops({ command: ["true"], seccomp: "none" }, ROOT)).not.toContain("seccomp");
     const initKeep = (s: SpecInput, h: Host) => {
-      const o = compilePlan(parseSpec(s), h).find((x) => x.op === "initCaps");
+      const o = compilePlan(resolveSandbox(parseSpec(s), h)).find((x) => x.op === "initCaps");
       return o?.op === "initCaps" ? BigInt(o.args.keep) : -1n;
     };
     expect(initKeep({ command: ["true"] }, ROOT)).toBe(0n);
@@ -267,12 +296,16 @@ describe("capabilities", () => {
     expect(initKeep({ command: ["true"], user: "1000" }, ROOT)).toBe(0n);
     expect(initKeep({ command: ["true"], capAdd: ["NET_ADMIN"] }, ROOT)).toBe(1n << BigInt(CAP.KILL));
     // The init takes the command's ids instead: kill() then needs no capability.
-    const init = compilePlan(parseSpec({ command: ["true"], user: "1000" }), ROOT).find((x) => x.op === "initCaps");
+    const init = compilePlan(resolveSandbox(parseSpec({ command: ["true"], user: "1000" }), ROOT)).find(
+      (x) => x.op === "initCaps",
+    );
     expect(init?.op === "initCaps" && init.args).toMatchObject({ uid: 1000, gid: 1000, flags: 3 });
     expect(() =>
       compilePlan(
-        parseSpec({ command: ["true"], share: ["pid", "mount", "uts", "ipc", "net", "cgroup", "user"] }),
-        NOBODY,
+        resolveSandbox(
+          parseSpec({ command: ["true"], share: ["pid", "mount", "uts", "ipc", "net", "cgroup", "user"] }),
+          NOBODY,
+        ),
       ),
     ).toThrow(/bounding set/);
   });
@@ -324,23 +357,8 @@ describe("host files", () => {
     expect(parseSubIds(text, { uid: 2000, name: undefined })).toEqual([]);
   });
 
-  test("cgroup mounts, /proc/self/cgroup and /proc/cgroups", () => {
-    const mi = [
-      "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu",
-      "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory",
-      "41 31 0:38 /sub /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate",
-      "22 1 0:21 / /proc rw - proc proc rw",
-    ].join("\n");
-    expect(parseCgroupMounts(mi)).toEqual([
-      { version: "v1", root: "/", mountPoint: "/sys/fs/cgroup/cpu", options: ["rw", "cpu"] },
-      { version: "v1", root: "/", mountPoint: "/sys/fs/cgroup/memory", options: ["rw", "memory"] },
-      { version: "v2", root: "/sub", mountPoint: "/sys/fs/cgroup/unified", options: ["rw", "nsdelegate"] },
-    ]);
-    expect(parseProcCgroup("4:memory:/a/b\n1:cpu,cpuacct:/\n0::/user.slice\n")).toEqual([
-      { controllers: ["memory"], path: "/a/b" },
-      { controllers: ["cpu", "cpuacct"], path: "/" },
-      { controllers: [], path: "/user.slice" },
-    ]);
+  // mountinfo and /proc/self/cgroup: test/cgroup/detect.test.ts (one parser for check and exec).
+  test("/proc/cgroups", () => {
     expect(parseProcCgroups("#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpu\t1\t1\t1\nrdma\t0\t1\t0\n")).toEqual([
       "cpu",
     ]);

@@ -8,15 +8,15 @@ import { afterAll, beforeAll, describe, expect } from "bun:test";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseSpec } from "../../../src/config/parse.ts";
-import { identityPlan } from "../../../src/facilities/identity/ops.ts";
 import { probeHost } from "../../../src/host/probe.ts";
+import { resolveSandbox } from "../../../src/plan/resolve.ts";
 import { BIN, IS_ROOT, isolate, needs, probe, sh, tempDir, waitFor } from "../../helpers/index.ts";
 
 const asRoot = needs(IS_ROOT && probeHost().initialUserNs, "root in the initial user namespace");
 const WARNING = /^isolate: warning: --userns host: the command runs as host root/;
 
 /** The host uid root's default sandbox runs as (root's /etc/subuid range, else the fixed one). */
-const mappedUid = () => identityPlan(parseSpec({ command: ["true"] }), probeHost()).hostUid;
+const mappedUid = () => resolveSandbox(parseSpec({ command: ["true"] }), probeHost()).identity.hostUid;
 
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => {

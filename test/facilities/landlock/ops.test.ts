@@ -19,6 +19,7 @@ import { type Host, probeHost } from "../../../src/host/probe.ts";
 import { compilePlan } from "../../../src/plan/compile.ts";
 import { encodePlan } from "../../../src/plan/encode.ts";
 import type { Op } from "../../../src/plan/op.ts";
+import { resolveSandbox } from "../../../src/plan/resolve.ts";
 import { loadShim } from "../../../src/shim/load.ts";
 
 const base: Host = { ...probeHost(), cwd: "/work/project", root: true, uid: 0, gid: 0 };
@@ -49,7 +50,7 @@ describe("what each ABI gets", () => {
       [0, "unavailable"],
       [1, "old-abi"],
     ] as const) {
-      const ops = compilePlan(spec(), host(abi));
+      const ops = compilePlan(resolveSandbox(spec(), host(abi)));
       expect(landlockOf(ops)).toBeUndefined();
       expect(landlockReport(spec(), host(abi), ops)).toEqual({
         applied: false,
@@ -61,7 +62,7 @@ describe("what each ABI gets", () => {
   });
 
   test("auto with ABI 3: writes and truncation, no scopes", () => {
-    const ll = landlockOf(compilePlan(spec(), host(3)));
+    const ll = landlockOf(compilePlan(resolveSandbox(spec(), host(3))));
     expect(ll?.fs).toBe(writeRights(3));
     expect(ll?.scope).toBe(0);
     expect(ll?.flags).toBe(LL_STDIO);
@@ -69,36 +70,38 @@ describe("what each ABI gets", () => {
 
   test("on: refused below ABI 6 with the reason, before anything starts", () => {
     for (const abi of [0, 3, 5]) {
-      expect(() => compilePlan(spec({ landlock: "on" }), host(abi))).toThrow(HostError);
-      expect(() => compilePlan(spec({ landlock: "on" }), host(abi))).toThrow(/^--landlock on: /);
+      expect(() => compilePlan(resolveSandbox(spec({ landlock: "on" }), host(abi)))).toThrow(HostError);
+      expect(() => compilePlan(resolveSandbox(spec({ landlock: "on" }), host(abi)))).toThrow(/^--landlock on: /);
     }
-    expect(landlockOf(compilePlan(spec({ landlock: "on" }), host(6)))?.scope).toBe(3);
+    expect(landlockOf(compilePlan(resolveSandbox(spec({ landlock: "on" }), host(6))))?.scope).toBe(3);
   });
 
   test("off: no op at any ABI", () => {
-    expect(landlockOf(compilePlan(spec({ landlock: "off" }), host(7)))).toBeUndefined();
+    expect(landlockOf(compilePlan(resolveSandbox(spec({ landlock: "off" }), host(7))))).toBeUndefined();
   });
 });
 
 describe("--share pid needs the signal scope when the command is isolate's own uid", () => {
   test("refused below ABI 6 and with off; allowed from ABI 6", () => {
     // As host root (--userns host); root mapped (the default) is another uid than isolate.
-    expect(() => compilePlan(spec({ share: ["pid"], userns: "host" }), host(5))).toThrow(
+    expect(() => compilePlan(resolveSandbox(spec({ share: ["pid"], userns: "host" }), host(5)))).toThrow(
       /^--share pid: .*could signal isolate/,
     );
-    expect(() => compilePlan(spec({ share: ["pid"], userns: "host", landlock: "off" }), host(7))).toThrow(
-      /--landlock off/,
-    );
+    expect(() =>
+      compilePlan(resolveSandbox(spec({ share: ["pid"], userns: "host", landlock: "off" }), host(7))),
+    ).toThrow(/--landlock off/);
     expect(
-      landlockOf(compilePlan(spec({ share: ["pid"], landlock: "off" }), { ...host(7), initialUserNs: true })),
+      landlockOf(
+        compilePlan(resolveSandbox(spec({ share: ["pid"], landlock: "off" }), { ...host(7), initialUserNs: true })),
+      ),
     ).toBe(undefined);
-    expect(() => compilePlan(spec({ share: ["pid"] }), host(0, { root: false, uid: 1000, gid: 1000 }))).toThrow(
-      /^--share pid: /,
-    );
-    expect(landlockOf(compilePlan(spec({ share: ["pid"] }), host(6)))?.scope).toBe(3);
+    expect(() =>
+      compilePlan(resolveSandbox(spec({ share: ["pid"] }), host(0, { root: false, uid: 1000, gid: 1000 }))),
+    ).toThrow(/^--share pid: /);
+    expect(landlockOf(compilePlan(resolveSandbox(spec({ share: ["pid"] }), host(6))))?.scope).toBe(3);
   });
   test("another host uid (--user, as root) cannot signal isolate: allowed without", () => {
-    const ops = compilePlan(spec({ share: ["pid"], user: "65534", landlock: "off" }), host(0));
+    const ops = compilePlan(resolveSandbox(spec({ share: ["pid"], user: "65534", landlock: "off" }), host(0)));
     expect(landlockOf(ops)).toBeUndefined();
   });
 });
@@ -106,7 +109,7 @@ describe("--share pid needs the signal scope when the command is isolate's own u
 describe("the writable paths come from the compiled view", () => {
   test("default view: the cwd, /tmp, /var/tmp, /dev/shm; the few /dev nodes and pts with ioctls", () => {
     // The CLI's default view (the cwd read-write); the library binds it read-only unless asked (README: Defaults).
-    const ll = landlockOf(compilePlan(spec({ cwdMount: "rw" }), host(7)));
+    const ll = landlockOf(compilePlan(resolveSandbox(spec({ cwdMount: "rw" }), host(7))));
     expect(ll?.write).toEqual(expect.arrayContaining(["/work/project", "/tmp", "/var/tmp", "/dev/shm"]));
     expect(ll?.device).toEqual(["/dev/null", "/dev/zero", "/dev/full", "/dev/tty", "/dev/pts"]);
     for (const no of ["/run", "/var/run", "/dev/random", "/dev/urandom", "/proc", "/", "/sys"]) {
@@ -115,20 +118,28 @@ describe("the writable paths come from the compiled view", () => {
   });
 
   test("--ro-cwd and --no-cwd take the cwd out; --bind, --tmpfs, --overlay add theirs; --ro-bind does not", () => {
-    expect(landlockOf(compilePlan(spec({ cwdMount: "ro" }), host(7)))?.write).not.toContain("/work/project");
-    expect(landlockOf(compilePlan(spec({ cwdMount: "none" }), host(7)))?.write).not.toContain("/work/project");
+    expect(landlockOf(compilePlan(resolveSandbox(spec({ cwdMount: "ro" }), host(7))))?.write).not.toContain(
+      "/work/project",
+    );
+    expect(landlockOf(compilePlan(resolveSandbox(spec({ cwdMount: "none" }), host(7))))?.write).not.toContain(
+      "/work/project",
+    );
     const ll = landlockOf(
       compilePlan(
-        spec({
-          mounts: [
-            { type: "tmpfs", dst: "/tmp/a" },
-            { type: "bind", src: "/usr", dst: "/tmp/a/rw" },
-            { type: "ro-bind", src: "/usr", dst: "/tmp/a/ro" },
-            { type: "dev-bind", src: "/dev/null", dst: "/tmp/a/dev" },
-            { type: "overlay", dst: "/tmp/a/ov" },
-          ],
-        }),
-        host(7),
+        resolveSandbox(
+          spec({
+            mounts: [
+              { type: "tmpfs", dst: "/tmp/a" },
+              { type: "bind", src: "/usr", dst: "/tmp/a/rw" },
+              { type: "ro-bind", src: "/usr", dst: "/tmp/a/ro" },
+              { type: "dev-bind", src: "/dev/null", dst: "/tmp/a/dev" },
+              // (an overlay needs a directory the view shows)
+              { type: "dir", dst: "/tmp/a/ov" },
+              { type: "overlay", dst: "/tmp/a/ov" },
+            ],
+          }),
+          host(7),
+        ),
       ),
     );
     expect(ll?.write).toEqual(expect.arrayContaining(["/tmp/a", "/tmp/a/rw", "/tmp/a/ov"]));
@@ -137,16 +148,18 @@ describe("the writable paths come from the compiled view", () => {
   });
 
   test("--share mount: the caller's directory and the usual scratch places, not the host's terminals or /proc", () => {
-    const ll = landlockOf(compilePlan(spec({ share: ["mount"] }), host(7)));
+    const ll = landlockOf(compilePlan(resolveSandbox(spec({ share: ["mount"] }), host(7))));
     expect(ll?.write).toEqual(["/work/project", "/tmp", "/var/tmp", "/dev/shm"]);
     expect(ll?.device).toEqual(["/dev/null", "/dev/zero", "/dev/full", "/dev/tty"]);
-    expect(landlockOf(compilePlan(spec({ share: ["mount"] }), host(7, { cwd: "/" })))?.write).not.toContain("/");
+    expect(
+      landlockOf(compilePlan(resolveSandbox(spec({ share: ["mount"] }), host(7, { cwd: "/" }))))?.write,
+    ).not.toContain("/");
   });
 });
 
 describe("the C plan checks the op", () => {
   const shim = loadShim();
-  const ops = compilePlan(spec(), host(7));
+  const ops = compilePlan(resolveSandbox(spec(), host(7)));
   const at = ops.findIndex((o) => o.op === "landlock");
   const check = (args: Record<string, unknown>) => {
     const o = ops[at];

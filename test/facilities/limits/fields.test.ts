@@ -138,7 +138,8 @@ describe("malformed values give SpecError (exit 125) naming the field", () => {
   });
 
   test("memory-swap needs memory and may not be below it", () => {
-    expect(refuse({ memorySwap: "1G" })).toContain("needs --memory");
+    // The library names the Spec field; the CLI renders it as --memory (test/config/errors.test.ts).
+    expect(refuse({ memorySwap: "1G" })).toContain("needs limits.memory");
     expect(refuse({ memory: "1G", memorySwap: "512M" })).toContain("must not be below");
   });
 

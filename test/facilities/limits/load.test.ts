@@ -6,9 +6,13 @@
 import { describe, expect, test } from "bun:test";
 import { run, spawn } from "../../../src/index.ts";
 import { IS_ROOT, isolate, needs, sleep } from "../../helpers/index.ts";
-import { SLOW, withCgroups } from "../../helpers/limits.ts";
+import { kernelLateness, SLOW, withCgroups } from "../../helpers/limits.ts";
 
-/** The grace the README promises: 50 ms plus a scheduling quantum; the issue's bound is 700 ms for 500. */
+/**
+ * The grace the README promises: 50 ms plus a scheduling quantum; the issue's bound is 700 ms for 500.
+ * Bursts add the kernel's own lateness measured beside them (kernelLateness): on an idle
+ * machine a few ms, on a saturated one what any killed process pays to die.
+ */
 const TIMEOUT = 500;
 const ENDED_BY = 700 * SLOW;
 const CPU = 200;
@@ -24,10 +28,11 @@ describe("a launch burst", () => {
   test(
     `200 concurrent sleep 1 with timeout ${TIMEOUT}ms: every run is a timeout, ended by ${ENDED_BY}ms`,
     async () => {
-      const rs = await Promise.all(
+      const burst = Promise.all(
         Array.from({ length: 200 }, () => run({ command: ["sleep", "1"], limits: { timeout: `${TIMEOUT}ms` } })),
       );
-      expect(late(rs, "timeout", ENDED_BY)).toEqual([]);
+      const [rs, slack] = await Promise.all([burst, kernelLateness(burst)]);
+      expect(late(rs, "timeout", ENDED_BY + slack)).toEqual([]);
       for (const r of rs) {
         expect(r.limits.fired).toEqual(["timeout"]);
         expect(r.wallMs).toBeGreaterThanOrEqual(TIMEOUT);
@@ -39,12 +44,13 @@ describe("a launch burst", () => {
   withCgroups(
     `the same with memory and pids cgroups (v1 placement blocks the loop longer)`,
     async () => {
-      const rs = await Promise.all(
+      const burst = Promise.all(
         Array.from({ length: 200 }, () =>
           run({ command: ["sleep", "1"], limits: { timeout: `${TIMEOUT}ms`, memory: "64M", pids: 16 } }),
         ),
       );
-      expect(late(rs, "timeout", ENDED_BY)).toEqual([]);
+      const [rs, slack] = await Promise.all([burst, kernelLateness(burst)]);
+      expect(late(rs, "timeout", ENDED_BY + slack)).toEqual([]);
       for (const r of rs) expect(r.limits.fired).toEqual(["timeout"]);
     },
     HEAVY,
@@ -81,17 +87,18 @@ describe("a burst through the CLI, 100 one-shot runs in parallel", () => {
   test(
     `sleep 1 with --timeout ${TIMEOUT}ms: every run is a timeout, ended by ${ENDED_BY}ms`,
     async () => {
-      const rs = await Promise.all(
+      const burst = Promise.all(
         Array.from({ length: 100 }, () =>
           isolate(["exec", "--json", "--timeout", `${TIMEOUT}ms`, "--", "sleep", "1"], { timeoutMs: HEAVY }),
         ),
       );
-      expect(rs.map((r) => r.code).filter((c) => c !== 143)).toEqual([]);
+      const [rs, slack] = await Promise.all([burst, kernelLateness(burst)]);
+      expect(rs.filter((r) => r.code !== 143).map((r) => `${r.code}: ${r.stderr.slice(0, 300)}`)).toEqual([]);
       expect(
         late(
           rs.map((r) => report(r.stderr)),
           "timeout",
-          ENDED_BY,
+          ENDED_BY + slack,
         ),
       ).toEqual([]);
     },

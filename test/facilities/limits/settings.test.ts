@@ -96,7 +96,7 @@ describe("limits in the cgroup files", () => {
         });
       } catch (e) {
         expect(e).toBeInstanceOf(CgroupError);
-        expect((e as Error).message).toStartWith("--memory-swap: cannot be enforced");
+        expect((e as Error).message).toStartWith("limits.memorySwap: cannot be enforced");
         expect((e as CgroupError).hint).toContain("swap accounting");
       }
     },
@@ -166,7 +166,7 @@ describe("limits in the cgroup files", () => {
         });
       } catch (e) {
         expect(e).toBeInstanceOf(CgroupError);
-        expect((e as Error).message).toStartWith("--io-weight: cannot be enforced");
+        expect((e as Error).message).toStartWith("limits.ioWeight: cannot be enforced");
       }
     },
     30_000 * SLOW,

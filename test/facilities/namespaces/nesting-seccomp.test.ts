@@ -6,6 +6,7 @@ import { AF_ALG, CLONE_NS, DENIED, NESTED_ALLOWED } from "../../../src/facilitie
 import { NATIVE, syscallNumber } from "../../../src/facilities/seccomp/tables.ts";
 import type { Host } from "../../../src/host/probe.ts";
 import { compilePlan } from "../../../src/plan/compile.ts";
+import { resolveSandbox } from "../../../src/plan/resolve.ts";
 import { runFilter, verdict } from "../../helpers/seccomp-bpf.ts";
 
 const EPERM = 1;
@@ -57,9 +58,8 @@ describe("plans for a host in another user namespace", () => {
   const pts = (h: Host, extra: Record<string, unknown> = {}) =>
     String(
       (
-        compilePlan(parseSpec({ command: ["true"], ...extra }), h).find((o) => o.op === "mountDev")?.args as
-          | { ptsOptions: string }
-          | undefined
+        compilePlan(resolveSandbox(parseSpec({ command: ["true"], ...extra }), h)).find((o) => o.op === "mountDev")
+          ?.args as { ptsOptions: string } | undefined
       )?.ptsOptions,
     );
 
@@ -72,24 +72,30 @@ describe("plans for a host in another user namespace", () => {
 
   test("--allow-nested leaves /proc unmasked, keeps /sys masked; refused for a host-root command", () => {
     const nobody = { ...base, uid: 65534, gid: 65534, root: false, initialUserNs: true };
-    const ops = compilePlan(parseSpec({ command: ["true"], allowNested: true }), nobody);
+    const ops = compilePlan(resolveSandbox(parseSpec({ command: ["true"], allowNested: true }), nobody));
     const masks = ops.filter((o) => o.op === "mask").map((o) => (o.args as { path: string }).path);
     expect(masks.some((m) => m.startsWith("/proc/"))).toBe(false);
     expect(masks).toContain("/sys/firmware");
     expect(ops.some((o) => o.op === "readonly")).toBe(false);
-    const plain = compilePlan(parseSpec({ command: ["true"] }), nobody);
+    const plain = compilePlan(resolveSandbox(parseSpec({ command: ["true"] }), nobody));
     expect(plain.filter((o) => o.op === "mask").some((o) => (o.args as { path: string }).path === "/proc/kcore")).toBe(
       true,
     );
     expect(() =>
-      compilePlan(parseSpec({ command: ["true"], allowNested: true, userns: "host" }), {
-        ...base,
-        initialUserNs: true,
-      }),
+      compilePlan(
+        resolveSandbox(parseSpec({ command: ["true"], allowNested: true, userns: "host" }), {
+          ...base,
+          initialUserNs: true,
+        }),
+      ),
     ).toThrow(/host root/);
-    // Root mapped (the default): uid 0 without capabilities cannot map itself again.
-    expect(() =>
-      compilePlan(parseSpec({ command: ["true"], allowNested: true }), { ...base, initialUserNs: true }),
-    ).toThrow(/CAP_SETFCAP/);
+    // Root mapped (the default): uid 0 without CAP_SETFCAP could not map itself again, so the
+    // command is 65534; an explicit --uid 0 is refused, naming the kernel's rule.
+    const root = { ...base, initialUserNs: true };
+    const plan = (input: Parameters<typeof parseSpec>[0]) => compilePlan(resolveSandbox(parseSpec(input), root));
+    expect(() => plan({ command: ["true"], allowNested: true })).not.toThrow();
+    expect(() => plan({ command: ["true"], allowNested: true, uid: 0 })).toThrow(
+      /CAP_SETFCAP may map uid 0 .*verify_root_map/,
+    );
   });
 });

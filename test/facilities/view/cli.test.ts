@@ -173,8 +173,8 @@ describe("flags", () => {
         `isolate: --bind ${fix.path}/f:/usr: cannot mount the file ${fix.path}/f over the directory /usr\n`,
       ],
       [
-        ["--bind", `${fix.path}:${fix.path}/new/dir`],
-        `isolate: --bind ${fix.path}:${fix.path}/new/dir: destination ${fix.path}/new/dir does not exist; isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, --tmpfs DIR)\n`,
+        ["--bind", `${fix.path}:${ws.path}/new/dir`],
+        `isolate: --bind ${fix.path}:${ws.path}/new/dir: ${ws.path}/new/dir does not exist, and ${ws.path} is a writable host directory (a bind), where isolate creates nothing (create ${ws.path}/new/dir on the host first, or choose a destination outside it)\n`,
       ],
       [["--rootfs", "/nonexistent-root"], "isolate: --rootfs /nonexistent-root: no such directory\n"],
       [

@@ -120,11 +120,15 @@ describe("bad mount specs: 125, a one-line error naming the path, no trace", () 
     );
   });
 
-  test("a destination that does not exist on a host directory is not created", async () => {
-    const dst = join(fix.path, "new", "dir");
-    expect(await refused({ mounts: [{ type: "bind", src: ws, dst }] })).toContain(`destination ${dst} does not exist`);
-    expect(await refused({ mounts: [{ type: "dir", dst }] })).toContain("isolate creates entries only inside");
-    expect(existsSync(join(fix.path, "new"))).toBe(false);
+  test("a destination that does not exist in a writable host directory is not created", async () => {
+    // (In a read-only one it is made in a tmpfs laid over it: fs-mountpoints.test.ts.)
+    const dst = join(ws, "new", "dir");
+    const wsBind = { type: "bind" as const, src: ws, dst: ws };
+    expect(await refused({ mounts: [wsBind, { type: "bind", src: ws, dst }] })).toContain(
+      `${dst} does not exist, and ${ws} is a writable host directory (a bind), where isolate creates nothing`,
+    );
+    expect(await refused({ mounts: [wsBind, { type: "dir", dst }] })).toContain("where isolate creates nothing");
+    expect(existsSync(join(ws, "new"))).toBe(false);
   });
 
   test("an overlay upper dir or a rootfs that does not exist", async () => {
