@@ -261,7 +261,6 @@ class Supervised implements Sandbox, WatchTarget {
   /** Signals asked for before the command was released. */
   private early: number[] = [];
   private started = 0;
-  // Set by start(), before `ready` resolves.
   // Set by prepare(), before the clone.
   private ctx!: SetupContext;
   private facilities: FacilityHooks[] = [];
