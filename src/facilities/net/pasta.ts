@@ -131,7 +131,7 @@ const READY_MS = 10_000;
 /** CAP_NET_ADMIN: what nft needs in the sandbox's namespace. */
 const CAP_NET_ADMIN = 12;
 
-interface Helpers {
+export interface Helpers {
   readonly pasta: string;
   readonly nft: string;
   readonly setpriv: string;
@@ -233,12 +233,18 @@ export class NetHook {
     return this.helpers !== undefined;
   }
 
-  /** Checks and the view's files; throws (before anything exists) when pasta cannot be used. */
-  static prepare(spec: Spec, host: Host): NetHook {
-    const net = spec.net;
-    if (net.mode !== "pasta") return new NetHook(spec, net, undefined, undefined, host.root);
+  /** The checks: the helpers --net pasta runs, or undefined without it; throws (before anything exists) when pasta cannot be used. */
+  static check(spec: Spec, host: Host): Helpers | undefined {
+    if (spec.net.mode !== "pasta") return undefined;
     const ready = pastaReadiness(host.root);
     if ("what" in ready) throw new HostError(`--net pasta: ${ready.what}`, ready.remedy);
+    return ready;
+  }
+
+  /** The view's files (with the helpers check() found). */
+  static prepare(spec: Spec, host: Host, ready: Helpers | undefined): NetHook {
+    const net = spec.net;
+    if (net.mode !== "pasta" || !ready) return new NetHook(spec, net, undefined, undefined, host.root);
     const fs = nodeFs();
     const base = netDirBase(host.root);
     let dir: string;
@@ -453,12 +459,16 @@ export class NetHook {
     } catch {}
   }
 
-  /** Synchronous cleanup for every path (a failed spawn too): pasta killed, fds closed, files removed. */
-  close(shim: Shim): void {
+  /**
+   * Cleanup for every path (a failed spawn too): pasta killed, fds closed,
+   * files removed; idempotent. Resolves once pasta is reaped.
+   */
+  close(shim: Shim): Promise<unknown> | undefined {
     if (this.pasta && this.pasta.exitCode === null) this.pasta.kill(this.watched ? "SIGTERM" : "SIGKILL");
     for (const fd of this.nsFds) shim.close(fd);
     this.nsFds = [];
     this.removeDir();
+    return this.pasta?.exited;
   }
 
   private async readRefused(shim: Shim, h: Helpers): Promise<number | undefined> {
