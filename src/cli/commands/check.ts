@@ -26,7 +26,8 @@ export function formatReport(r: HostReport): string {
 export async function checkMain(argv: readonly string[]): Promise<number> {
   const a = smallArgs("check", argv, ["--json"]);
   if (a.help) return (await import("../help.ts")).printHelp("check");
-  const report = checkHost();
+  const { flagNamer } = await import("../output.ts");
+  const report = checkHost(undefined, flagNamer);
   process.stdout.write(a.flags.has("--json") ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;
 }

@@ -13,7 +13,7 @@ import type { Spec } from "../../config/schema.ts";
 import { SpecError } from "../../errors.ts";
 import { checkName } from "../../named/state.ts";
 import { generatedName, launchMonitor, monitorMain, superviseNamed } from "../../named/supervise.ts";
-import type { Result } from "../../supervisor/result.ts";
+import { failureText, type Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";
 import type { ReportTarget } from "../report.ts";
@@ -55,7 +55,10 @@ async function supervise(
     hooks: rep.hooks,
     ...(ready ? { ready } : {}),
   });
-  if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
+  if (result.error) {
+    const { flagNamer } = await import("../output.ts");
+    process.stderr.write(`isolate: ${failureText(result.error, flagNamer)}\n`);
+  }
   await rep.finish(result);
   return result.exitCode;
 }
