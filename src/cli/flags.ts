@@ -44,6 +44,8 @@ export interface FlagDef {
    * name, detach, join: the named-sandbox options of spawnNamed (src/named/).
    */
   readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}` | `net.${string}` | "name" | "detach" | "join";
+  /** The value it gives `field`, for a flag that takes none (--no-cwd: cwdMount "none"). */
+  readonly sets?: string;
   /** Only this command takes it (the other rejects it: it would mean nothing there). */
   readonly only?: SpecCommand;
   /** The values it takes, for completion (when they are a fixed list). */
@@ -194,6 +196,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--ro-cwd",
     field: "cwdMount",
+    sets: "ro",
     description: "share the current directory read-only (the CLI's default: read-write)",
     apply: (d) => {
       d.cwdMount = "ro";
@@ -202,6 +205,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--no-cwd",
     field: "cwdMount",
+    sets: "none",
     description: "do not share the current directory",
     apply: (d) => {
       d.cwdMount = "none";
@@ -307,6 +311,18 @@ export function flagsFor(command: SpecCommand): FlagDef[] {
  * known prefix). A mount entry is named by its type: mounts.bind is --bind.
  */
 export function flagOf(field: string): string {
+  return flagText(field, undefined);
+}
+
+/** A Spec field with its value in a message, as flags: `--userns host`, `--no-cwd` (cwdMount "none"). */
+export function flagText(field: string, value: string | undefined): string {
+  const fixed = value !== undefined && FLAGS.find((f) => f.field === field && f.sets === value);
+  if (fixed) return fixed.name;
+  const flag = flagName(field);
+  return value === undefined ? flag : `${flag} ${value}`;
+}
+
+function flagName(field: string): string {
   const mount = /^mounts\.([a-z-]+)$/.exec(field)?.[1];
   const byType = mount && FLAGS.find((f) => f.field === "mounts" && f.name === `--${mount}`);
   if (byType) return byType.name;
