@@ -7,7 +7,7 @@ import { failureText } from "../../supervisor/result.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
-import { flagNamer, writeReport } from "../output.ts";
+import { flagNamer, stderr, writeReport } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 import { buildSpec } from "../spec-input.ts";
 
@@ -44,7 +44,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
     },
   );
   // Once it runs (bad input gets its error alone).
-  sandbox.ready.then(() => warning && process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
+  sandbox.ready.then(() => warning && stderr().write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
@@ -54,7 +54,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const result = await sandbox.exited;
   await relay?.catch(() => {});
   for (const [sig, h] of handlers) process.off(sig, h);
-  if (result.error) process.stderr.write(`isolate: ${failureText(result.error, flagNamer)}\n`);
+  if (result.error) stderr().write(`isolate: ${failureText(result.error, flagNamer)}\n`);
   await writeReport(result, cli.json, targets);
   return result.exitCode;
 }

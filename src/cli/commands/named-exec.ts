@@ -16,6 +16,7 @@ import { generatedName, launchMonitor, monitorMain, superviseNamed } from "../..
 import { failureText, type Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";
+import { flagNamer, stderr, stdout } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 
 /** The report's destinations, settled before the sandbox starts (as exec does). */
@@ -55,10 +56,7 @@ async function supervise(
     hooks: rep.hooks,
     ...(ready ? { ready } : {}),
   });
-  if (result.error) {
-    const { flagNamer } = await import("../output.ts");
-    process.stderr.write(`isolate: ${failureText(result.error, flagNamer)}\n`);
-  }
+  if (result.error) stderr().write(`isolate: ${failureText(result.error, flagNamer)}\n`);
   await rep.finish(result);
   return result.exitCode;
 }
@@ -78,7 +76,7 @@ export async function namedExec(spec: Spec, cli: CliOptions, argv: readonly stri
     throw new SpecError("--report-fd: not with --detach", `the report is kept: isolate wait ${name}`);
   }
   await launchMonitor(selfCommand(), name, { name, argv });
-  process.stdout.write(`${name}\n`);
+  stdout().write(`${name}\n`);
   return 0;
 }
 
