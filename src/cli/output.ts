@@ -53,8 +53,8 @@ export const stderr = (): NodeJS.WriteStream => guarded(2, process.stderr);
  * The flag table loads only for an error that names a field.
  */
 export const flagNamer: FieldNamer = (path, value) => {
-  const { flagOf } = require("./flags.ts") as typeof import("./flags.ts");
-  return value === undefined ? flagOf(path) : `${flagOf(path)} ${value}`;
+  const { flagText } = require("./flags.ts") as typeof import("./flags.ts");
+  return flagText(path, value);
 };
 
 export function printError(e: unknown): number {

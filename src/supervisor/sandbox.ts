@@ -6,7 +6,7 @@
 
 import { parseSpec } from "../config/parse.ts";
 import type { Spec, SpecInput } from "../config/schema.ts";
-import { HostError, IsolateError } from "../errors.ts";
+import { HostError, IsolateError, field as specField } from "../errors.ts";
 import { FACILITIES } from "../facilities/index.ts";
 import type { LandlockReport } from "../facilities/landlock/ops.ts";
 import { explainViewErrno } from "../facilities/view/describe.ts";
@@ -32,6 +32,7 @@ import {
   type Result,
   type SetupFailure,
   type Status,
+  setupFailure,
   statusFromWait,
 } from "./result.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
@@ -727,8 +728,7 @@ class Supervised implements Sandbox, WatchTarget {
       const explained = explainViewErrno(op, r.errno);
       let hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
       if (r.errno === 13 && !explained && this.mappedRoot) {
-        hint =
-          " (root runs mapped to an unprivileged range: it cannot search another owner's directory above this path; make it searchable (o+x), or run with --userns host or --user UID)";
+        hint = ` (root runs mapped to an unprivileged range: it cannot search another owner's directory above this path; make it searchable (o+x), or run with ${specField("userns", "host")} or ${specField("user")} UID)`;
       }
       return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
@@ -738,7 +738,7 @@ class Supervised implements Sandbox, WatchTarget {
 }
 
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
-  return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
+  return setupFailure({ index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno) }, message);
 }
 
 /** Named sandboxes, `exec --join`: the clone creates none of the joined namespaces. */
@@ -757,7 +757,8 @@ function spawnJoined(
   join: NonNullable<SpawnHooks["join"]>,
 ): Spawned | number {
   const r = shim.named.spawnJoin(plan, child, cgroupFd, join.fd, join.flags);
-  if (typeof r === "number" && shim.named.joinRefused()) throw new HostError(`--join ${join.what}: ${errnoText(-r)}`);
+  if (typeof r === "number" && shim.named.joinRefused())
+    throw new HostError(`${specField("join", join.what)}: ${errnoText(-r)}`);
   return r;
 }
 

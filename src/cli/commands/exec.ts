@@ -3,10 +3,11 @@
 import { SpecError } from "../../errors.ts";
 import { hostRootWarning, nestedIdNotice } from "../../facilities/identity/ops.ts";
 import { loadShim } from "../../shim/load.ts";
+import { failureText } from "../../supervisor/result.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
-import { stderr, writeReport } from "../output.ts";
+import { flagNamer, stderr, writeReport } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 import { buildSpec } from "../spec-input.ts";
 
@@ -37,7 +38,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
       // One sandbox, nothing else on the event loop: no worker thread to start and end.
       inline: true,
       beforeStart: (resolved) => {
-        warning = hostRootWarning(resolved) ?? nestedIdNotice(resolved);
+        warning = hostRootWarning(resolved, flagNamer) ?? nestedIdNotice(resolved, flagNamer);
         if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
       },
     },
@@ -53,7 +54,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const result = await sandbox.exited;
   await relay?.catch(() => {});
   for (const [sig, h] of handlers) process.off(sig, h);
-  if (result.error) stderr().write(`isolate: ${result.error.message}\n`);
+  if (result.error) stderr().write(`isolate: ${failureText(result.error, flagNamer)}\n`);
   await writeReport(result, cli.json, targets);
   return result.exitCode;
 }

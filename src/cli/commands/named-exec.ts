@@ -13,10 +13,10 @@ import type { Spec } from "../../config/schema.ts";
 import { SpecError } from "../../errors.ts";
 import { checkName } from "../../named/state.ts";
 import { generatedName, launchMonitor, monitorMain, superviseNamed } from "../../named/supervise.ts";
-import type { Result } from "../../supervisor/result.ts";
+import { failureText, type Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";
-import { stderr, stdout } from "../output.ts";
+import { flagNamer, stderr, stdout } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 
 /** The report's destinations, settled before the sandbox starts (as exec does). */
@@ -56,7 +56,7 @@ async function supervise(
     hooks: rep.hooks,
     ...(ready ? { ready } : {}),
   });
-  if (result.error) stderr().write(`isolate: ${result.error.message}\n`);
+  if (result.error) stderr().write(`isolate: ${failureText(result.error, flagNamer)}\n`);
   await rep.finish(result);
   return result.exitCode;
 }

@@ -12,7 +12,7 @@ import { createSandboxCgroups, type SandboxCgroups } from "../../cgroup/sandbox.
 import type { CgroupUsage } from "../../cgroup/stats.ts";
 import { type CpuCounter, placementError } from "../../cgroup/v1.ts";
 import type { Spec } from "../../config/schema.ts";
-import { CgroupError } from "../../errors.ts";
+import { CgroupError, IsolateError, field as specField } from "../../errors.ts";
 import type { StartIO } from "../../shim/load.ts";
 import type { FacilityHooks, SandboxGroup, WatchTarget } from "../../supervisor/hooks.ts";
 import { type LimitsReport, makeResult, type Result } from "../../supervisor/result.ts";
@@ -71,8 +71,7 @@ export function cpuTime(
   return { userMs: ms((totalUs * u) / (u + s)), sysMs: ms((totalUs * s) / (u + s)) };
 }
 
-const SHARED_PID_FIX =
-  "run as root, or in a cgroup delegated to this user (systemd-run --user --scope -p Delegate=yes), or drop --share pid";
+const SHARED_PID_FIX = `run as root, or in a cgroup delegated to this user (systemd-run --user --scope -p Delegate=yes), or drop ${specField("share", "pid")}`;
 
 /** A cgroup that reaches every process of a sandbox sharing the host's pid namespace, or CgroupError. */
 function killableGroup(l: Limits): SandboxCgroups {
@@ -80,15 +79,20 @@ function killableGroup(l: Limits): SandboxCgroups {
   try {
     cg = createSandboxCgroups(l);
   } catch (e) {
-    const why = e instanceof Error ? e.message.replace(/^--[a-z-]+: cannot be enforced: /, "") : String(e);
-    throw new CgroupError(`--share pid: no cgroup can end every process of the sandbox: ${why}`, SHARED_PID_FIX);
+    // The limit's own error without its subject: here the shared pid namespace is the subject.
+    const words = e instanceof IsolateError ? e.words[0] : e instanceof Error ? e.message : String(e);
+    const why = words.replace(/^\u{E000}[^\u{E002}]*\u{E002}: cannot be enforced: /u, "");
+    throw new CgroupError(
+      `${specField("share", "pid")}: no cgroup can end every process of the sandbox: ${why}`,
+      SHARED_PID_FIX,
+    );
   }
   if (cg.paths.length === 0) {
     void cg.destroy();
     const where = detectCgroups().controllers.freezer;
     const dir = where.version === 0 ? "any cgroup hierarchy" : where.hierarchy.dir;
     throw new CgroupError(
-      `--share pid: no cgroup can end every process of the sandbox: no write access to ${dir}`,
+      `${specField("share", "pid")}: no cgroup can end every process of the sandbox: no write access to ${dir}`,
       SHARED_PID_FIX,
     );
   }

@@ -7,9 +7,9 @@
  * end; pasta ended and its descriptors closed on every path.
  */
 
-import { IsolateError } from "../../errors.ts";
+import { IsolateError, field as specField } from "../../errors.ts";
 import type { FacilityHooks } from "../../supervisor/hooks.ts";
-import type { SetupFailure } from "../../supervisor/result.ts";
+import { type SetupFailure, setupFailure } from "../../supervisor/result.ts";
 import { type Helpers, NetHook } from "./pasta.ts";
 
 export function netHooks(): FacilityHooks {
@@ -41,6 +41,7 @@ export function netHooks(): FacilityHooks {
 }
 
 function netFailure(e: Error): SetupFailure {
-  const hint = e instanceof IsolateError && e.hint ? ` (${e.hint})` : "";
-  return { index: -1, op: "net", what: "network", errno: 0, errnoName: "", message: `${e.message}${hint}` };
+  // The raw words: the CLI names the fields as flags (supervisor/result.ts failureText).
+  const words = e instanceof IsolateError ? e.text(specField) : e.message;
+  return setupFailure({ index: -1, op: "net", what: "network", errno: 0, errnoName: "" }, words);
 }

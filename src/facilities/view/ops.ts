@@ -44,7 +44,7 @@
  */
 
 import type { Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { osPath, osString } from "../../host/bytes.ts";
 import { lstatKind, nodeFs } from "../../host/files.ts";
 import { dirname } from "../../host/paths.ts";
@@ -259,8 +259,8 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
       if (idmap) {
         // TODO: an idmapped upper (overlayfs takes idmapped layers since 5.19).
         throw new HostError(
-          `--overlay ${m.dst} with an upper dir: root runs mapped to an unprivileged range, and an idmapped upper is not supported yet`,
-          "run with --userns host (host root, without capabilities) or --user UID, or use --overlay without an upper dir",
+          `${specField("mounts.overlay", m.dst)} with an upper dir: root runs mapped to an unprivileged range, and an idmapped upper is not supported yet`,
+          `run with ${specField("userns", "host")} (host root, without capabilities) or ${specField("user")} UID, or use ${specField("mounts.overlay")} without an upper dir`,
         );
       }
       return [

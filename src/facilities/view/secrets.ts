@@ -16,7 +16,7 @@
  */
 
 import type { Spec } from "../../config/schema.ts";
-import { SpecError } from "../../errors.ts";
+import { SpecError, field as specField } from "../../errors.ts";
 import { osEnvEntry, osPath, osString } from "../../host/bytes.ts";
 import { listNames, lstatKind, nodeFs, readSmallText } from "../../host/files.ts";
 import { basename, dirname } from "../../host/paths.ts";
@@ -107,7 +107,7 @@ export function secretMasks(spec: Spec, host: Host): SecretMask[] {
   for (const u of spec.unmask) {
     if ("home" in u && u.home !== undefined && !homes.includes(u.home)) {
       throw new SpecError(
-        `--unmask ${u.path}: not one of the masked paths: ${u.home} is not a home isolate masks in (${homes.join(", ")})`,
+        `${specField("unmask", u.path)}: not one of the masked paths: ${u.home} is not a home isolate masks in (${homes.join(", ")})`,
         `the list: ${SECRETS.join(" ")}`,
       );
     }
@@ -137,7 +137,7 @@ export function checkCwdNotMasked(masks: readonly SecretMask[], cwd: string): vo
   if (m) {
     throw new SpecError(
       `the working directory ${cwd} is inside ${m.path}, a credential store masked by default (${m.entry})`,
-      `pass --unmask ${m.path} to keep it visible, or --no-cwd`,
+      `pass ${specField("unmask", m.path)} to keep it visible, or ${specField("cwdMount", "none")}`,
     );
   }
 }
