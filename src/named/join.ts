@@ -31,7 +31,7 @@
  */
 
 import type { Namespace, Spec } from "../config/schema.ts";
-import { SpecError } from "../errors.ts";
+import { SpecError, field as specField } from "../errors.ts";
 import { idMapsFor, mapText } from "../facilities/identity/idmap.ts";
 import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import type { Resolved } from "../plan/resolve.ts";
@@ -66,68 +66,86 @@ export function idmapText(r: Resolved): string | undefined {
 function checkJoinMount(spec: Spec, text: string, name: string, asked: readonly string[]): void {
   if (!asked.includes("pid")) {
     throw new SpecError(
-      `--join ${text}: joining mount needs pid too: ${name}'s /proc shows ${name}'s processes, not this sandbox's`,
-      `--join ${name}:mount,pid`,
+      `${specField("join", text)}: joining mount needs pid too: ${name}'s /proc shows ${name}'s processes, not this sandbox's`,
+      specField("join", `${name}:mount,pid`),
     );
   }
   const shaping = [
-    ...spec.mounts.map((m) => `--${m.type}`),
-    ...(spec.rootfs === undefined ? [] : ["--rootfs"]),
-    ...(spec.allowNested ? ["--allow-nested"] : []),
-    ...(spec.net.mode === "pasta" ? ["--net pasta (its /etc/resolv.conf)"] : []),
+    ...spec.mounts.map((m) => specField(`mounts.${m.type}`)),
+    ...(spec.rootfs === undefined ? [] : [specField("rootfs")]),
+    ...(spec.allowNested ? [specField("allowNested")] : []),
+    ...(spec.net.mode === "pasta" ? [specField("net.mode", "pasta")] : []),
   ];
-  if (shaping.length > 0) {
+  const first = shaping[0];
+  if (first !== undefined) {
     throw new SpecError(
-      `--join ${text}: the view is ${name}'s, and ${shaping[0]} would change it`,
-      `drop ${shaping[0]?.split(" ")[0]}, or do not join mount`,
+      `${specField("join", text)}: the view is ${name}'s, and ${first} would change it`,
+      `drop ${first}, or do not join mount`,
     );
   }
 }
 
 export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
-  if (flags.length !== 1) throw new SpecError("--join: one sandbox at a time", "give --join once: NAME:NS[,NS...]");
+  if (flags.length !== 1)
+    throw new SpecError(
+      `${specField("join")}: one sandbox at a time`,
+      `give ${specField("join")} once: NAME:NS[,NS...]`,
+    );
   const text = flags[0] ?? "";
   const colon = text.indexOf(":");
-  if (colon <= 0) throw new SpecError(`--join ${text}: expected NAME:NS[,NS...]`, "e.g. --join web:net");
+  if (colon <= 0)
+    throw new SpecError(`${specField("join", text)}: expected NAME:NS[,NS...]`, `e.g. ${specField("join", "web:net")}`);
   const name = checkName(text.slice(0, colon));
   const asked = text
     .slice(colon + 1)
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (asked.length === 0) throw new SpecError(`--join ${text}: no namespace named`, "e.g. --join web:net");
+  if (asked.length === 0)
+    throw new SpecError(`${specField("join", text)}: no namespace named`, `e.g. ${specField("join", "web:net")}`);
   for (const ns of asked) {
     if (!(JOINABLE as readonly string[]).includes(ns)) {
       const why = REFUSED[ns as Namespace]?.replaceAll("NAME", name) ?? "no such namespace";
-      throw new SpecError(`--join ${text}: ${ns} cannot be joined: ${why}`, "net, ipc, uts, pid and mount can");
+      throw new SpecError(
+        `${specField("join", text)}: ${ns} cannot be joined: ${why}`,
+        "net, ipc, uts, pid and mount can",
+      );
     }
   }
   if (asked.every((ns) => ns === "user")) {
     throw new SpecError(
-      `--join ${text}: user cannot be joined alone: a user namespace is joined with the namespaces it owns`,
-      `name them, e.g. --join ${name}:net`,
+      `${specField("join", text)}: user cannot be joined alone: a user namespace is joined with the namespaces it owns`,
+      `name them, e.g. ${specField("join", `${name}:net`)}`,
     );
   }
   if (asked.includes("pid") && spec.namespaces.pid === false) {
-    throw new SpecError(`--join ${text}: --share pid contradicts joining ${name}'s pid namespace`, "drop one of them");
+    throw new SpecError(
+      `${specField("join", text)}: ${specField("share", "pid")} contradicts joining ${name}'s pid namespace`,
+      "drop one of them",
+    );
   }
   if (asked.includes("mount")) checkJoinMount(spec, text, name, asked);
   const s = readState(name);
-  if (!s) throw new SpecError(`--join ${text}: no sandbox named ${name}`, "see isolate ps");
-  if (liveness(s) !== "running" || !s.init) throw new SpecError(`--join ${text}: ${name} is not running`);
+  if (!s) throw new SpecError(`${specField("join", text)}: no sandbox named ${name}`, "see isolate ps");
+  if (liveness(s) !== "running" || !s.init) throw new SpecError(`${specField("join", text)}: ${name} is not running`);
   // Reachable first (the caller's own, and the recorded process): a state file is data.
   const fd = openInit(s);
-  if (fd === null) throw new SpecError(`--join ${text}: ${name} is not running`);
+  if (fd === null) throw new SpecError(`${specField("join", text)}: ${name} is not running`);
   try {
     const set = new Set(asked as Namespace[]);
     for (const ns of set) {
       if (!s.namespaces.includes(ns)) {
-        throw new SpecError(`--join ${text}: ${name} has no ${ns} namespace of its own (it shares the host's)`);
+        throw new SpecError(
+          `${specField("join", text)}: ${name} has no ${ns} namespace of its own (it shares the host's)`,
+        );
       }
     }
     if (s.namespaces.includes("user")) set.add("user");
     if (set.has("uts") && spec.hostname !== undefined) {
-      throw new SpecError(`--join ${text}: --hostname would rename ${name}`, "drop --hostname, or do not join uts");
+      throw new SpecError(
+        `${specField("join", text)}: ${specField("hostname")} would rename ${name}`,
+        `drop ${specField("hostname")}, or do not join uts`,
+      );
     }
     const namespaces = { ...spec.namespaces };
     // Joined user and pid namespaces stay "new" for the plan (the clone creates neither: SpawnHooks.join):
@@ -141,7 +159,7 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
     const check = (r: Resolved) => {
       if (set.has("user") && idmapText(r) !== s.idmap) {
         throw new SpecError(
-          `--join ${text}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
+          `${specField("join", text)}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
           `use the same identity flags as ${name}`,
         );
       }
