@@ -12,7 +12,9 @@
 # usage: scripts/vm-lane.sh [TEST_FILE...]
 #        scripts/vm-lane.sh --sh 'COMMAND'   (a bash command instead, e.g. to explore)
 #   default tests: the cgroup suites (test/cgroup/*, test/facilities/limits/*
-#   but load.test.ts), run with ISOLATE_TEST_STRICT=1 and ISOLATE_VMLANE=1.
+#   but load.test.ts) and the named sandboxes (test/named/*: monitors that
+#   outlive the CLI, as root and as nobody), run with ISOLATE_TEST_STRICT=1
+#   and ISOLATE_VMLANE=1.
 #   Exit status: bun test's; 124 when the VM timed out; 125 when it failed.
 #
 # environment:
@@ -180,6 +182,9 @@ if [ ${#TESTS[@]} -eq 0 ]; then
   # milliseconds): under software emulation it measures QEMU, not isolate. The host runs it.
   for f in test/facilities/limits/*.test.ts; do
     case $f in */load.test.ts) continue ;; esac
+    [ -e "$f" ] && TESTS+=("$f")
+  done
+  for f in test/named/*.test.ts; do
     [ -e "$f" ] && TESTS+=("$f")
   done
 fi

@@ -256,7 +256,7 @@ export const FLAGS: readonly FlagDef[] = [
     field: "join",
     only: "exec",
     description:
-      "share these namespaces (net, ipc, uts, user) of the running named sandbox NAME; user comes along when NAME has its own",
+      "share these namespaces (net, ipc, uts, pid, mount with pid: NAME's view as it is) of the running named sandbox NAME; its user namespace comes along when NAME has its own; cgroup and time cannot be joined (isolate enter runs in all of them)",
     apply: (_d, c, v) => {
       c.join = [...(c.join ?? []), v];
     },

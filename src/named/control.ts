@@ -76,7 +76,9 @@ export async function waitEnded(name: string, timeoutMs = Number.POSITIVE_INFINI
   for (;;) {
     const s = stateOf(name);
     const l = liveness(s);
-    if (l === "exited" || l === "dead") return s;
+    if (l === "exited") return s;
+    // The monitor writes the report, then exits: between this read and its liveness check it may have done both.
+    if (l === "dead") return stateOf(name);
     if (Date.now() >= until) return s;
     await sleep(delay);
     delay = Math.min(delay * 2, 100);
@@ -157,6 +159,9 @@ export function cleanDead(dryRun = false): string[] {
     for (const name of listNames()) {
       const s = readState(name);
       if (!s || liveness(s) !== "dead") continue;
+      // Its report may have landed between the read and the liveness check (see waitEnded).
+      const again = readState(name);
+      if (!again || liveness(again) !== "dead") continue;
       if (!dryRun) removeFiles(name);
       out.push(name);
     }

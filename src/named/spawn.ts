@@ -6,7 +6,7 @@
  * command half of its plan, for `enter`), and the report once it ends.
  */
 
-import type { Spec } from "../config/schema.ts";
+import { NAMESPACES, type Namespace, type Spec } from "../config/schema.ts";
 import { SpecError, field as specField } from "../errors.ts";
 import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { nodeFs } from "../host/files.ts";
@@ -123,9 +123,17 @@ export function reserve(name: string, spec: Spec, detached: boolean): NamedState
   });
 }
 
+/**
+ * The namespaces `enter` joins and `--join` may name: those the sandbox made, and those it
+ * joined of another (`exec --name --join`: CLONE_NEW* flags), which are its namespaces too.
+ */
+function ownNamespaces(s: StartedSandbox, joined: number): Namespace[] {
+  return NAMESPACES.filter((ns) => s.resolved.namespaces.includes(ns) || (joined & CLONE_FLAG[ns]) !== 0);
+}
+
 /** The command half of the plan: join (the clone op's flags name what to setns into), the init's own ids and confinement, the command ops. */
-export function enterOps(s: StartedSandbox): { ops: Op[]; template: EnterTemplate } {
-  const flags = s.resolved.namespaces.reduce((f, ns) => f | CLONE_FLAG[ns], 0);
+export function enterOps(s: StartedSandbox, joined = 0): { ops: Op[]; template: EnterTemplate } {
+  const flags = ownNamespaces(s, joined).reduce((f, ns) => f | CLONE_FLAG[ns], 0);
   const ops: Op[] = [op("clone", { flags })];
   for (const o of s.ops) {
     if (o.op === "initIds" || o.op === "initCaps") ops.push(o);
@@ -161,14 +169,14 @@ export async function spawnNamed(
       account: true,
       started: (s) => {
         try {
-          const { ops, template } = enterOps(s);
+          const { ops, template } = enterOps(s, hooks.join?.flags);
           const idmap = idmapText(s.resolved);
           writeAtomic(fileOf(name, "plan"), encodePlan(ops));
           state = {
             ...state,
             phase: "running",
             init: procOf(s.pid),
-            namespaces: [...s.resolved.namespaces],
+            namespaces: ownNamespaces(s, hooks.join?.flags ?? 0),
             cgroups: s.cgroups,
             enter: template,
             ...(idmap === undefined ? {} : { idmap }),

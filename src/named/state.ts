@@ -264,12 +264,14 @@ export function openProc(p: Proc | null): number | null {
  * A pidfd of the sandbox's init, checked against more than its state file
  * says (a state file is data, and data can be wrong): the process must be
  * the recorded one (pid and start time), named isolate-init, and a child of
- * the recorded monitor, itself alive. Else null.
+ * the recorded monitor, itself alive and the caller's (real uid): a state
+ * file naming another user's sandbox is refused here, before the kernel
+ * would. Else null.
  */
 const INIT_COMMS = ["memfd:isolate-i", "isolate-init", "6"];
 
 export function openInit(s: NamedState): number | null {
-  if (!s.init || !procAlive(s.monitor)) return null;
+  if (!s.init || !procAlive(s.monitor) || realUid(s.monitor.pid) !== uid()) return null;
   const fd = openProc(s.init);
   if (fd === null) return null;
   const stat = loadShim().readFile(`/proc/${s.init.pid}/stat`);
@@ -283,6 +285,13 @@ export function openInit(s: NamedState): number | null {
     return null;
   }
   return fd;
+}
+
+/** A process's real uid (the first of status's Uid: line), or -1. */
+function realUid(pid: number): number {
+  const status = loadShim().readFile(`/proc/${pid}/status`);
+  const m = typeof status === "string" ? /^Uid:\s+(\d+)/m.exec(status) : null;
+  return m ? Number(m[1]) : -1;
 }
 
 export function procAlive(p: Proc | null): boolean {

@@ -10,15 +10,16 @@ import { afterAll, setDefaultTimeout } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { IS_ROOT, isolate, type Ran, SCRATCH, sh } from "./index.ts";
+import { SLOW } from "./limits.ts";
 
 /**
  * Detached sandboxes start a monitor process each; on a loaded 2-core host
  * that takes seconds. Each test file calls setDefaultTimeout(TEST_MS) itself
- * (it applies to the file that calls it).
+ * (it applies to the file that calls it). The VM lane's emulation: SLOW.
  */
-export const TEST_MS = 60_000;
+export const TEST_MS = 60_000 * SLOW;
 /** For afterAll: stopping and removing every sandbox a file started. */
-export const CLEANUP_MS = 120_000;
+export const CLEANUP_MS = 120_000 * SLOW;
 
 export interface User {
   readonly uid: number;

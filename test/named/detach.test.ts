@@ -2,6 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { IS_ROOT, marker, needs, pidsWith, waitFor } from "../helpers/index.ts";
+import { ON_VMLANE, SLOW } from "../helpers/limits.ts";
 import { alive, cgroupsOf, nameFor, ps, stateFiles, type User, user, usersUnderTest } from "../helpers/named.ts";
 
 const users = usersUnderTest();
@@ -9,6 +10,8 @@ const users = usersUnderTest();
 describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
   test("a detached sandbox survives the CLI, its monitor reaps it and keeps the report and the log", async () => {
     const name = nameFor(u, "det");
+    // Under the VM lane's emulation a start takes seconds: the command outlasts the bound there too.
+    const sleep = ON_VMLANE ? 10 : 1.5;
     const t0 = Date.now();
     const r = await u.run([
       "exec",
@@ -18,13 +21,13 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
       "--",
       "sh",
       "-c",
-      "echo out; echo err >&2; sleep 1.5; exit 3",
+      `echo out; echo err >&2; sleep ${sleep}; exit 3`,
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${name}\n`);
     // isolate returned while the command still runs
-    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(Date.now() - t0).toBeLessThan(1500 * SLOW);
     const [e] = (await ps(u)).filter((x) => x.name === name);
     expect(e?.state).toBe("running");
     expect(e?.pid).toBeGreaterThan(0);
@@ -144,8 +147,11 @@ describe.each(users.map((u) => [u.label, u] as const))("as %s", (_label, u) => {
 
   test("a foreground exec --name is listed while it runs and joinable", async () => {
     const name = nameFor(u, "fg");
-    const fg = u.run(["exec", "--name", name, "--", "sleep", "2"]);
-    const listed = await waitFor(async () => (await ps(u)).find((x) => x.name === name && x.state === "running"));
+    const fg = u.run(["exec", "--name", name, "--", "sleep", String(2 * SLOW)]);
+    const listed = await waitFor(
+      async () => (await ps(u)).find((x) => x.name === name && x.state === "running"),
+      5000 * SLOW,
+    );
     expect(listed).toBeTruthy();
     const e = await u.run(["enter", name, "--", "cat", "/proc/1/cmdline"]);
     expect(e.code).toBe(0);

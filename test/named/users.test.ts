@@ -1,8 +1,8 @@
 /** Another user can neither see, enter nor stop your named sandboxes (issue 10). */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT, SCRATCH, sh } from "../helpers/index.ts";
+import { IS_ROOT, marker, pidsWith, SCRATCH, sh } from "../helpers/index.ts";
 import { CLEANUP_MS, nameFor, ps, TEST_MS, type User, user } from "../helpers/named.ts";
 
 setDefaultTimeout(TEST_MS);
@@ -46,6 +46,42 @@ test.if(IS_ROOT)("nobody cannot see, enter or stop root's sandbox, nor root nobo
   expect((await r.run(["exec", "--name", name, "--detach", "--", "sleep", "60"])).code).toBe(0);
   await cannotReach(r, n, name);
 });
+
+test.if(IS_ROOT)(
+  "a state file of nobody's naming root's sandbox: enter, join and stop are refused by isolate",
+  async () => {
+    const r = root as User;
+    const n = nobody as User;
+    const name = nameFor(r, "target");
+    expect((await r.run(["exec", "--name", name, "--detach", "--", "sleep", "60"])).code).toBe(0);
+    // nobody's own state directory, holding a copy of root's state (its monitor, its init) and plan
+    const forged = nameFor(n, "forged");
+    mkdirSync(n.stateDir, { recursive: true, mode: 0o700 });
+    chownSync(n.stateDir, 65534, 65534);
+    const state = JSON.parse(readFileSync(join(r.stateDir, `${name}.json`), "utf8"));
+    const files: [string, string | Buffer][] = [
+      [`${forged}.json`, JSON.stringify({ ...state, name: forged, uid: 65534 })],
+      [`${forged}.plan`, readFileSync(join(r.stateDir, `${name}.plan`))],
+    ];
+    for (const [f, data] of files) {
+      writeFileSync(join(n.stateDir, f), data, { mode: 0o600 });
+      chownSync(join(n.stateDir, f), 65534, 65534);
+    }
+    const tag = marker();
+    const enter = await n.run(["enter", forged, "--", "sh", "-c", `: ${tag}; sleep 5`]);
+    expect(enter.code).toBe(125);
+    expect(enter.stderr).toContain("not running");
+    expect((await pidsWith(tag)).length).toBe(0);
+    const joined = await n.run(["exec", "--join", `${forged}:net`, "--", "sh", "-c", `: ${tag}; sleep 5`]);
+    expect(joined.code).toBe(125);
+    expect(joined.stderr).toContain("is not running");
+    expect((await n.run(["stop", forged, "--signal", "KILL"])).code).toBe(125);
+    const [e] = (await ps(r)).filter((x) => x.name === name);
+    expect(e?.state).toBe("running");
+    n.names.delete(forged);
+    for (const [f] of files) rmSync(join(n.stateDir, f));
+  },
+);
 
 test.if(IS_ROOT)("two unprivileged users (65534, 65533) cannot reach each other's sandboxes", async () => {
   const a = nobody as User;
