@@ -5,27 +5,20 @@
  */
 import * as v from "valibot";
 import { field as specField } from "../errors.ts";
-import { LANDLOCK_FIELDS, type LandlockMode } from "../facilities/landlock/fields.ts";
-import { type Limits, LimitsInputSchema, normalizeLimits } from "../facilities/limits/fields.ts";
-import { NET_FIELDS, type Net, normalizeNet } from "../facilities/net/fields.ts";
-import { HARDENING_FIELDS, type Hardening, normalizeHardening } from "../facilities/privileges/fields.ts";
-import { normalizePty, PTY_FIELDS, type PtySize } from "../facilities/pty/fields.ts";
-import { CWD_MOUNTS, type CwdMount, type Mount, MountInputSchema, normalizeView } from "../facilities/view/fields.ts";
-import { parseUnmask, type Unmask } from "../facilities/view/secret-fields.ts";
+import type { Facility, NormalizeContext } from "../facilities/facility.ts";
+import { FACILITIES, type FACILITY_LIST } from "../facilities/index.ts";
+import type { LandlockMode } from "../facilities/landlock/fields.ts";
+import type { Limits } from "../facilities/limits/fields.ts";
+import { DEFAULT_NAMESPACES, NAMESPACES, type Namespace } from "../facilities/namespaces/fields.ts";
+import type { Net } from "../facilities/net/fields.ts";
+import type { Hardening } from "../facilities/privileges/fields.ts";
+import type { PtySize } from "../facilities/pty/fields.ts";
+import type { CwdMount, Mount } from "../facilities/view/fields.ts";
+import type { Unmask } from "../facilities/view/secret-fields.ts";
 import { osString } from "../host/bytes.ts";
 import { parseDuration } from "./units.ts";
 
-/**
- * The namespaces a Spec may `share` (keep the host's) or `unshare` (create).
- *
- * @example
- * run({ command: ["ip", "addr"], share: ["net"] }); // the host's network
- */
-export const NAMESPACES = ["pid", "mount", "uts", "ipc", "net", "cgroup", "user", "time"] as const;
-export type Namespace = (typeof NAMESPACES)[number];
-
-/** New by default; `user` ("auto") too, except for root outside the initial user namespace or with --user (src/facilities/namespaces/ops.ts). */
-export const DEFAULT_NAMESPACES: readonly Namespace[] = ["pid", "mount", "uts", "ipc", "net", "cgroup"];
+export { DEFAULT_NAMESPACES, NAMESPACES, type Namespace } from "../facilities/namespaces/fields.ts";
 
 const noNul = (what: string) => v.check((s: string) => !s.includes("\0"), `${what} contains a NUL byte`);
 
@@ -99,20 +92,8 @@ export const Duration = v.pipe(
   }),
 );
 
-/** An entry of the masked-secrets list (`~/.ssh`) or a path it stands for (`/root/.ssh`). */
-const UnmaskIn = v.pipe(
-  v.string(),
-  v.rawTransform(({ dataset, addIssue, NEVER }) => {
-    const u = parseUnmask(dataset.value);
-    if (typeof u === "string") {
-      addIssue({ message: u });
-      return NEVER;
-    }
-    return u;
-  }),
-);
-
-export const SpecInputSchema = v.strictObject({
+/** The core fields: every sandbox has them (the facilities' own come from src/facilities/index.ts). */
+const CORE_FIELDS = {
   /** argv of the command; argv[0] is looked up in PATH inside the sandbox when it has no '/'. */
   command: Command,
   /** Namespaces to keep from the host. */
@@ -128,28 +109,22 @@ export const SpecInputSchema = v.strictObject({
   cwd: v.optional(AbsPath),
   /** Grace between a forwarded terminating signal and killing the whole sandbox. */
   killAfter: v.optional(Duration, 10_000),
-  /** Resource limits, rlimits and time limits (spellings in src/facilities/limits/fields.ts). */
-  limits: v.optional(LimitsInputSchema),
-  /** Capabilities, identity, user namespace maps, seccomp (hardening.ts). */
-  ...HARDENING_FIELDS,
-  /** Landlock: "auto" (default), "on" or "off" (src/facilities/landlock/fields.ts). */
-  ...LANDLOCK_FIELDS,
-  /** The filesystem view beyond the default one, in order (src/facilities/view/fields.ts). */
-  mounts: v.optional(v.array(MountInputSchema), []),
-  /** A directory to use instead of the host's / as the read-only base. */
-  rootfs: v.optional(v.string()),
-  /**
-   * The caller's directory inside: "rw", "ro" or "none". Default: "ro" from the library,
-   * "rw" from the CLI (it passes the default to parseSpec), "none" with rootfs.
-   */
-  cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
-  /** Credential stores to leave visible (src/facilities/view/secret-fields.ts lists what is masked by default). */
-  unmask: v.optional(v.array(UnmaskIn), []),
-  /** The network: none (default), host, or pasta (src/facilities/net/fields.ts). */
-  ...NET_FIELDS,
-  /** A terminal for the command (src/facilities/pty/fields.ts). */
-  ...PTY_FIELDS,
-});
+} as const;
+
+type EntriesOf<F> = F extends { readonly fields: { readonly entries: infer E } } ? E : unknown;
+type Merged<T extends readonly unknown[]> = T extends readonly [infer H, ...infer R]
+  ? EntriesOf<H> & Merged<R>
+  : unknown;
+type FacilityEntries = Merged<typeof FACILITY_LIST>;
+
+/** The schema of a Spec with these facilities' fields (tests give their own list). */
+export function specSchema(facilities: readonly Facility[]) {
+  const entries: v.ObjectEntries = { ...CORE_FIELDS };
+  for (const f of facilities) Object.assign(entries, f.fields?.entries);
+  return v.strictObject(entries as typeof CORE_FIELDS & FacilityEntries);
+}
+
+export const SpecInputSchema = specSchema(FACILITIES);
 
 export type SpecInput = v.InferInput<typeof SpecInputSchema>;
 type Parsed = v.InferOutput<typeof SpecInputSchema>;
@@ -182,7 +157,11 @@ export interface Spec extends Hardening {
  * Cross-field rules; returns the normalized Spec or the first problem as [field, message].
  * cwdMount: the default for the working directory (the library's "ro"; the CLI passes "rw").
  */
-export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: string, message: string] {
+export function normalize(
+  p: Parsed,
+  cwdMount: CwdMount = "ro",
+  facilities: readonly Facility[] = FACILITIES,
+): Spec | [field: string, message: string] {
   const namespaces: Record<Namespace, boolean | "auto"> = {
     pid: false,
     mount: false,
@@ -206,44 +185,31 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
   if (p.hostname !== undefined && !namespaces.uts) {
     return ["hostname", `setting the hostname needs a new uts namespace (do not ${specField("share", "uts")})`];
   }
-  const limits = normalizeLimits(p.limits);
-  if (Array.isArray(limits)) return limits;
-  const h = normalizeHardening(p, p.share.includes("user"));
-  if (Array.isArray(h)) return h;
-  if (h.needsUserNs) namespaces.user = true;
-  if (h.hardening.userns === "host") {
-    if (p.unshare.includes("user"))
-      return [
-        "userns",
-        `${specField("userns", "host")} keeps the host's user namespace: drop ${specField("unshare", "user")}`,
-      ];
-    namespaces.user = false;
+  // Each facility's part, in the registry's order.
+  const ctx: NormalizeContext = { namespaces, cwdMount };
+  const lead: object[] = [];
+  const rest: object[] = [];
+  for (const f of facilities) {
+    if (!f.fields) continue;
+    const part = f.fields.normalize(p, ctx);
+    if (Array.isArray(part)) return part as [string, string];
+    (f.fields.lead ? lead : rest).push(part);
   }
-  const view = normalizeView(p, cwdMount);
-  if ("error" in view) return view.error;
-  const net = normalizeNet(p.net, namespaces.net === false, namespaces.mount === true);
-  if (Array.isArray(net)) return net;
-  if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined || p.cwdMount !== undefined)) {
-    return [
-      "share",
-      `the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not ${specField("share", "mount")})`,
-    ];
-  }
-  return {
-    ...h.hardening,
+  const parts = Object.assign({}, ...rest) as Record<string, unknown>;
+  const spec = Object.assign({}, ...lead, {
     command: p.command,
     namespaces,
     hostname: p.hostname,
     env: p.env.map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     inheritEnv: p.inheritEnv,
     // Without the caller's directory inside, start at the root.
-    cwd: p.cwd ?? (namespaces.mount && view.cwdMount === "none" ? "/" : undefined),
+    cwd: p.cwd ?? (namespaces.mount && parts.cwdMount === "none" ? "/" : undefined),
     killAfterMs: p.killAfter,
-    landlock: p.landlock,
-    ...view,
-    unmask: p.unmask,
-    limits,
-    net,
-    ...(p.pty === false ? {} : { pty: normalizePty(p.pty) }),
-  };
+    ...parts,
+  }) as Spec;
+  for (const f of facilities) {
+    const problem = f.fields?.validate?.(p, spec as Spec & Record<string, unknown>);
+    if (problem) return problem;
+  }
+  return spec;
 }

@@ -6,9 +6,10 @@
 
 import { NAMESPACES, type Namespace } from "../config/schema.ts";
 import { type FieldNamer, nameFields, field as specField } from "../errors.ts";
+import type { Facility } from "../facilities/facility.ts";
+import { FACILITIES } from "../facilities/index.ts";
 import { LANDLOCK_FULL_ABI } from "../facilities/landlock/ops.ts";
 import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
-import { pastaNeeds } from "../facilities/net/pasta.ts";
 import { loadShim, type ShimProbes } from "../shim/load.ts";
 import { type CgroupLayout, readCgroupLayout } from "./cgroup-layout.ts";
 import { errnoName, errnoText } from "./errno.ts";
@@ -82,8 +83,6 @@ const DEFAULT_NS: readonly Namespace[] = ["pid", "mount", "uts", "ipc", "net", "
 
 const NOBODY = 65534;
 
-/** Controllers isolate's limits use (v2 names and their v1 counterparts); the report lists all. */
-const LIMIT_CONTROLLERS = ["memory", "cpu", "cpuacct", "cpuset", "pids", "io", "blkio", "freezer"];
 const ENOSPC = 28;
 
 /** Mount points strictly below /proc (binfmt_misc sits on an always-empty directory and does not count). */
@@ -120,6 +119,8 @@ function nsRemedy(ns: Namespace, errno: number, knobs: UsernsKnobs, viaUserNs: b
 
 interface Probes {
   readonly shim: ShimProbes;
+  /** Tests: the facilities whose checks run, instead of src/facilities/index.ts's. */
+  readonly facilities: readonly Facility[];
   readonly knobs: UsernsKnobs;
   readonly layout: CgroupLayout;
 }
@@ -318,40 +319,9 @@ export function checkHost(probes?: Partial<Probes>, namer?: FieldNamer): HostRep
     remedy: `needed for ${specField("userns", "auto")}: as root, usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name ?? host.uid}`,
   });
 
-  // cgroups: layout and what this user may do there (limits need it; the default sandbox does not).
-  const v1 = [...new Set(cgroups.controllers.filter((c) => c.version === "v1").map((c) => c.controller))];
-  item({
-    id: "cgroup.layout",
-    ok: cgroups.mode !== "none",
-    required: false,
-    value:
-      cgroups.mode === "none"
-        ? "no cgroup filesystem mounted"
-        : `${cgroups.mode}${cgroups.v2 ? `; cgroup2 at ${cgroups.v2.mountPoint}, controllers: ${cgroups.v2.controllers.join(" ") || "none"}` : ""}${v1.length ? `; v1: ${v1.join(" ")}` : ""}`,
-    remedy: "mount cgroup2 at /sys/fs/cgroup (limits need cgroups)",
-  });
-  for (const c of cgroups.controllers) {
-    if (!LIMIT_CONTROLLERS.includes(c.controller)) continue;
-    const where = c.version === "none" ? "not mounted" : `${c.version}, cgroup ${c.cgroup} (${c.dir})`;
-    const usable = c.version !== "none" && (c.version === "v1" || c.enabled !== false) && (c.writable || c.delegated);
-    const access = c.delegated ? "delegated" : c.writable ? "writable" : "not writable";
-    const enabled = c.version === "v2" && c.enabled === false ? ", not enabled in this cgroup" : "";
-    item({
-      id: `cgroup.${c.controller}`,
-      ok: usable,
-      required: false,
-      value: c.version === "none" ? where : `${where}: ${access}${enabled}`,
-      remedy:
-        c.version === "none"
-          ? `no hierarchy has the ${c.controller} controller: limits using it cannot be enforced`
-          : host.root
-            ? `enable it in the parent's cgroup.subtree_control`
-            : "limits without root need a delegated cgroup v2 subtree (e.g. systemd-run --user --scope -p Delegate=yes isolate ..., or a cgroup root created and chowned to you)",
-    });
-  }
-
-  // --net pasta's helpers (pasta, nft, setpriv) with their Debian packages, and /dev/net/tun.
-  for (const n of pastaNeeds(host.root)) item({ ...n, required: false });
+  // The facilities' own findings (src/facilities/*/check.ts), in the registry's order.
+  const ctx = { host, shim, layout: cgroups, userName: name };
+  for (const fac of probes?.facilities ?? FACILITIES) for (const i of fac.check?.(ctx) ?? []) item(i);
 
   const ok = items.every((i) => i.ok || !i.required);
   return {

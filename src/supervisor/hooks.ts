@@ -1,7 +1,7 @@
 /**
  * The supervisor's plug-in points. Each facility (src/facilities/<name>/) that
  * has work to do around a sandbox's run gives a factory of FacilityHooks in its
- * own folder; src/facilities/index.ts lists them in order, and the supervisor
+ * Facility object; src/facilities/index.ts lists them in order, and the supervisor
  * (src/supervisor/sandbox.ts) runs every hook of one phase, in that order,
  * before the next phase:
  *
@@ -109,8 +109,5 @@ export interface FacilityHooks {
   cleanup?(ctx: SetupContext): Promise<unknown> | undefined;
 }
 
-/** A facility's entry in the registry: a name (for messages and tests) and a factory of its hooks. */
-export interface Facility {
-  readonly name: string;
-  readonly hooks: () => FacilityHooks;
-}
+/** A facility (src/facilities/facility.ts): the supervisor runs the hooks of those that have them. */
+export type { Facility } from "../facilities/facility.ts";

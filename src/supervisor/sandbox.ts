@@ -395,7 +395,7 @@ class Supervised implements Sandbox, WatchTarget {
     const host = probeHost();
     const resolved = resolveSandbox(given, host);
     hooks.join?.check?.(resolved);
-    let ops = compilePlan(resolved);
+    let ops = compilePlan(resolved, [], null, hooks.facilities);
     hooks.beforeStart?.(resolved);
     const fresh = resolved.namespaces;
     const ctx: SetupContext = {
@@ -416,7 +416,7 @@ class Supervised implements Sandbox, WatchTarget {
       },
     };
     this.ctx = ctx;
-    const facilities = (hooks.facilities ?? FACILITIES).map((f) => f.hooks());
+    const facilities = (hooks.facilities ?? FACILITIES).flatMap((f) => (f.hooks ? [f.hooks()] : []));
     this.facilities = facilities;
     for (const f of facilities) {
       const cleanup = f.cleanup;
@@ -428,7 +428,7 @@ class Supervised implements Sandbox, WatchTarget {
     this.spec = spec;
     if (spec !== given) ctx.resolved = resolveSandbox(spec, host);
     if (spec !== given || ctx.cgroupMounts.length > 0 || ctx.cpuCounter !== null) {
-      ops = compilePlan(ctx.resolved, ctx.cgroupMounts, ctx.cpuCounter);
+      ops = compilePlan(ctx.resolved, ctx.cgroupMounts, ctx.cpuCounter, hooks.facilities);
     }
     if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
     ctx.ops = ops;

@@ -5,7 +5,7 @@ import { probeHost } from "../../host/probe.ts";
 import { compilePlan } from "../../plan/compile.ts";
 import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
-import { resolveSandbox } from "../../plan/resolve.ts";
+import { type Resolved, resolveSandbox } from "../../plan/resolve.ts";
 import { scanFlags } from "../flags.ts";
 import { stdout } from "../output.ts";
 import { buildSpec } from "../spec-input.ts";
@@ -14,12 +14,8 @@ import { buildSpec } from "../spec-input.ts";
 const jsonArg = (_key: string, v: unknown) =>
   v instanceof Uint8Array ? { base64: Buffer.from(v).toString("base64") } : typeof v === "bigint" ? v.toString() : v;
 
-/** The plan goes to stdout: it is what this command prints (--json only changes its form). */
-export async function planMain(argv: readonly string[]): Promise<number> {
-  const scanned = scanFlags(argv, "plan");
-  if (scanned.help) return (await import("../help.ts")).printHelp("plan");
-  const { spec, profiles } = await buildSpec(scanned);
-  const resolved = resolveSandbox(spec, probeHost());
+/** The plan of a resolved sandbox: its identity in words and its ops, each with its phase and description. */
+function planOf(resolved: Resolved) {
   const identity = describeIdentity(resolved);
   const ops = compilePlan(resolved).map((o, index) => ({
     index,
@@ -28,10 +24,26 @@ export async function planMain(argv: readonly string[]): Promise<number> {
     what: describeOp(o),
     args: o.args,
   }));
+  return { identity, ops };
+}
+
+/** `isolate plan --json`'s output (tests compare it across changes: test/plan/snapshot.test.ts). */
+export function planJson(resolved: Resolved, profiles: readonly string[]): string {
+  const { identity, ops } = planOf(resolved);
+  return `${JSON.stringify({ profiles, spec: resolved.spec, identity, ops }, jsonArg, 2)}\n`;
+}
+
+/** The plan goes to stdout: it is what this command prints (--json only changes its form). */
+export async function planMain(argv: readonly string[]): Promise<number> {
+  const scanned = scanFlags(argv, "plan");
+  if (scanned.help) return (await import("../help.ts")).printHelp("plan");
+  const { spec, profiles } = await buildSpec(scanned);
+  const resolved = resolveSandbox(spec, probeHost());
   if (scanned.cli.json) {
-    stdout().write(`${JSON.stringify({ profiles, spec, identity, ops }, jsonArg, 2)}\n`);
+    stdout().write(planJson(resolved, profiles));
     return 0;
   }
+  const { identity, ops } = planOf(resolved);
   const lines = profiles.map((p) => `profile: ${p}`);
   lines.push(`spec: ${JSON.stringify(spec, null, 2)}`, `identity: ${identity.summary}`);
   for (const kind of ["uid", "gid"] as const) {

@@ -1,10 +1,11 @@
 /** Which namespaces are new, and the ops that create them. */
 
-import { NAMESPACES, type Namespace, type Spec } from "../../config/schema.ts";
+import type { Spec } from "../../config/schema.ts";
 import { HostError, field as specField } from "../../errors.ts";
 import type { Host } from "../../host/probe.ts";
 import { type Op, op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
+import { NAMESPACES, type Namespace } from "./fields.ts";
 
 export const CLONE_FLAG: Record<Namespace, number> = {
   mount: 0x00020000,

@@ -8,6 +8,7 @@ import * as v from "valibot";
 import { parseSize } from "../../config/units.ts";
 import { SpecError, field as specField } from "../../errors.ts";
 import { osByteLength } from "../../host/bytes.ts";
+import { parseUnmask } from "./secret-fields.ts";
 
 export const MOUNT_TYPES = ["bind", "ro-bind", "dev-bind", "tmpfs", "overlay", "mask", "symlink", "dir"] as const;
 export type MountType = (typeof MOUNT_TYPES)[number];
@@ -205,3 +206,31 @@ export function normalizeView(
   // A rootfs rarely holds the caller's directory: share it only when asked.
   return { mounts, rootfs, cwdMount: p.cwdMount ?? (rootfs === undefined ? cwdDefault : "none") };
 }
+
+/** An entry of the masked-secrets list (`~/.ssh`) or a path it stands for (`/root/.ssh`). */
+const UnmaskIn = v.pipe(
+  v.string(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const u = parseUnmask(dataset.value);
+    if (typeof u === "string") {
+      addIssue({ message: u });
+      return NEVER;
+    }
+    return u;
+  }),
+);
+
+/** The view's entries of SpecInputSchema. */
+export const VIEW_FIELDS = {
+  /** The filesystem view beyond the default one, in order. */
+  mounts: v.optional(v.array(MountInputSchema), []),
+  /** A directory to use instead of the host's / as the read-only base. */
+  rootfs: v.optional(v.string()),
+  /**
+   * The caller's directory inside: "rw", "ro" or "none". Default: "ro" from the library,
+   * "rw" from the CLI (it passes the default to parseSpec), "none" with rootfs.
+   */
+  cwdMount: v.optional(v.picklist(CWD_MOUNTS, `must be one of ${CWD_MOUNTS.join(", ")}`)),
+  /** Credential stores to leave visible (src/facilities/view/secret-fields.ts lists what is masked by default). */
+  unmask: v.optional(v.array(UnmaskIn), []),
+} as const;
