@@ -5,6 +5,8 @@
  *   isolate_type_at        the type of a name in a directory fd, not following it
  *   isolate_remove_at      remove a name in a directory fd, recursively, never
  *                          following a link and never leaving the filesystem
+ *   isolate_list_dir       the names in a directory (the credential stores'
+ *                          globs: a plan's compile needs no node:fs)
  *
  * Everything is relative to a directory fd held since before the sandbox
  * started, so renaming, replacing or linking things in between redirects
@@ -14,7 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,6 +32,34 @@ EXPORT int isolate_open_dir_nofollow(const char *path) {
   how.resolve = RESOLVE_NO_SYMLINKS;
   long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
   return fd < 0 ? -errno : (int)fd;
+}
+
+/* The names in the directory PATH, without . and .., each NUL-terminated,
+ * one after another in buf: the bytes used, -ERANGE when they do not fit in
+ * cap, or -errno. */
+EXPORT int64_t isolate_list_dir(const char *path, uint8_t *buf, uint64_t cap) {
+  DIR *d = opendir(path);
+  if (!d) return -errno;
+  uint64_t used = 0;
+  int64_t rc = 0;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(d);
+    if (!e) {
+      rc = errno ? -errno : (int64_t)used;
+      break;
+    }
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    size_t n = strlen(e->d_name) + 1;
+    if (cap - used < n) {
+      rc = -ERANGE;
+      break;
+    }
+    memcpy(buf + used, e->d_name, n);
+    used += n;
+  }
+  closedir(d);
+  return rc;
 }
 
 EXPORT int isolate_type_at(int dir, const char *name) {

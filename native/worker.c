@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -108,9 +109,20 @@ static void run_job(struct job *j) {
   finish(j, res);
 }
 
+/* A worker waits for work as SCHED_BATCH, and does it with the policy it was
+ * started with (the JS thread's: the init it clones inherits that one). A
+ * woken SCHED_BATCH thread does not preempt the thread that woke it: on a
+ * busy machine, queueing a job would otherwise hand the CPU to the worker at
+ * once, and the JS thread would wait through the clone (milliseconds) before
+ * its event loop went on. Only from SCHED_OTHER (a caller that chose another
+ * policy keeps it throughout); moving between the two needs no privilege. */
 static void *worker_main(void *arg) {
   (void)arg;
+  int policy;
+  struct sched_param own, batch_param = {0};
+  int batch = pthread_getschedparam(pthread_self(), &policy, &own) == 0 && policy == SCHED_OTHER;
   for (;;) {
+    if (batch && pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch_param) != 0) batch = 0;
     pthread_mutex_lock(&mu);
     idle++;
     while (!head) pthread_cond_wait(&cv, &mu);
@@ -120,7 +132,14 @@ static void *worker_main(void *arg) {
     if (!head) tail = NULL;
     queued--;
     pthread_mutex_unlock(&mu);
-    run_job(j);
+    /* Should this fail, the init would be SCHED_BATCH: the job fails instead. */
+    int err = batch ? pthread_setschedparam(pthread_self(), SCHED_OTHER, &own) : 0;
+    if (err) {
+      int64_t res[7] = {-err, -1, -1, -1, -1, -1, -1};
+      finish(j, res);
+    } else {
+      run_job(j);
+    }
     free(j);
   }
   return NULL;

@@ -18,6 +18,8 @@ const TOKEN = /\u{E000}([^\u{E001}\u{E002}]*)(?:\u{E001}([^\u{E002}]*))?\u{E002}
  * fills it (`--memory`, `--userns host`). Only src/cli/ knows flag names.
  */
 export function field(path: string, value?: string): string {
+  // Already a field (an entry named as one, e.g. a mount): as it is.
+  if (value === undefined && path.startsWith(OPEN)) return path;
   return value === undefined ? `${OPEN}${path}${CLOSE}` : `${OPEN}${path}${SEP}${value}${CLOSE}`;
 }
 
@@ -53,8 +55,11 @@ export class IsolateError extends Error {
   readonly hint: string | undefined;
   /** The Spec field the error is about (a dotted path, e.g. "limits.memory"), when it is about one. */
   readonly field: string | undefined;
-  /** message and hint with their fields unnamed (see field()). */
-  private readonly words: readonly [string, string | undefined];
+  /**
+   * message and hint with their fields as tokens (see field()), to name them
+   * another way or to carry them into another error.
+   */
+  readonly words: readonly [message: string, hint: string | undefined];
 
   constructor(code: ErrorCode, message: string, opts: { exitCode?: number; hint?: string; cause?: unknown } = {}) {
     super(nameFields(message), opts.cause === undefined ? undefined : { cause: opts.cause });

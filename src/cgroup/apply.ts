@@ -10,12 +10,12 @@ import type { CgroupWrite } from "./writes.ts";
 
 function missingFix(file: string): string {
   if (file.startsWith("memory.swap") || file.startsWith("memory.memsw")) {
-    return "swap accounting is off on this kernel: boot with swapaccount=1, or use --memory alone";
+    return `swap accounting is off on this kernel: boot with swapaccount=1, or use ${specField("limits.memory")} alone`;
   }
   if (file.includes("weight") && (file.startsWith("io") || file.startsWith("blkio"))) {
-    return "no I/O scheduler with weights (BFQ or io.cost) is active here: drop --io-weight";
+    return `no I/O scheduler with weights (BFQ or io.cost) is active here: drop ${specField("limits.ioWeight")}`;
   }
-  return "this kernel does not offer it: drop the flag";
+  return "this kernel does not offer it: drop that limit";
 }
 
 function refusedFix(file: string, dir: string): string {

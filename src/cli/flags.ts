@@ -39,8 +39,13 @@ export interface FlagDef {
   readonly name: string;
   readonly value?: string;
   readonly description: string;
-  /** The Spec field it fills (a dotted path for nested ones), for error messages. */
-  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}` | `net.${string}`;
+  /**
+   * The Spec field it fills (a dotted path for nested ones), for error messages;
+   * name, detach, join: the named-sandbox options of spawnNamed (src/named/).
+   */
+  readonly field?: keyof SpecInput | `limits.${keyof LimitsInput}` | `net.${string}` | "name" | "detach" | "join";
+  /** The value it gives `field`, for a flag that takes none (--no-cwd: cwdMount "none"). */
+  readonly sets?: string;
   /** Only this command takes it (the other rejects it: it would mean nothing there). */
   readonly only?: SpecCommand;
   /** The values it takes, for completion (when they are a fixed list). */
@@ -191,6 +196,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--ro-cwd",
     field: "cwdMount",
+    sets: "ro",
     description: "share the current directory read-only (the CLI's default: read-write)",
     apply: (d) => {
       d.cwdMount = "ro";
@@ -199,6 +205,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--no-cwd",
     field: "cwdMount",
+    sets: "none",
     description: "do not share the current directory",
     apply: (d) => {
       d.cwdMount = "none";
@@ -226,6 +233,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--name",
     value: "NAME",
+    field: "name",
     only: "exec",
     description: "a named sandbox: listed by isolate ps, joinable with isolate enter NAME while it runs",
     apply: (_d, c, v) => {
@@ -234,6 +242,7 @@ export const FLAGS: readonly FlagDef[] = [
   },
   {
     name: "--detach",
+    field: "detach",
     only: "exec",
     description:
       "with --name: return at once (the name on stdout); a monitor keeps the sandbox, its output goes to isolate logs NAME",
@@ -244,6 +253,7 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: "--join",
     value: "NAME:NS[,NS...]",
+    field: "join",
     only: "exec",
     description:
       "share these namespaces (net, ipc, uts, user) of the running named sandbox NAME; user comes along when NAME has its own",
@@ -296,8 +306,26 @@ export function flagsFor(command: SpecCommand): FlagDef[] {
   return out;
 }
 
-/** The flag to name in a message about a Spec field (a dotted path: its longest known prefix). */
+/**
+ * The flag to name in a message about a Spec field (a dotted path: its longest
+ * known prefix). A mount entry is named by its type: mounts.bind is --bind.
+ */
 export function flagOf(field: string): string {
+  return flagText(field, undefined);
+}
+
+/** A Spec field with its value in a message, as flags: `--userns host`, `--no-cwd` (cwdMount "none"). */
+export function flagText(field: string, value: string | undefined): string {
+  const fixed = value !== undefined && FLAGS.find((f) => f.field === field && f.sets === value);
+  if (fixed) return fixed.name;
+  const flag = flagName(field);
+  return value === undefined ? flag : `${flag} ${value}`;
+}
+
+function flagName(field: string): string {
+  const mount = /^mounts\.([a-z-]+)$/.exec(field)?.[1];
+  const byType = mount && FLAGS.find((f) => f.field === "mounts" && f.name === `--${mount}`);
+  if (byType) return byType.name;
   const parts = field.split(".");
   for (let n = parts.length; n > 0; n--) {
     const key = parts.slice(0, n).join(".");

@@ -13,6 +13,7 @@ import {
   type OptionDoc,
   SUMMARY,
 } from "./commands/info.ts";
+import { stdout } from "./output.ts";
 
 export interface Style {
   readonly width: number;
@@ -21,8 +22,8 @@ export interface Style {
 
 /** How stdout looks: a terminal's width and colour, else 80 columns of plain text. */
 export function stdoutStyle(env: NodeJS.ProcessEnv = process.env): Style {
-  const tty = process.stdout.isTTY === true;
-  const cols = tty ? process.stdout.columns : undefined;
+  const tty = stdout().isTTY === true;
+  const cols = tty ? stdout().columns : undefined;
   const width = cols !== undefined && cols >= 20 ? Math.min(cols, 200) : 80;
   const color = tty && (env.NO_COLOR ?? "") === "" && env.TERM !== "dumb";
   return { width, color };
@@ -176,6 +177,6 @@ export function renderMainHelp(version: string, s: Style): string {
 export async function printHelp(name: string): Promise<number> {
   const info = COMMANDS.find((c) => c.name === name);
   if (!info) throw new Error(`no help for ${name}`);
-  process.stdout.write(renderCommandHelp(info, await optionsOf(name), stdoutStyle()));
+  stdout().write(renderCommandHelp(info, await optionsOf(name), stdoutStyle()));
   return 0;
 }

@@ -2,7 +2,7 @@
 /** The isolate CLI: parse -> Spec -> library -> print. */
 import { SpecError } from "../errors.ts";
 import { rawArgs } from "../host/bytes.ts";
-import { printError, quietOnBrokenPipe } from "./output.ts";
+import { printError, quietOnBrokenPipe, stdout } from "./output.ts";
 import { VERSION } from "./version.ts";
 
 type Main = (argv: readonly string[]) => number | Promise<number>;
@@ -54,11 +54,11 @@ async function cli(argv: string[]): Promise<number> {
     const topic = first === "help" ? argv[1] : undefined;
     if (topic !== undefined && Object.hasOwn(commands, topic) && topic !== "complete" && !topic.startsWith("__"))
       return help.printHelp(topic);
-    process.stdout.write(help.renderMainHelp(VERSION, help.stdoutStyle()));
+    stdout().write(help.renderMainHelp(VERSION, help.stdoutStyle()));
     return first === undefined ? 125 : 0;
   }
   if (first === "--version" || first === "-v") {
-    // Not process.stdout: its first use builds a Node stream, about 3x a hello-world's whole start.
+    // Not stdout(): its first use builds a Node stream, about 3x a hello-world's whole start.
     await Bun.write(Bun.stdout, `${VERSION}\n`);
     return 0;
   }

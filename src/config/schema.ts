@@ -4,6 +4,7 @@
  * valibot and normalizes it. Nothing downstream reads anything else.
  */
 import * as v from "valibot";
+import { field as specField } from "../errors.ts";
 import { LANDLOCK_FIELDS, type LandlockMode } from "../facilities/landlock/fields.ts";
 import { type Limits, LimitsInputSchema, normalizeLimits } from "../facilities/limits/fields.ts";
 import { NET_FIELDS, type Net, normalizeNet } from "../facilities/net/fields.ts";
@@ -203,7 +204,7 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
     namespaces.net = false;
   }
   if (p.hostname !== undefined && !namespaces.uts) {
-    return ["hostname", "setting the hostname needs a new uts namespace (do not --share uts)"];
+    return ["hostname", `setting the hostname needs a new uts namespace (do not ${specField("share", "uts")})`];
   }
   const limits = normalizeLimits(p.limits);
   if (Array.isArray(limits)) return limits;
@@ -212,7 +213,10 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
   if (h.needsUserNs) namespaces.user = true;
   if (h.hardening.userns === "host") {
     if (p.unshare.includes("user"))
-      return ["userns", "--userns host keeps the host's user namespace: drop --unshare user"];
+      return [
+        "userns",
+        `${specField("userns", "host")} keeps the host's user namespace: drop ${specField("unshare", "user")}`,
+      ];
     namespaces.user = false;
   }
   const view = normalizeView(p, cwdMount);
@@ -220,7 +224,10 @@ export function normalize(p: Parsed, cwdMount: CwdMount = "ro"): Spec | [field: 
   const net = normalizeNet(p.net, namespaces.net === false, namespaces.mount === true);
   if (Array.isArray(net)) return net;
   if (!namespaces.mount && (view.mounts.length > 0 || view.rootfs !== undefined || p.cwdMount !== undefined)) {
-    return ["share", "the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not --share mount)"];
+    return [
+      "share",
+      `the filesystem view (mounts, rootfs, cwd) needs a new mount namespace (do not ${specField("share", "mount")})`,
+    ];
   }
   return {
     ...h.hardening,

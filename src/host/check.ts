@@ -5,6 +5,7 @@
  */
 
 import { NAMESPACES, type Namespace } from "../config/schema.ts";
+import { type FieldNamer, nameFields, field as specField } from "../errors.ts";
 import { LANDLOCK_FULL_ABI } from "../facilities/landlock/ops.ts";
 import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { pastaNeeds } from "../facilities/net/pasta.ts";
@@ -130,8 +131,11 @@ interface Probes {
  * @example
  * const report = checkHost();
  * for (const item of report.items) if (!item.ok) console.log(item.id, item.remedy ?? "");
+ *
+ * The words name Spec fields (`userns: "auto"`); `namer` names them another
+ * way (the CLI: its flags).
  */
-export function checkHost(probes?: Partial<Probes>): HostReport {
+export function checkHost(probes?: Partial<Probes>, namer?: FieldNamer): HostReport {
   const host = probeHost();
   const shim = probes?.shim ?? loadShim().probe;
   const knobs = probes?.knobs ?? readUsernsKnobs();
@@ -180,8 +184,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     value:
       (f.seccomp > 0 ? "filters with kill-process available" : `unavailable: ${errnoText(-f.seccomp)}`) +
       (f.seccompMode === 2 ? "; isolate itself runs under a seccomp filter" : ""),
-    remedy:
-      "the default profile needs CONFIG_SECCOMP_FILTER (Linux 4.14+): use such a kernel, or run with --seccomp none (no syscall filter)",
+    remedy: `the default profile needs CONFIG_SECCOMP_FILTER (Linux 4.14+): use such a kernel, or run with ${specField("seccomp", "none")} (no syscall filter)`,
   });
   const ll = f.landlock;
   item({
@@ -192,7 +195,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
       ll >= LANDLOCK_FULL_ABI
         ? `ABI ${ll}: the command's writes, signals and abstract sockets are confined by default`
         : ll >= 2
-          ? `ABI ${ll}: the command's writes are confined; signals and abstract sockets are not (ABI ${LANDLOCK_FULL_ABI}), so --share pid is refused unless the command runs as another uid`
+          ? `ABI ${ll}: the command's writes are confined; signals and abstract sockets are not (ABI ${LANDLOCK_FULL_ABI}), so ${specField("share", "pid")} is refused unless the command runs as another uid`
           : ll === 1
             ? "ABI 1: too old to use (renames across directories would fail)"
             : `unavailable: ${errnoText(-ll)}`,
@@ -249,8 +252,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
         overProc.length === 0
           ? "/proc has nothing mounted over it: a sandbox's fresh /proc can be mounted"
           : `mounted over: ${overProc.slice(0, 6).join(" ")}${overProc.length > 6 ? " ..." : ""}; where the parent namespace locks these (a container's masked paths, an outer isolate's), a fresh /proc cannot be mounted`,
-      remedy:
-        "an outer isolate: give it --allow-nested; a container: an unmasked /proc (docker/podman --security-opt systempaths=unconfined); else run with --share pid",
+      remedy: `an outer isolate: give it ${specField("allowNested")}; a container: an unmasked /proc (docker/podman --security-opt systempaths=unconfined); else run with ${specField("share", "pid")}`,
     });
   }
 
@@ -299,7 +301,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     ok: newuidmap !== null && newgidmap !== null,
     required: false,
     value: newuidmap && newgidmap ? `${newuidmap}, ${newgidmap}` : "not installed",
-    remedy: "needed for --userns auto and --map-uid without root: apt-get install uidmap",
+    remedy: `needed for ${specField("userns", "auto")} and ${specField("mapUid")} without root: apt-get install uidmap`,
   });
   const who = { uid: host.uid, name: name ?? undefined };
   const subuid = readSubIds(SUBUID, who);
@@ -313,7 +315,7 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
       subuid.length && subgid.length
         ? `uids ${ranges(subuid)}; gids ${ranges(subgid)}`
         : `no range for ${name ?? host.uid} in ${subuid.length ? SUBGID : SUBUID}`,
-    remedy: `needed for --userns auto: as root, usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name ?? host.uid}`,
+    remedy: `needed for ${specField("userns", "auto")}: as root, usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${name ?? host.uid}`,
   });
 
   // cgroups: layout and what this user may do there (limits need it; the default sandbox does not).
@@ -357,7 +359,15 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     kernel: { release: kernel, ok: kernelOk },
     user: { uid: host.uid, gid: host.gid, name, root: host.root },
     namespaces,
-    userns: { unprivileged: unprivErr === 0, knobs, blockers },
+    userns: {
+      unprivileged: unprivErr === 0,
+      knobs,
+      blockers: blockers.map((b) => ({
+        knob: nameFields(b.knob, namer),
+        why: nameFields(b.why, namer),
+        remedy: nameFields(b.remedy, namer),
+      })),
+    },
     cgroups,
     seccomp: { filter: f.seccomp > 0, ownMode: f.seccompMode },
     landlock: { abi: f.landlock > 0 ? f.landlock : null },
@@ -365,6 +375,10 @@ export function checkHost(probes?: Partial<Probes>): HostReport {
     pidfd: f.pidfd > 0,
     clone3: f.clone3 > 0,
     idmapHelpers: { newuidmap, newgidmap, subuid, subgid },
-    items,
+    items: items.map((i) => ({
+      ...i,
+      value: nameFields(i.value, namer),
+      ...(i.remedy === undefined ? {} : { remedy: nameFields(i.remedy, namer) }),
+    })),
   };
 }

@@ -4,6 +4,7 @@
  * AppArmor restriction (Ubuntu 23.10+), and a seccomp filter around isolate
  * itself (a container runtime's default profile).
  */
+import { field as specField } from "../errors.ts";
 import { nodeFs } from "./files.ts";
 import { inInitialUserNs } from "./probe.ts";
 
@@ -92,8 +93,7 @@ export const BLOCKERS = {
   seccomp: {
     knob: "seccomp filter",
     why: "isolate itself runs under a seccomp filter (an outer isolate's, or a container's default profile) that refuses new namespaces",
-    remedy:
-      "run the outer isolate with --allow-nested; a container with a seccomp profile that allows clone3 and unshare (docker/podman --security-opt seccomp=unconfined); or run isolate on the host",
+    remedy: `run the outer isolate with ${specField("allowNested")}; a container with a seccomp profile that allows clone3 and unshare (docker/podman --security-opt seccomp=unconfined); or run isolate on the host`,
   },
   maxZeroNested: {
     knob: "user.max_user_namespaces=0",
@@ -102,9 +102,9 @@ export const BLOCKERS = {
       "raise it where it was lowered: as root of that namespace, sysctl -w user.max_user_namespaces=15000 (a container runtime or the host sets it for its containers)",
   },
   nestedIsolate: {
-    knob: "--allow-nested",
+    knob: specField("allowNested"),
     why: "isolate runs inside another isolate sandbox, whose seccomp filter refuses new namespaces",
-    remedy: "give the outer isolate --allow-nested",
+    remedy: `give the outer isolate ${specField("allowNested")}`,
   },
 } as const satisfies Record<string, Blocker | ((n: number) => Blocker)>;
 

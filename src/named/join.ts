@@ -20,7 +20,7 @@
  */
 
 import type { Namespace, Spec } from "../config/schema.ts";
-import { SpecError } from "../errors.ts";
+import { SpecError, field as specField } from "../errors.ts";
 import { idMapsFor, mapText } from "../facilities/identity/idmap.ts";
 import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import type { Resolved } from "../plan/resolve.ts";
@@ -44,37 +44,48 @@ export function idmapText(r: Resolved): string | undefined {
 }
 
 export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
-  if (flags.length !== 1) throw new SpecError("--join: one sandbox at a time", "give --join once: NAME:NS[,NS...]");
+  if (flags.length !== 1)
+    throw new SpecError(
+      `${specField("join")}: one sandbox at a time`,
+      `give ${specField("join")} once: NAME:NS[,NS...]`,
+    );
   const text = flags[0] ?? "";
   const colon = text.indexOf(":");
-  if (colon <= 0) throw new SpecError(`--join ${text}: expected NAME:NS[,NS...]`, "e.g. --join web:net");
+  if (colon <= 0)
+    throw new SpecError(`${specField("join", text)}: expected NAME:NS[,NS...]`, `e.g. ${specField("join", "web:net")}`);
   const name = checkName(text.slice(0, colon));
   const asked = text
     .slice(colon + 1)
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (asked.length === 0) throw new SpecError(`--join ${text}: no namespace named`, "e.g. --join web:net");
+  if (asked.length === 0)
+    throw new SpecError(`${specField("join", text)}: no namespace named`, `e.g. ${specField("join", "web:net")}`);
   for (const ns of asked) {
     if (!(JOINABLE as readonly string[]).includes(ns)) {
       throw new SpecError(
-        `--join ${text}: ${ns} cannot be joined`,
+        `${specField("join", text)}: ${ns} cannot be joined`,
         "net, ipc, uts and user can; to run inside another sandbox's view, pid tree or cgroup use isolate enter",
       );
     }
   }
   const s = readState(name);
-  if (!s) throw new SpecError(`--join ${text}: no sandbox named ${name}`, "see isolate ps");
-  if (liveness(s) !== "running" || !s.init) throw new SpecError(`--join ${text}: ${name} is not running`);
+  if (!s) throw new SpecError(`${specField("join", text)}: no sandbox named ${name}`, "see isolate ps");
+  if (liveness(s) !== "running" || !s.init) throw new SpecError(`${specField("join", text)}: ${name} is not running`);
   const set = new Set(asked as Namespace[]);
   for (const ns of set) {
     if (!s.namespaces.includes(ns)) {
-      throw new SpecError(`--join ${text}: ${name} has no ${ns} namespace of its own (it shares the host's)`);
+      throw new SpecError(
+        `${specField("join", text)}: ${name} has no ${ns} namespace of its own (it shares the host's)`,
+      );
     }
   }
   if (s.namespaces.includes("user")) set.add("user");
   if (set.has("uts") && spec.hostname !== undefined) {
-    throw new SpecError(`--join ${text}: --hostname would rename ${name}`, "drop --hostname, or do not join uts");
+    throw new SpecError(
+      `${specField("join", text)}: ${specField("hostname")} would rename ${name}`,
+      `drop ${specField("hostname")}, or do not join uts`,
+    );
   }
   const namespaces = { ...spec.namespaces };
   for (const ns of set) if (ns !== "user") namespaces[ns] = false;
@@ -83,13 +94,13 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
   const check = (r: Resolved) => {
     if (set.has("user") && idmapText(r) !== s.idmap) {
       throw new SpecError(
-        `--join ${text}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
+        `${specField("join", text)}: joining ${name}'s user namespace means taking its identity, and this sandbox asks for another`,
         `use the same identity flags as ${name}`,
       );
     }
   };
   const fd = openInit(s);
-  if (fd === null) throw new SpecError(`--join ${text}: ${name} is not running`);
+  if (fd === null) throw new SpecError(`${specField("join", text)}: ${name} is not running`);
   const cloneFlags = [...set].reduce((f, ns) => f | CLONE_FLAG[ns], 0);
   return { spec: { ...spec, namespaces }, hook: { fd, flags: cloneFlags, what: text, check }, fd };
 }

@@ -7,7 +7,7 @@
  */
 
 import type { Spec } from "../config/schema.ts";
-import { SpecError } from "../errors.ts";
+import { SpecError, field as specField } from "../errors.ts";
 import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
 import { nodeFs } from "../host/files.ts";
 import { encodePlan } from "../plan/encode.ts";
@@ -60,17 +60,21 @@ export function checkStateOutOfReach(spec: Spec): void {
   // As src/facilities/view/ops.ts binds it: not /, nor under /proc, /dev, /sys.
   const cwd = process.cwd();
   if (spec.cwdMount === "rw" && cwd !== "/" && !/^\/(proc|dev|sys)(\/|$)/.test(cwd)) {
-    writable.push([cwd, "the working directory (--ro-cwd or --no-cwd keep it out)"]);
+    writable.push([
+      cwd,
+      `the working directory (${specField("cwdMount", "ro")} or ${specField("cwdMount", "none")} keep it out)`,
+    ]);
   }
   for (const m of spec.mounts) {
-    if (m.type === "bind" || m.type === "dev-bind") writable.push([m.src, `--${m.type} ${m.src}`]);
-    if (m.type === "overlay" && m.upper !== undefined) writable.push([m.upper, `--overlay upper ${m.upper}`]);
+    if (m.type === "bind" || m.type === "dev-bind") writable.push([m.src, specField(`mounts.${m.type}`, m.src)]);
+    if (m.type === "overlay" && m.upper !== undefined)
+      writable.push([m.upper, `${specField("mounts.overlay")} upper ${m.upper}`]);
   }
   for (const [path, what] of writable) {
     const p = real(path);
     if (state === p || state.startsWith(p.endsWith("/") ? p : `${p}/`)) {
       throw new SpecError(
-        `--name: the sandbox could write isolate's state directory ${state}, through ${what}`,
+        `${specField("name")}: the sandbox could write isolate's state directory ${state}, through ${what}`,
         "run it from another directory, or bind less",
       );
     }
@@ -87,12 +91,15 @@ export function reserve(name: string, spec: Spec, detached: boolean): NamedState
       const l = liveness(old);
       if (l === "running" || l === "starting") {
         throw new SpecError(
-          `--name ${name}: a sandbox of that name is running`,
+          `${specField("name", name)}: a sandbox of that name is running`,
           `pick another name, or isolate stop ${name}`,
         );
       }
       if (l === "exited") {
-        throw new SpecError(`--name ${name}: a sandbox of that name has ended`, `remove it first: isolate rm ${name}`);
+        throw new SpecError(
+          `${specField("name", name)}: a sandbox of that name has ended`,
+          `remove it first: isolate rm ${name}`,
+        );
       }
       // Its monitor died without a report: stale (its cgroups are `isolate clean`'s).
       removeFiles(name);

@@ -22,7 +22,7 @@
  * still shows that start time after the pidfd exists: the pidfd then refers to
  * that very process, never to a later one that reused its pid.
  */
-import { HostError, SpecError } from "../errors.ts";
+import { HostError, SpecError, field as specField } from "../errors.ts";
 import { nodeFs } from "../host/files.ts";
 import { loadShim } from "../shim/load.ts";
 import type { Result } from "../supervisor/result.ts";
@@ -69,7 +69,7 @@ export interface NamedState {
 export function checkName(name: string): string {
   if (!NAME_RE.test(name)) {
     throw new SpecError(
-      `--name ${JSON.stringify(name)}: not a valid sandbox name`,
+      `${specField("name", name)}: not a valid sandbox name`,
       "1 to 63 characters: letters, digits, '_', '.', '-'; the first a letter or digit",
     );
   }

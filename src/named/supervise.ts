@@ -13,7 +13,7 @@
  */
 
 import type { Spec } from "../config/schema.ts";
-import { IsolateError } from "../errors.ts";
+import { IsolateError, field as specField } from "../errors.ts";
 import { errnoText } from "../host/errno.ts";
 import { nodeFs } from "../host/files.ts";
 import { loadShim } from "../shim/load.ts";
@@ -140,7 +140,8 @@ export async function monitorMain(
     shim.write(3, new TextEncoder().encode(text));
     shim.close(3);
   };
-  const why = (e: unknown) => (e instanceof IsolateError ? e.text() : e instanceof Error ? e.message : String(e));
+  const why = (e: unknown) =>
+    e instanceof IsolateError ? e.text(specField) : e instanceof Error ? e.message : String(e);
   try {
     const request = JSON.parse(await Bun.stdin.text()) as Record<string, unknown>;
     return await run(request, (e) => tell(e === undefined ? "ok\n" : `error ${why(e)}\n`));

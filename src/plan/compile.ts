@@ -5,6 +5,7 @@
  * again by the C decoder.
  */
 import type { CpuCounter } from "../cgroup/v1.ts";
+import { IsolateError } from "../errors.ts";
 import { hostnameOps } from "../facilities/hostname/ops.ts";
 import { initIdentityOps } from "../facilities/identity/ops.ts";
 import { landlockOps } from "../facilities/landlock/ops.ts";
@@ -29,7 +30,7 @@ import type { Resolved } from "./resolve.ts";
 function privileges(r: Resolved, landlock: Op[]): Op[] {
   const ops = privilegeOps(r);
   const at = ops.findIndex((o) => o.op === "noNewPrivs") + 1;
-  if (at === 0) throw new Error("internal: Landlock needs no_new_privs before it");
+  if (at === 0) throw new IsolateError("internal", "Landlock needs no_new_privs before it");
   return [...ops.slice(0, at), ...landlock, ...ops.slice(at)];
 }
 

@@ -9,9 +9,9 @@
 import { dlopen, FFIType, JSCallback, ptr } from "bun:ffi";
 import { INIT_BASE64, SHIM_BASE64 } from "../../build/embedded.ts";
 import { HostError } from "../errors.ts";
-import { osBytes } from "../host/bytes.ts";
+import { osBytes, splitNul } from "../host/bytes.ts";
 import { errnoText } from "../host/errno.ts";
-import { setFastReader } from "../host/files.ts";
+import { setFastFs, setFastReader } from "../host/files.ts";
 import { setProcReader } from "../host/probe.ts";
 
 const ABI = 3;
@@ -20,6 +20,9 @@ const JOB_SPAWN = 1;
 const JOB_WRITES = 2;
 const JOB_WAIT = 3;
 const MFD_CLOEXEC = 1;
+const ERANGE = 34;
+/** The largest directory listing read through the shim (bytes of names). */
+const MAX_LIST = 1 << 24;
 const GO = Uint8Array.of(1);
 const MFD_ALLOW_SEALING = 2;
 const F_ADD_SEALS = 1033;
@@ -57,6 +60,7 @@ const symbols = {
   isolate_open_dir_nofollow: { args: [FFIType.cstring], returns: FFIType.i32 },
   isolate_type_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
   isolate_remove_at: { args: [FFIType.i32, FFIType.cstring], returns: FFIType.i32 },
+  isolate_list_dir: { args: [FFIType.cstring, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
 } as const;
 
 /** Bound only when `isolate check` asks: every symbol bound costs startup time. */
@@ -231,6 +235,8 @@ export interface HostFs {
   typeAt(dir: number, name: string): number;
   /** Remove name in the directory fd and all below it, following no link: 0 or -errno. */
   removeAt(dir: number, name: string): number;
+  /** The names in the directory at path (following links, as readdir does), as OS strings; or -errno. */
+  list(path: string): string[] | number;
 }
 
 /** --pty: the master the init passes back, and the caller's terminal. */
@@ -366,6 +372,7 @@ export function loadShim(): Shim {
   const stdioBuf = new Int32Array(3);
   const stageBuf = new Int32Array(1);
   let readBuf = new Uint8Array(4096);
+  let listBuf = new Uint8Array(4096);
 
   /**
    * Jobs on the shim's worker threads (native/worker.c). Their results come
@@ -573,6 +580,16 @@ export function loadShim(): Shim {
       openDir: (path) => s.isolate_open_dir_nofollow(cstr(path)),
       typeAt: (dir, name) => s.isolate_type_at(dir, cstr(name)),
       removeAt: (dir, name) => s.isolate_remove_at(dir, cstr(name)),
+      list(path) {
+        for (;;) {
+          const n = Number(s.isolate_list_dir(cstr(path), ptr(listBuf), listBuf.length));
+          if (n === -ERANGE && listBuf.length < MAX_LIST) {
+            listBuf = new Uint8Array(listBuf.length * 4);
+            continue;
+          }
+          return n < 0 ? n : splitNul(listBuf.subarray(0, n));
+        }
+      },
     },
     pipe() {
       const rc = s.isolate_pipe(ptr(fds));
@@ -603,6 +620,7 @@ export function loadShim(): Shim {
   };
   const shim = loaded;
   setFastReader((path, max) => shim.readFile(path, max));
+  setFastFs({ typeAt: shim.hostFs.typeAt, list: shim.hostFs.list });
   setProcReader((path) => {
     const r = shim.readFile(path);
     return typeof r === "string" ? r : undefined;

@@ -1,5 +1,6 @@
 /** The typed result of every run. */
 
+import { type FieldNamer, nameFields } from "../errors.ts";
 import type { LandlockReport } from "../facilities/landlock/ops.ts";
 import type { NetReport } from "../facilities/net/pasta.ts";
 import { signalName } from "./signals.ts";
@@ -35,8 +36,30 @@ export interface SetupFailure {
   readonly what: string;
   readonly errno: number;
   readonly errnoName: string;
-  /** The one line the CLI prints after `isolate: `. */
+  /**
+   * The one line after `isolate: `, naming Spec fields (`userns: "host"`);
+   * failureText() names them another way (the CLI: its flags).
+   */
   readonly message: string;
+}
+
+/** A failure's words with their fields as tokens (src/errors.ts field()); not part of its JSON. */
+const failureWords = new WeakMap<SetupFailure, string>();
+
+/** A SetupFailure from its words (fields as tokens): its message names them as Spec fields, as IsolateError does. */
+export function setupFailure(f: Omit<SetupFailure, "message">, words: string): SetupFailure {
+  const out: SetupFailure = { ...f, message: nameFields(words) };
+  failureWords.set(out, words);
+  return out;
+}
+
+/**
+ * The failure's one line with its fields named by `namer`, as IsolateError.text():
+ * the CLI passes its flags.
+ */
+export function failureText(f: SetupFailure, namer?: FieldNamer): string {
+  const words = failureWords.get(f);
+  return words === undefined ? f.message : nameFields(words, namer);
 }
 
 /** The fields of every result, whatever its reason. */

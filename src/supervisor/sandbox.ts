@@ -6,17 +6,13 @@
 
 import { parseSpec } from "../config/parse.ts";
 import type { Spec, SpecInput } from "../config/schema.ts";
-import { HostError, IsolateError } from "../errors.ts";
-import { idMapsFor, idmappedMounts, writeIdMaps } from "../facilities/identity/idmap.ts";
-import { type LandlockReport, landlockReport } from "../facilities/landlock/ops.ts";
-import { type LimitTarget, SandboxLimits } from "../facilities/limits/hooks.ts";
-import { CLONE_FLAG } from "../facilities/namespaces/ops.ts";
-import { NetHook, type NetReport } from "../facilities/net/pasta.ts";
+import { HostError, IsolateError, field as specField } from "../errors.ts";
+import { FACILITIES } from "../facilities/index.ts";
+import type { LandlockReport } from "../facilities/landlock/ops.ts";
 import { explainViewErrno } from "../facilities/view/describe.ts";
-import { removeScratch, type ScratchDir, scratchDirs } from "../facilities/view/scratch.ts";
 import { quoteOs } from "../host/bytes.ts";
 import { errnoName, errnoText } from "../host/errno.ts";
-import { type Host, probeHost } from "../host/probe.ts";
+import { probeHost } from "../host/probe.ts";
 import { setupBlockedHint, spawnBlockedError } from "../host/userns.ts";
 import { compilePlan } from "../plan/compile.ts";
 import { describeOp } from "../plan/describe.ts";
@@ -25,6 +21,7 @@ import { type Op, op } from "../plan/op.ts";
 import { OPS, opName, STAGES } from "../plan/ops.ts";
 import { type Resolved, resolveSandbox } from "../plan/resolve.ts";
 import { loadShim, type Shim, type Spawned, type StartIO, startIO, type Waited } from "../shim/load.ts";
+import type { Facility, FacilityHooks, SetupContext, WatchTarget } from "./hooks.ts";
 import { parseSpawnOptions, type SpawnOptions } from "./options.ts";
 import { decodeRecords, type SandboxRecord } from "./records.ts";
 import {
@@ -35,6 +32,7 @@ import {
   type Result,
   type SetupFailure,
   type Status,
+  setupFailure,
   statusFromWait,
 } from "./result.ts";
 import { SIG_END, SIGKILL, SIGTERM, signalNumber } from "./signals.ts";
@@ -86,6 +84,8 @@ export interface Sandbox extends AsyncDisposable {
 }
 
 const CLD_EXITED = 1;
+/** The result's landlock part until the landlock facility's finish gives it (src/facilities/landlock/hooks.ts). */
+const NO_LANDLOCK_REPORT: LandlockReport = { applied: false, abi: null, restricts: [] };
 /** How long the init may take to end its sandbox before it is killed itself. */
 const END_GRACE_MS = 1000;
 /**
@@ -147,6 +147,8 @@ export interface SpawnHooks {
   };
   /** Named sandboxes (src/named/): the sandbox was released (after GO), before `ready` resolves. */
   readonly started?: (s: StartedSandbox) => void;
+  /** Tests: the facilities whose supervisor hooks run, instead of src/facilities/index.ts's. */
+  readonly facilities?: readonly Facility[];
 }
 
 /** Named sandboxes: what their state records once the sandbox runs. */
@@ -203,19 +205,6 @@ async function setupTurn(): Promise<() => void> {
   };
 }
 
-/** What the setup made, in the order it made it (for undoing). */
-interface Made {
-  host: Host;
-  /** The Spec resolved on this host (src/plan/resolve.ts). */
-  resolved: Resolved;
-  /** The network (src/facilities/net/): attached before GO. */
-  net: NetHook;
-  ops: Op[];
-  plan: Uint8Array;
-  limits: SandboxLimits;
-  scratch: ScratchDir[];
-}
-
 /**
  * Start a sandbox. The handle is returned at once, its streams ready to use;
  * the setup runs in phases after it: prepare (host facts, plan, cgroups) ->
@@ -250,7 +239,7 @@ export function spawnSpec(spec: Spec, options: SpawnOptions = {}, hooks: SpawnHo
   return sb;
 }
 
-class Supervised implements Sandbox, LimitTarget {
+class Supervised implements Sandbox, WatchTarget {
   readonly stdin: StdinSink | null;
   readonly stdout: ReadableStream<Uint8Array> | null;
   readonly stderr: ReadableStream<Uint8Array> | null;
@@ -273,15 +262,23 @@ class Supervised implements Sandbox, LimitTarget {
   /** Signals asked for before the command was released. */
   private early: number[] = [];
   private started = 0;
-  // Set by start(), before `ready` resolves.
-  private made!: Made;
+  // Set by prepare(), before the clone.
+  private ctx!: SetupContext;
+  private facilities: FacilityHooks[] = [];
+  private plan!: Uint8Array;
+  /** What to undo, stacked as it is made; teardown() runs it in reverse, once. */
+  private readonly undos: (() => Promise<unknown> | undefined)[] = [];
+  private tornDown: Promise<void> | undefined;
+  /** A facility's failure before GO (the network's): the run reports it (125). */
+  private refused: SetupFailure | undefined;
+  private recordsClosed = false;
+  private reaped = false;
   private child: Spawned | undefined;
   private sharedPid = false;
   /** Unprivileged, in a new user namespace: a refused setup op may be a knob's doing. */
   private rootless = false;
   /** Root mapped to an unprivileged range (src/facilities/identity/ops.ts): a refused lookup may be a directory it cannot search. */
   private mappedRoot = false;
-  private landlock!: LandlockReport;
 
   constructor(
     private readonly shim: Shim,
@@ -304,6 +301,8 @@ class Supervised implements Sandbox, LimitTarget {
       this.settleTerminal = resolve;
     });
     this.io = startIO(shim, hooks.inline === true);
+    // The last undo of every path: the streams end (the child's ends are closed: they read EOF).
+    this.undos.push(() => this.closeStdio());
     this.ready = this.start(stdio, hooks);
     this.exited = this.ready.then(() => this.supervise());
     // Whoever awaits one of them sees the setup's error; neither is unhandled for it.
@@ -321,157 +320,187 @@ class Supervised implements Sandbox, LimitTarget {
     return this.child.pid;
   }
 
-  /** prepare -> spawn -> before GO -> GO -> watch; on failure nothing it made is left. */
+  /**
+   * prepare -> spawn -> before GO -> GO -> watch, each phase running the
+   * facilities' hooks (src/facilities/index.ts); on failure, teardown() leaves
+   * nothing of what it made.
+   */
   private async start(stdio: StdioPlan, hooks: SpawnHooks): Promise<number> {
-    let made: Made | undefined;
-    let spawned: Spawned | number | undefined;
+    let child: Spawned | undefined;
+    // The child's ends of its stdio: ours to close once it has them (or never will).
+    let childEnds: readonly number[] = stdio.closeAfterSpawn;
+    const closeChildEnds = () => {
+      for (const fd of childEnds) this.shim.close(fd);
+      childEnds = [];
+      return undefined;
+    };
+    this.undos.push(closeChildEnds);
     try {
       if (!hooks.inline) this.setupDone = await setupTurn();
-      made = this.prepare(hooks);
-      this.made = made;
-      const { plan, limits } = made;
+      const ctx = this.prepare(hooks);
       this.started = performance.now();
-      const join = hooks.join;
-      spawned = await limits.spawn((cgroupFd) =>
-        join
-          ? Promise.resolve(spawnJoined(this.shim, plan, stdio.child, cgroupFd, join))
-          : this.io.spawn(plan, stdio.child, cgroupFd),
-      );
-    } catch (e) {
-      this.undo(made, stdio);
-      throw e;
-    } finally {
-      for (const fd of stdio.closeAfterSpawn) this.shim.close(fd);
-    }
-    if (typeof spawned === "number") {
-      this.undo(made, stdio);
-      throw spawnError(this.shim, made.plan, -spawned, made.resolved);
-    }
-    const child = spawned;
-    let mounts: number[] = [];
-    try {
-      mounts = await this.beforeGo(child, made, hooks);
-      // The network last (pasta): if it fails, the init is killed unreleased and the run reports why (125).
-      if (made.net.active) {
-        try {
-          await made.net.attach(this.shim, child.pid);
-        } catch (e) {
-          this.netError = e as Error;
-          this.shim.signal(child.pidfd, SIGKILL);
+      let spawned: Spawned | number;
+      try {
+        const join = hooks.join;
+        const { plan } = this;
+        const clone = (cgroupFd: number) =>
+          join
+            ? Promise.resolve(spawnJoined(this.shim, plan, stdio.child, cgroupFd, join))
+            : this.io.spawn(plan, stdio.child, cgroupFd);
+        spawned = await (ctx.group ? ctx.group.spawn(clone) : clone(-1));
+      } finally {
+        closeChildEnds();
+      }
+      if (typeof spawned === "number") throw spawnError(this.shim, this.plan, -spawned, ctx.resolved);
+      child = spawned;
+      this.undoChild(child);
+      try {
+        await this.beforeGo(ctx, child);
+        if (!this.refused) {
+          const rc = this.shim.go(child.syncFd, ctx.goFds);
+          if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
         }
+      } finally {
+        for (const fd of ctx.goFds.splice(0)) this.shim.close(fd);
       }
-      if (!this.netError) {
-        const rc = this.shim.go(child.syncFd, mounts);
-        if (rc < 0) throw new HostError(`release the sandbox: ${errnoText(-rc)}`);
-      }
+      if (this.spec.pty) this.ptySync = child.syncFd;
+      else this.shim.close(child.syncFd);
+      this.child = child;
     } catch (e) {
-      this.shim.signal(child.pidfd, SIGKILL);
-      this.shim.close(child.syncFd);
-      // Near the open-file limit, the init (which starts with a copy of our fd table) died of it:
-      // that, not the map or the release, is what failed.
-      const fds = fdPressure(this.shim);
-      const err = fds && e instanceof IsolateError ? new HostError(`${e.message} (${fds.what})`, fds.hint) : e;
-      this.shim.close(child.recordFd);
-      this.shim.wait(child.pidfd, false);
-      this.shim.close(child.pidfd);
-      this.undo(made, stdio);
+      let err = e;
+      if (child) {
+        // Near the open-file limit, the init (which starts with a copy of our fd table) died of it:
+        // that, not the map or the release, is what failed.
+        const fds = fdPressure(this.shim);
+        if (fds && e instanceof IsolateError) err = new HostError(`${e.message} (${fds.what})`, fds.hint);
+      }
+      await this.teardown();
       throw err;
-    } finally {
-      for (const fd of mounts) this.shim.close(fd);
     }
-    if (this.spec.pty) this.ptySync = child.syncFd;
-    else this.shim.close(child.syncFd);
-    this.child = child;
+    const ctx = this.ctx;
     // Named sandboxes: record it (the hook never throws; the sandbox runs on).
-    hooks.started?.({ pid: child.pid, ops: made.ops, resolved: made.resolved, cgroups: made.limits.paths });
-    made.limits.watch(this, this.spec.killAfterMs);
+    hooks.started?.({ pid: child.pid, ops: ctx.ops, resolved: ctx.resolved, cgroups: ctx.group?.paths ?? [] });
+    for (const f of this.facilities) f.watch?.(ctx, this);
     for (const sig of this.early.splice(0)) this.kill(sig);
     return child.pid;
   }
 
-  /** Host facts, the plan, and the cgroups with the limits (a limit that cannot be enforced stops here). */
-  private prepare(hooks: SpawnHooks): Made {
+  /**
+   * Host facts, the plan, and what the facilities make before the clone (a
+   * limit that cannot be enforced stops here). The facilities' cleanups are
+   * stacked before any check or prepare runs: a prepare that fails half-way is undone too.
+   */
+  private prepare(hooks: SpawnHooks): SetupContext {
     const { shim, spec: given } = this;
     const host = probeHost();
-    let resolved = resolveSandbox(given, host);
+    const resolved = resolveSandbox(given, host);
     hooks.join?.check?.(resolved);
     let ops = compilePlan(resolved);
     hooks.beforeStart?.(resolved);
-    // The network (src/facilities/net/): its checks, and the files it binds into the view; attached before GO.
-    const net = NetHook.prepare(given, host);
-    const spec = net.spec;
-    this.spec = spec;
-    if (spec !== given) {
-      resolved = resolveSandbox(spec, host);
-      ops = compilePlan(resolved);
-    }
     const fresh = resolved.namespaces;
-    let limits: SandboxLimits;
-    try {
-      limits = SandboxLimits.prepare(spec, !fresh.includes("pid"), hooks.account);
-    } catch (e) {
-      net.close(shim);
-      throw e;
+    const ctx: SetupContext = {
+      shim,
+      io: this.io,
+      host,
+      options: hooks,
+      spec: given,
+      resolved,
+      fresh,
+      cgroupMounts: [],
+      cpuCounter: null,
+      group: null,
+      ops,
+      goFds: [],
+      refuse: (failure) => {
+        this.refused ??= failure;
+      },
+    };
+    this.ctx = ctx;
+    const facilities = (hooks.facilities ?? FACILITIES).map((f) => f.hooks());
+    this.facilities = facilities;
+    for (const f of facilities) {
+      const cleanup = f.cleanup;
+      if (cleanup) this.undos.push(() => cleanup.call(f, ctx));
     }
-    // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
-    // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
-    try {
-      const own = limits.hierarchies();
-      const counter = limits.cpuCounter();
-      if (own.length > 0 || counter !== null) ops = compilePlan(resolved, own, counter);
-      if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
-      const plan = encodePlan(ops);
-      const scratch = scratchDirs(spec, shim);
-      this.sharedPid = !fresh.includes("pid");
-      this.rootless = !host.root && fresh.includes("user");
-      this.mappedRoot = resolved.identity.mappedRoot;
-      this.landlock = landlockReport(spec, host, ops);
-      return { host, resolved, net, ops, plan, limits, scratch };
-    } catch (e) {
-      limits.abort();
-      net.close(shim);
-      throw e;
+    for (const f of facilities) f.check?.(ctx);
+    for (const f of facilities) f.prepare?.(ctx);
+    const spec = ctx.spec;
+    this.spec = spec;
+    if (spec !== given) ctx.resolved = resolveSandbox(spec, host);
+    if (spec !== given || ctx.cgroupMounts.length > 0 || ctx.cpuCounter !== null) {
+      ops = compilePlan(ctx.resolved, ctx.cgroupMounts, ctx.cpuCounter);
+    }
+    if (hooks.join) ops = joinedClone(ops, hooks.join.flags);
+    ctx.ops = ops;
+    this.plan = encodePlan(ops);
+    this.sharedPid = !fresh.includes("pid");
+    this.rootless = !host.root && fresh.includes("user");
+    this.mappedRoot = ctx.resolved.identity.mappedRoot;
+    return ctx;
+  }
+
+  /**
+   * The init waits for GO: the facilities' hooks in order (its identity maps,
+   * a mapped root's bind mounts for GO, its cgroups, its scheduling, the
+   * network). Only a hook's promise is awaited; one that refuses the sandbox
+   * (the network) ends the phase: the init is killed unreleased.
+   */
+  private async beforeGo(ctx: SetupContext, child: Spawned): Promise<void> {
+    for (const f of this.facilities) {
+      const p = f.beforeGo?.(ctx, child);
+      if (p) await p;
+      if (this.refused) {
+        this.shim.signal(child.pidfd, SIGKILL);
+        return;
+      }
     }
   }
 
   /**
-   * The init waits for GO: its identity maps, a mapped root's bind mounts
-   * (returned: they go with GO), its cgroups, its scheduling.
+   * Until the normal end has reaped it: on teardown, the init is killed (it
+   * may wait for GO) and reaped, and our ends of it are closed.
    */
-  private async beforeGo(child: Spawned, made: Made, hooks: SpawnHooks): Promise<number[]> {
-    const { host, limits } = made;
-    let mounts: number[] = [];
-    // A joined user namespace (named sandboxes, --join) has its maps already.
-    const joinedUser = ((hooks.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
-    if (made.resolved.namespaces.includes("user")) {
-      if (!joinedUser) await writeIdMaps(this.io, child.pid, idMapsFor(made.resolved));
-      mounts = idmappedMounts(this.shim, child.pid, made.ops);
-    }
-    try {
-      await limits.attach(this.io, child.pid);
-      // The init enforces the time limits: let it act at once however busy the
-      // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
-      if (host.root && limits.timed) this.shim.schedInit(child.pid);
-    } catch (e) {
-      for (const fd of mounts) this.shim.close(fd);
-      throw e;
-    }
-    return mounts;
+  private undoChild(child: Spawned): void {
+    this.undos.push(() => {
+      if (this.reaped) return undefined;
+      this.reaped = true;
+      this.shim.signal(child.pidfd, SIGKILL);
+      if (this.child !== child) this.shim.close(child.syncFd);
+      if (!this.recordsClosed) this.shim.close(child.recordFd);
+      this.shim.wait(child.pidfd, false);
+      this.shim.close(child.pidfd);
+      return undefined;
+    });
   }
 
-  /** The sandbox never ran: remove what its setup made, end the streams. */
-  private undo(made: Made | undefined, stdio: StdioPlan): void {
+  /**
+   * The one cleanup path, for every end: a failure before the clone, before
+   * GO, the normal end (after the facilities' finish), a kill. Runs once: the
+   * undo stack in reverse (the init, the facilities' cleanups, the streams),
+   * and resolves when what they return has settled.
+   */
+  private teardown(): Promise<void> {
+    this.tornDown ??= (async () => {
+      this.ended();
+      this.takeTerminal();
+      this.setupDone();
+      const pending: Promise<unknown>[] = [];
+      for (let undo = this.undos.pop(); undo; undo = this.undos.pop()) {
+        try {
+          const p = undo();
+          if (p) pending.push(p.catch(() => {}));
+        } catch {}
+      }
+      await Promise.all(pending);
+    })();
+    return this.tornDown;
+  }
+
+  /** The sandbox is gone (or never ran): nothing may signal it any more. */
+  private ended(): void {
     this.done = true;
-    this.takeTerminal();
-    this.setupDone();
-    if (made) {
-      made.limits.abort();
-      removeScratch(this.shim, made.scratch);
-      made.net.close(this.shim);
-    }
-    // The child's ends are closed: the streams read EOF, and close their fds, read or not.
-    void stdio;
-    void this.closeStdio();
+    if (this.grace) clearTimeout(this.grace);
+    if (this.endTimer) clearTimeout(this.endTimer);
   }
 
   /** A limit ran out: SIGTERM, then everything after the grace; or everything now. */
@@ -521,7 +550,7 @@ class Supervised implements Sandbox, LimitTarget {
   killAll(reason: Reason): void {
     if (this.done) return;
     this.killedFor ??= reason;
-    if (!this.sharedPid && !this.made.limits.grouped && this.endTimer === undefined) {
+    if (!this.sharedPid && !this.ctx.group && this.endTimer === undefined) {
       this.shim.signal(this.spawned.pidfd, SIG_END);
       this.endTimer = setTimeout(() => this.forceKill(), END_GRACE_MS);
       return;
@@ -538,32 +567,42 @@ class Supervised implements Sandbox, LimitTarget {
       } catch {}
     }
     this.shim.signal(this.spawned.pidfd, SIGKILL);
-    this.made.limits.kill();
+    this.ctx.group?.kill();
   }
 
   private async supervise(): Promise<Result> {
-    let bytes: Uint8Array;
     try {
-      // .stream() reads on the event loop; .bytes() would start a thread pool.
-      bytes = await this.readRecords();
+      let bytes: Uint8Array;
+      try {
+        // .stream() reads on the event loop; .bytes() would start a thread pool.
+        bytes = await this.readRecords();
+      } finally {
+        this.shim.close(this.spawned.recordFd);
+        this.recordsClosed = true;
+        this.setupDone();
+      }
+      const records = decodeRecords(bytes);
+      this.takeTerminal();
+      // EOF: the init has exited (it alone holds the pipe); reaping is immediate
+      // once no cgroup kill holds its last processes frozen.
+      const group = this.ctx.group;
+      if (group) await group.settled();
+      const waited = await this.io.wait(this.spawned.pidfd);
+      this.shim.close(this.spawned.pidfd);
+      this.reaped = true;
+      this.ended();
+      // The facilities' parts of the result (the network's report, the cgroups' counters and limits).
+      const ended = { records, waited };
+      let result = this.result(records, waited);
+      for (const f of this.facilities) {
+        if (!f.finish) continue;
+        const r = f.finish(this.ctx, result, ended);
+        result = r instanceof Promise ? await r : r;
+      }
+      return result;
     } finally {
-      this.shim.close(this.spawned.recordFd);
-      this.setupDone();
+      await this.teardown();
     }
-    const records = decodeRecords(bytes);
-    this.takeTerminal();
-    // EOF: the init has exited (it alone holds the pipe); reaping is immediate
-    // once no cgroup kill holds its last processes frozen.
-    await this.made.limits.settled();
-    const waited = await this.io.wait(this.spawned.pidfd);
-    this.shim.close(this.spawned.pidfd);
-    this.done = true;
-    if (this.grace) clearTimeout(this.grace);
-    if (this.endTimer) clearTimeout(this.endTimer);
-    removeScratch(this.shim, this.made.scratch);
-    await this.closeStdio();
-    const network = await this.made.net.finish(this.shim);
-    return this.made.limits.complete(this.result(records, waited, network));
   }
 
   /**
@@ -599,9 +638,6 @@ class Supervised implements Sandbox, LimitTarget {
     this.settleTerminal(fd >= 0 ? fd : null);
   }
 
-  /** The network's failure before GO: the run reports it (125). */
-  private netError: Error | undefined;
-
   /** Read the records as they come; sharing the host's pid namespace, learn the command's pid early (see killAll). */
   private async readRecords(): Promise<Uint8Array> {
     const chunks: Uint8Array[] = [];
@@ -613,7 +649,7 @@ class Supervised implements Sandbox, LimitTarget {
           this.commandPid = s.pid;
           this.takeTerminal();
           this.setupDone();
-          this.made.net.started(); // --net pasta: the generated files' directory goes (src/facilities/net/pasta.ts)
+          for (const f of this.facilities) f.started?.(this.ctx);
         }
       }
     }
@@ -624,7 +660,7 @@ class Supervised implements Sandbox, LimitTarget {
    * wallMs: from the clone to the command's end as the init measured it (its
    * exit record), else from just before the spawn to now as the supervisor did.
    */
-  private result(records: SandboxRecord[], waited: Waited | null, network: NetReport): Result {
+  private result(records: SandboxRecord[], waited: Waited | null): Result {
     const exit = records.find((r) => r.type === "exit");
     const wallMs = exit?.type === "exit" ? exit.wallUs / 1000 : performance.now() - this.started;
     const errRec = records.find((r) => r.type === "error");
@@ -633,25 +669,19 @@ class Supervised implements Sandbox, LimitTarget {
     else if (waited && waited.code === CLD_EXITED) status = { type: "exited", code: waited.status };
     else status = statusFromWait(waited ? waited.status & 0x7f : SIGKILL);
 
-    const error = this.netError
-      ? netFailure(this.netError)
-      : errRec?.type === "error"
-        ? this.failure(errRec)
-        : undefined;
+    const error = this.refused ? this.refused : errRec?.type === "error" ? this.failure(errRec) : undefined;
     const isExec = errRec?.type === "error" && errRec.opcode === OPS.exec.code;
     let reason: Reason = this.killedFor ?? "ok";
     if (exit?.type === "exit") {
       // The init saw the end: a limit it enforced, or an end asked for while the
       // command ran (kill(), SIG_END), or the command's own end before any of those.
-      if (exit.fired.timeout) this.made.limits.noteFired("timeout");
-      if (exit.fired.cpuTime) this.made.limits.noteFired("cpu-time");
       if (exit.fired.timeout) reason = "timeout";
       else if (exit.fired.cpuTime) reason = "cpu-time";
       else if (exit.asked) reason = this.killedFor ?? "killed";
       else reason = "ok";
     }
     let exitCode = exitCodeOf(status);
-    if (this.netError && !this.killedFor) {
+    if (this.refused && !this.killedFor) {
       reason = "setup";
       exitCode = 125;
     } else if (error && !this.killedFor) {
@@ -672,16 +702,17 @@ class Supervised implements Sandbox, LimitTarget {
       },
       memoryPeakBytes: exit?.type === "exit" ? exit.maxRssKiB * 1024 : null,
       pidsPeak: null,
+      // The facilities' parts (src/facilities/*/hooks.ts, finish) replace these.
       limits: NO_LIMITS_REPORT,
-      landlock: this.landlock,
-      network,
+      landlock: NO_LANDLOCK_REPORT,
+      network: { mode: this.spec.net.mode, published: [] },
     };
     return makeResult(base, error);
   }
 
   private failure(r: Extract<SandboxRecord, { type: "error" }>): SetupFailure {
     const text = errnoText(r.errno);
-    const op = r.index >= 0 ? this.made.ops[r.index] : undefined;
+    const op = r.index >= 0 ? this.ctx.ops[r.index] : undefined;
     if (op?.op === "exec") {
       const name = op.args.argv[0] ?? "";
       const why =
@@ -697,8 +728,7 @@ class Supervised implements Sandbox, LimitTarget {
       const explained = explainViewErrno(op, r.errno);
       let hint = this.rootless && !explained ? setupBlockedHint(r.errno) : "";
       if (r.errno === 13 && !explained && this.mappedRoot) {
-        hint =
-          " (root runs mapped to an unprivileged range: it cannot search another owner's directory above this path; make it searchable (o+x), or run with --userns host or --user UID)";
+        hint = ` (root runs mapped to an unprivileged range: it cannot search another owner's directory above this path; make it searchable (o+x), or run with ${specField("userns", "host")} or ${specField("user")} UID)`;
       }
       return fail(r, op.op, what, `setup: ${what}: ${explained ?? text}${hint}`);
     }
@@ -707,13 +737,8 @@ class Supervised implements Sandbox, LimitTarget {
   }
 }
 
-function netFailure(e: Error): SetupFailure {
-  const hint = e instanceof IsolateError && e.hint ? ` (${e.hint})` : "";
-  return { index: -1, op: "net", what: "network", errno: 0, errnoName: "", message: `${e.message}${hint}` };
-}
-
 function fail(r: { index: number; errno: number }, op: string, what: string, message: string): SetupFailure {
-  return { index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno), message };
+  return setupFailure({ index: r.index, op, what, errno: r.errno, errnoName: errnoName(r.errno) }, message);
 }
 
 /** Named sandboxes, `exec --join`: the clone creates none of the joined namespaces. */
@@ -732,7 +757,8 @@ function spawnJoined(
   join: NonNullable<SpawnHooks["join"]>,
 ): Spawned | number {
   const r = shim.named.spawnJoin(plan, child, cgroupFd, join.fd, join.flags);
-  if (typeof r === "number" && shim.named.joinRefused()) throw new HostError(`--join ${join.what}: ${errnoText(-r)}`);
+  if (typeof r === "number" && shim.named.joinRefused())
+    throw new HostError(`${specField("join", join.what)}: ${errnoText(-r)}`);
   return r;
 }
 

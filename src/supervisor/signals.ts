@@ -1,5 +1,7 @@
 /** Signal names and numbers (Linux; x86_64 and aarch64 share them). */
 
+import { SpecError } from "../errors.ts";
+
 const NAMES: readonly string[] = [
   "",
   "SIGHUP",
@@ -45,7 +47,11 @@ export function signalName(sig: number): string {
 
 export function signalNumber(sig: string | number): number {
   if (typeof sig === "number") {
-    if (!Number.isInteger(sig) || sig < 1 || sig > SIGRTMAX) throw new RangeError(`unknown signal ${sig}`);
+    if (!Number.isInteger(sig) || sig < 1 || sig > SIGRTMAX)
+      throw new SpecError(
+        `unknown signal ${sig}`,
+        "a name such as SIGTERM, TERM or SIGRTMIN+1, or a number from 1 to 64",
+      );
     return sig;
   }
   const upper = sig.toUpperCase();
@@ -57,7 +63,7 @@ export function signalNumber(sig: string | number): number {
     const k = SIGRTMIN + Number(rt[1] ?? 0);
     if (k <= SIGRTMAX) return k;
   }
-  throw new RangeError(`unknown signal ${sig}`);
+  throw new SpecError(`unknown signal ${sig}`, "a name such as SIGTERM, TERM or SIGRTMIN+1, or a number from 1 to 64");
 }
 
 export const SIGKILL = 9;

@@ -103,6 +103,27 @@ describe("isolate exec --pty", () => {
     expect(r.out).toMatch(/rc=3/);
   });
 
+  withTerm(
+    "job control in bash -i: no warning, a stopped job resumes with fg, a background job is listed",
+    async () => {
+      const t = onTerminal(`${I} exec --pty -- bash --norc --noprofile -i; echo "rc=$?"`);
+      await sleep(500);
+      t.type("sleep 30\r");
+      await sleep(600);
+      t.type("\x1a"); // Ctrl-Z: the job stops, bash takes the terminal back
+      await t.waitOutput(/Stopped\s+sleep 30/);
+      t.type("sleep 20 &\r");
+      t.type("jobs; echo JOBS-$?\r");
+      await t.waitOutput(/JOBS-0/);
+      t.type("kill %1 %2; wait; exit 7\r");
+      const r = await t.done();
+      expect(r.out).not.toMatch(/no job control|cannot set terminal process group/);
+      expect(r.out).toMatch(/\[1\]\+?\s+Stopped\s+sleep 30/);
+      expect(r.out).toMatch(/\[2\][-+ ]\s+Running\s+sleep 20 &/);
+      expect(r.out).toMatch(/rc=7/);
+    },
+  );
+
   test("without a terminal: the pty still works, stdout and stderr both go to it", async () => {
     const r = await isolate(["exec", "--pty", "--", "sh", "-c", "tty; echo to-stderr >&2; exit 4"]);
     expect(r.code).toBe(4);

@@ -8,10 +8,14 @@ setDefaultTimeout(TEST_MS);
 // The library reads XDG_RUNTIME_DIR once: point it at this test's own state directory.
 // (It is under the checkout, the working directory here: the sandboxes get no cwd, or they could write it.)
 const u = IS_ROOT ? user(0) : undefined;
+const xdgBefore = process.env.XDG_RUNTIME_DIR;
 if (u) process.env.XDG_RUNTIME_DIR = u.stateDir.replace(/\/isolate$/, "");
 const lib = await import("../../src/index.ts");
 afterAll(async () => {
   await u?.cleanup();
+  // bun test runs every file in one process: later files (and the CLIs they start) get the caller's own.
+  if (xdgBefore === undefined) delete process.env.XDG_RUNTIME_DIR;
+  else process.env.XDG_RUNTIME_DIR = xdgBefore;
 }, CLEANUP_MS);
 
 async function readAll(s: ReadableStream<Uint8Array> | null): Promise<string> {

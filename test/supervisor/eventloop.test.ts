@@ -8,9 +8,10 @@
  * rounds (a blocked loop is slow in every round, a busy machine in some).
  */
 import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { measure } from "../../bench/eventloop.ts";
 import { detectCgroups } from "../../src/cgroup/detect.ts";
-import { spawn } from "../../src/index.ts";
+import { run, spawn } from "../../src/index.ts";
 import { IS_ROOT, needs } from "../helpers/index.ts";
 
 const ROUNDS = 3;
@@ -70,3 +71,23 @@ test("kill() before ready reaches the command once it is released", async () => 
   expect(r.reason).toBe("killed");
   expect(r.wallMs).toBeLessThan(5000);
 });
+
+// Field 41 of /proc/PID/stat: 0 SCHED_OTHER, 3 SCHED_BATCH.
+const policy = (stat: string) => stat.slice(stat.lastIndexOf(")") + 2).split(" ")[38];
+const ownPolicy = policy(readFileSync("/proc/self/stat", "utf8"));
+
+needs(ownPolicy === "0", "this test process runs as SCHED_OTHER")(
+  "the worker threads wait as SCHED_BATCH, and the sandbox runs with the caller's policy",
+  async () => {
+    // spawn() clones on a worker thread (ffi/worker.c): the init and the command inherit its policy.
+    const runs = await Promise.all(
+      Array.from({ length: 4 }, () => run({ command: ["sh", "-c", "cat /proc/$$/stat /proc/1/stat"] })),
+    );
+    for (const r of runs) {
+      expect(r.exitCode).toBe(0);
+      const lines = r.stdout.trim().split("\n");
+      expect(lines.length).toBe(2);
+      for (const l of lines) expect(policy(l)).toBe("0");
+    }
+  },
+);

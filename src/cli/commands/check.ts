@@ -1,5 +1,6 @@
 /** isolate check [--json]: what this host and user can do, each "no" with its remedy. */
 import { checkHost, type HostReport } from "../../host/check.ts";
+import { flagNamer, stdout } from "../output.ts";
 import { smallArgs } from "./args.ts";
 
 export function formatReport(r: HostReport): string {
@@ -26,7 +27,7 @@ export function formatReport(r: HostReport): string {
 export async function checkMain(argv: readonly string[]): Promise<number> {
   const a = smallArgs("check", argv, ["--json"]);
   if (a.help) return (await import("../help.ts")).printHelp("check");
-  const report = checkHost();
-  process.stdout.write(a.flags.has("--json") ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  const report = checkHost(undefined, flagNamer);
+  stdout().write(a.flags.has("--json") ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;
 }

@@ -4,6 +4,7 @@
  */
 import { cleanLeftovers } from "../../cgroup/clean.ts";
 import { sweepNetDirs } from "../../facilities/net/pasta.ts";
+import { stderr, stdout } from "../output.ts";
 import { smallArgs } from "./args.ts";
 
 export async function cleanMain(argv: readonly string[]): Promise<number> {
@@ -13,12 +14,11 @@ export async function cleanMain(argv: readonly string[]): Promise<number> {
   const dryRun = a.flags.has("--dry-run");
   // Named sandboxes whose monitor died: their state (their cgroups are leftovers below).
   const { cleanDead } = await import("../../named/control.ts");
-  for (const name of cleanDead(dryRun))
-    process.stdout.write(`${dryRun ? "would remove" : "removed"} sandbox ${name}\n`);
+  for (const name of cleanDead(dryRun)) stdout().write(`${dryRun ? "would remove" : "removed"} sandbox ${name}\n`);
   const cg = await cleanLeftovers({ dryRun });
   const net = sweepNetDirs({ dryRun });
   const r = { removed: [...cg.removed, ...net.removed], failed: [...cg.failed, ...net.failed] };
-  for (const p of r.removed) process.stdout.write(`${dryRun ? "would remove" : "removed"} ${p}\n`);
-  for (const f of r.failed) process.stderr.write(`isolate: clean: ${f.path}: ${f.why}\n`);
+  for (const p of r.removed) stdout().write(`${dryRun ? "would remove" : "removed"} ${p}\n`);
+  for (const f of r.failed) stderr().write(`isolate: clean: ${f.path}: ${f.why}\n`);
   return r.failed.length > 0 ? 125 : 0;
 }

@@ -8,6 +8,7 @@
 import { RootCommand } from "@bomb.sh/tab";
 import { SpecError } from "../../errors.ts";
 import { optionsOf } from "../help.ts";
+import { stdout } from "../output.ts";
 import { smallArgs } from "./args.ts";
 import { COMMANDS } from "./info.ts";
 
@@ -76,7 +77,7 @@ export async function completeMain(argv: readonly string[]): Promise<number> {
   const words = argv[0] === "--" ? argv.slice(1) : [...argv];
   const direct = await fileContext(words);
   if (direct !== undefined) {
-    process.stdout.write(`:${direct}\n`);
+    stdout().write(`:${direct}\n`);
     return 0;
   }
   (await tree()).parse([...words]);
@@ -99,6 +100,6 @@ export async function completionMain(argv: readonly string[]): Promise<number> {
   let script = lines.join("\n");
   // Where isolate has nothing to offer (a path, the command), bash falls back to file names.
   if (shell === "bash") script = script.replace(/^complete -F (\S+) isolate$/m, "complete -o default -F $1 isolate");
-  process.stdout.write(`${script}\n`);
+  stdout().write(`${script}\n`);
   return 0;
 }

@@ -3,10 +3,11 @@
 import { SpecError } from "../../errors.ts";
 import { hostRootWarning, nestedIdNotice } from "../../facilities/identity/ops.ts";
 import { loadShim } from "../../shim/load.ts";
+import { failureText } from "../../supervisor/result.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
-import { writeReport } from "../output.ts";
+import { flagNamer, stderr, writeReport } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 import { buildSpec } from "../spec-input.ts";
 
@@ -37,13 +38,13 @@ export async function execMain(argv: readonly string[]): Promise<number> {
       // One sandbox, nothing else on the event loop: no worker thread to start and end.
       inline: true,
       beforeStart: (resolved) => {
-        warning = hostRootWarning(resolved) ?? nestedIdNotice(resolved);
+        warning = hostRootWarning(resolved, flagNamer) ?? nestedIdNotice(resolved, flagNamer);
         if (report && cli.report !== undefined) targets.push(report.openReportFile(cli.report));
       },
     },
   );
   // Once it runs (bad input gets its error alone).
-  sandbox.ready.then(() => warning && process.stderr.write(`isolate: ${warning}\n`)).catch(() => {});
+  sandbox.ready.then(() => warning && stderr().write(`isolate: ${warning}\n`)).catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);
@@ -53,7 +54,7 @@ export async function execMain(argv: readonly string[]): Promise<number> {
   const result = await sandbox.exited;
   await relay?.catch(() => {});
   for (const [sig, h] of handlers) process.off(sig, h);
-  if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
+  if (result.error) stderr().write(`isolate: ${failureText(result.error, flagNamer)}\n`);
   await writeReport(result, cli.json, targets);
   return result.exitCode;
 }

@@ -4,6 +4,7 @@
  * the same text (scripts/gen-man.ts writes it; a test checks it is current).
  */
 import { flagsFor } from "../flags.ts";
+import { stdout } from "../output.ts";
 import { VERSION } from "../version.ts";
 import { smallArgs } from "./args.ts";
 import { CHECK_OPTIONS, CLEAN_OPTIONS, COMMANDS, NAMED_OPTIONS, type OptionDoc, SUMMARY } from "./info.ts";
@@ -99,6 +100,6 @@ export async function renderMan(): Promise<string> {
 export async function manMain(argv: readonly string[]): Promise<number> {
   const a = smallArgs("man", argv, []);
   if (a.help) return (await import("../help.ts")).printHelp("man");
-  process.stdout.write(await renderMan());
+  stdout().write(await renderMan());
   return 0;
 }

@@ -13,9 +13,10 @@ import type { Spec } from "../../config/schema.ts";
 import { SpecError } from "../../errors.ts";
 import { checkName } from "../../named/state.ts";
 import { generatedName, launchMonitor, monitorMain, superviseNamed } from "../../named/supervise.ts";
-import type { Result } from "../../supervisor/result.ts";
+import { failureText, type Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";
+import { flagNamer, stderr, stdout } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 
 /** The report's destinations, settled before the sandbox starts (as exec does). */
@@ -55,7 +56,7 @@ async function supervise(
     hooks: rep.hooks,
     ...(ready ? { ready } : {}),
   });
-  if (result.error) process.stderr.write(`isolate: ${result.error.message}\n`);
+  if (result.error) stderr().write(`isolate: ${failureText(result.error, flagNamer)}\n`);
   await rep.finish(result);
   return result.exitCode;
 }
@@ -75,7 +76,7 @@ export async function namedExec(spec: Spec, cli: CliOptions, argv: readonly stri
     throw new SpecError("--report-fd: not with --detach", `the report is kept: isolate wait ${name}`);
   }
   await launchMonitor(selfCommand(), name, { name, argv });
-  process.stdout.write(`${name}\n`);
+  stdout().write(`${name}\n`);
   return 0;
 }
 

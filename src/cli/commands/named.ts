@@ -6,7 +6,7 @@ import { info, list, remove, type SandboxInfo, stateOf, stop, waitResult } from 
 import { fileOf, liveness } from "../../named/state.ts";
 import { liveStats } from "../../named/stats.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
-import { reportJson } from "../output.ts";
+import { reportJson, stderr, stdout } from "../output.ts";
 
 /**
  * `isolate COMMAND [flags] NAME`: --help, the flags in `known` (with a value
@@ -95,7 +95,7 @@ export async function psMain(argv: readonly string[]): Promise<number> {
   if (a.help) return help("ps");
   const all = list();
   if (a.flags.has("--json")) {
-    process.stdout.write(
+    stdout().write(
       `${JSON.stringify(
         all.map(({ result: _r, ...rest }) => rest),
         null,
@@ -118,7 +118,7 @@ export async function psMain(argv: readonly string[]): Promise<number> {
       i.command.join(" "),
     ]);
   }
-  process.stdout.write(`${table(rows)}\n`);
+  stdout().write(`${table(rows)}\n`);
   return 0;
 }
 
@@ -176,7 +176,7 @@ export async function stopMain(argv: readonly string[]): Promise<number> {
   });
   const l = liveness(s);
   if (l === "running" || l === "starting") {
-    process.stderr.write(`isolate: stop ${s.name}: still running\n`);
+    stderr().write(`isolate: stop ${s.name}: still running\n`);
     return 125;
   }
   return 0;
@@ -186,7 +186,7 @@ export async function waitMain(argv: readonly string[]): Promise<number> {
   const a = args("wait", argv, {});
   if (a.help) return help("wait");
   const result = await waitResult(a.name);
-  process.stdout.write(reportJson(result));
+  stdout().write(reportJson(result));
   return result.exitCode;
 }
 
@@ -207,9 +207,9 @@ export async function statsMain(argv: readonly string[]): Promise<number> {
     const s = stateOf(name);
     const i = info(s);
     const st = i.state === "running" ? liveStats(s.cgroups) : i.stats;
-    if (json) process.stdout.write(`${JSON.stringify({ name, state: i.state, pid: i.pid, ...st })}\n`);
+    if (json) stdout().write(`${JSON.stringify({ name, state: i.state, pid: i.pid, ...st })}\n`);
     else {
-      process.stdout.write(
+      stdout().write(
         `${name} ${i.state} mem ${bytes(st.memoryBytes)} peak ${bytes(st.memoryPeakBytes)} cpu ${st.cpuMs === null ? "-" : `${(st.cpuMs / 1000).toFixed(3)}s`} pids ${st.pids ?? "-"}\n`,
       );
     }
@@ -235,6 +235,6 @@ export async function enterMain(argv: readonly string[]): Promise<number> {
   for (const [sig, h] of handlers) process.on(sig, h);
   const r = await entered.exited;
   for (const [sig, h] of handlers) process.off(sig, h);
-  if (r.error) process.stderr.write(`isolate: ${r.error}\n`);
+  if (r.error) stderr().write(`isolate: ${r.error}\n`);
   return r.exitCode;
 }

@@ -7,6 +7,7 @@ import { describeOp } from "../../plan/describe.ts";
 import { OPS } from "../../plan/ops.ts";
 import { resolveSandbox } from "../../plan/resolve.ts";
 import { scanFlags } from "../flags.ts";
+import { stdout } from "../output.ts";
 import { buildSpec } from "../spec-input.ts";
 
 /** Byte arguments (a seccomp program, a gid list) as base64; u64s beyond 2^53 as strings. */
@@ -28,7 +29,7 @@ export async function planMain(argv: readonly string[]): Promise<number> {
     args: o.args,
   }));
   if (scanned.cli.json) {
-    process.stdout.write(`${JSON.stringify({ profiles, spec, identity, ops }, jsonArg, 2)}\n`);
+    stdout().write(`${JSON.stringify({ profiles, spec, identity, ops }, jsonArg, 2)}\n`);
     return 0;
   }
   const lines = profiles.map((p) => `profile: ${p}`);
@@ -40,6 +41,6 @@ export async function planMain(argv: readonly string[]): Promise<number> {
   if (identity.idmapped.length > 0) lines.push(`  idmapped: ${identity.idmapped.join(", ")}`);
   lines.push("ops:");
   for (const o of ops) lines.push(`  ${String(o.index).padStart(2)}  ${o.phase.padEnd(7)}  ${o.what}`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  stdout().write(`${lines.join("\n")}\n`);
   return 0;
 }

@@ -8,7 +8,7 @@
  * setuid helpers newuidmap/newgidmap, which check /etc/subuid and /etc/subgid.
  */
 
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { errnoText } from "../../host/errno.ts";
 import type { Host } from "../../host/probe.ts";
 import { findHelper } from "../../host/subid.ts";
@@ -79,8 +79,7 @@ export function defaultIdMaps(host: Host): IdMaps {
 }
 
 /** What to do where a writable bind cannot be idmapped. */
-export const IDMAP_REMEDY =
-  "idmapped mounts need Linux 5.12 (ext4, xfs, btrfs), 5.19 (overlayfs) or 6.3 (tmpfs), and some filesystems (9p, NFS) have none; run with --userns host to keep host root (without capabilities), or --user UID, or bind it read-only";
+export const IDMAP_REMEDY = `idmapped mounts need Linux 5.12 (ext4, xfs, btrfs), 5.19 (overlayfs) or 6.3 (tmpfs), and some filesystems (9p, NFS) have none; run with ${specField("userns", "host")} to keep host root (without capabilities), or ${specField("user")} UID, or bind it read-only`;
 
 function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap"): HostError {
   const what = `bind of ${JSON.stringify(src)}`;

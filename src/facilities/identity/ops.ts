@@ -29,7 +29,7 @@
  */
 
 import type { Namespace, Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { type FieldNamer, HostError, nameFields, field as specField } from "../../errors.ts";
 import { type Host, ownIdMap, setgroupsAllowed } from "../../host/probe.ts";
 import { readSubIds, SUBGID, SUBUID, type SubRange, userName } from "../../host/subid.ts";
 import { type Op, op } from "../../plan/op.ts";
@@ -187,14 +187,19 @@ function firstUnmapped(kind: "uid" | "gid", start: number, count: number): numbe
 function makeIdentityPlan(spec: Spec, host: Host, fresh: readonly Namespace[], subids: SubIdSource): IdentityPlan {
   if (spec.user && !host.root) {
     throw new HostError(
-      "--user needs root (it switches to another host identity)",
-      "without root, use --uid/--gid: the identity seen inside a user namespace",
+      `${specField("user")} needs root (it switches to another host identity)`,
+      `without root, use ${specField("uid")}/${specField("gid")}: the identity seen inside a user namespace`,
     );
   }
   const target = spec.user ?? { uid: host.uid, gid: host.gid };
   if (spec.user) {
-    checkMappedHere(host, "uid", [{ inside: 0, outside: target.uid, count: 1 }], `--user ${target.uid}`);
-    checkMappedHere(host, "gid", [{ inside: 0, outside: target.gid, count: 1 }], `--user ${target.uid}:${target.gid}`);
+    checkMappedHere(host, "uid", [{ inside: 0, outside: target.uid, count: 1 }], specField("user", `${target.uid}`));
+    checkMappedHere(
+      host,
+      "gid",
+      [{ inside: 0, outside: target.gid, count: 1 }],
+      specField("user", `${target.uid}:${target.gid}`),
+    );
   }
   // A parent namespace that denied setgroups denies it to every child: groups cannot be set.
   const canSetGroups = host.initialUserNs || setgroupsAllowed();
@@ -202,8 +207,8 @@ function makeIdentityPlan(spec: Spec, host: Host, fresh: readonly Namespace[], s
     if (!spec.user) return { maps: undefined, ids: undefined, groups: undefined, hostUid: host.uid, mappedRoot: false };
     if (!canSetGroups) {
       throw new HostError(
-        "--user: the user namespace isolate runs in denies setgroups (/proc/self/setgroups), so the command could not be given GID as its only group",
-        "run isolate in a user namespace created with setgroups allowed (a map written by newgidmap or by root of the parent), or use --uid/--gid",
+        `${specField("user")}: the user namespace isolate runs in denies setgroups (/proc/self/setgroups), so the command could not be given GID as its only group`,
+        `run isolate in a user namespace created with setgroups allowed (a map written by newgidmap or by root of the parent), or use ${specField("uid")}/${specField("gid")}`,
       );
     }
     return { maps: undefined, ids: target, groups: [target.gid], hostUid: target.uid, mappedRoot: false };
@@ -222,13 +227,13 @@ function makeIdentityPlan(spec: Spec, host: Host, fresh: readonly Namespace[], s
     const name = who.name ?? String(who.uid);
     if (ranges.length === 0) {
       throw new HostError(
-        `--userns auto: ${file} has no range for ${name}`,
+        `${specField("userns", "auto")}: ${file} has no range for ${name}`,
         `add one, e.g. usermod --add-sub${kind}s 100000-165535 ${name}`,
       );
     }
     const map = autoMap(inside[kind], target[kind], ranges);
     if (map.length > MAX_MAP_LINES)
-      throw new HostError(`--userns auto: ${file} gives more than ${MAX_MAP_LINES} ranges`);
+      throw new HostError(`${specField("userns", "auto")}: ${file} gives more than ${MAX_MAP_LINES} ranges`);
     return map;
   };
   const one = (kind: "uid" | "gid"): IdRange[] => [{ inside: inside[kind], outside: target[kind], count: 1 }];
@@ -236,18 +241,19 @@ function makeIdentityPlan(spec: Spec, host: Host, fresh: readonly Namespace[], s
   const gidMap = spec.mapGid.length ? spec.mapGid : spec.userns === "auto" ? auto("gid") : one("gid");
 
   const hostUid = outsideOf(inside.uid, uidMap);
-  if (hostUid === undefined) throw new HostError(`uid ${inside.uid} is not mapped by --map-uid`);
-  if (outsideOf(inside.gid, gidMap) === undefined) throw new HostError(`gid ${inside.gid} is not mapped by --map-gid`);
+  if (hostUid === undefined) throw new HostError(`uid ${inside.uid} is not mapped by ${specField("mapUid")}`);
+  if (outsideOf(inside.gid, gidMap) === undefined)
+    throw new HostError(`gid ${inside.gid} is not mapped by ${specField("mapGid")}`);
 
-  checkMappedHere(host, "uid", uidMap, spec.mapUid.length ? "--map-uid" : "the user namespace's uid map");
-  checkMappedHere(host, "gid", gidMap, spec.mapGid.length ? "--map-gid" : "the user namespace's gid map");
+  checkMappedHere(host, "uid", uidMap, spec.mapUid.length ? specField("mapUid") : "the user namespace's uid map");
+  checkMappedHere(host, "gid", gidMap, spec.mapGid.length ? specField("mapGid") : "the user namespace's gid map");
 
   // Since Linux 5.12 mapping uid 0 of the parent needs CAP_SETFCAP there: uid 0 without it
   // (the command of another sandbox) has no id it could map.
   if (!host.root && host.uid === 0 && uidMap.some((r) => r.outside === 0)) {
     throw new HostError(
       "user namespace: isolate runs as uid 0 without capabilities, and the kernel lets only a holder of CAP_SETFCAP map uid 0 into a new user namespace",
-      "run isolate as another uid; in an outer isolate, give that one --allow-nested (its command then runs as 65534)",
+      `run isolate as another uid; in an outer isolate, give that one ${specField("allowNested")} (its command then runs as 65534)`,
     );
   }
 
@@ -306,7 +312,7 @@ function mappedRootPlan(spec: Spec, subids: SubIdSource): IdentityPlan {
   ] as const) {
     if (id >= r.count) {
       throw new HostError(
-        `--${kind} ${id}: root's sandboxes map ${kind}s 0-${r.count - 1} only`,
+        `${specField(kind, `${id}`)}: root's sandboxes map ${kind}s 0-${r.count - 1} only`,
         `use a ${kind} below ${r.count}${r.count < ROOT_RANGE_COUNT ? `, or give root a larger range in ${kind === "uid" ? SUBUID : SUBGID}` : ""}`,
       );
     }
@@ -365,24 +371,31 @@ export function identityOps(plan: IdentityPlan): Op[] {
  * The one line `isolate exec` prints when root chose to stay host root
  * (--userns host, no --user): undefined otherwise.
  */
-export function hostRootWarning(r: Pick<Resolved, "spec" | "host" | "namespaces">): string | undefined {
+export function hostRootWarning(
+  r: Pick<Resolved, "spec" | "host" | "namespaces">,
+  namer?: FieldNamer,
+): string | undefined {
   const { spec, host } = r;
   if (!host.root || spec.user !== undefined || r.namespaces.includes("user")) return undefined;
   if (!host.initialUserNs) return undefined;
   // --share user says the same, but predates the mapped default: it stays quiet.
   if (spec.userns !== "host") return undefined;
-  const flag = "--userns host";
-  return `warning: ${flag}: the command runs as host root (uid 0, without capabilities): it can read root's secrets and write root's files that it can reach; without ${flag}, root runs mapped to an unprivileged range`;
+  const flag = specField("userns", "host");
+  return nameFields(
+    `warning: ${flag}: the command runs as host root (uid 0, without capabilities): it can read root's secrets and write root's files that it can reach; without ${flag}, root runs mapped to an unprivileged range`,
+    namer,
+  );
 }
 
 /**
  * The one line `isolate exec` prints when --allow-nested made the command
  * NESTED_ID rather than uid 0 (see the header): undefined otherwise.
  */
-export function nestedIdNotice(r: Pick<Resolved, "identity">): string | undefined {
+export function nestedIdNotice(r: Pick<Resolved, "identity">, namer?: FieldNamer): string | undefined {
   if (!r.identity.nestedId) return undefined;
-  return (
-    `note: --allow-nested: the command runs as uid ${NESTED_ID}, not 0: uid 0 without CAP_SETFCAP cannot map itself ` +
-    `into a user namespace (Linux 5.12+), so nothing could nest; --uid ${NESTED_ID} says so and silences this, --uid N picks another`
+  return nameFields(
+    `note: ${specField("allowNested")}: the command runs as uid ${NESTED_ID}, not 0: uid 0 without CAP_SETFCAP cannot map itself ` +
+      `into a user namespace (Linux 5.12+), so nothing could nest; ${specField("uid", `${NESTED_ID}`)} says so and silences this, ${specField("uid")} N picks another`,
+    namer,
   );
 }

@@ -37,7 +37,7 @@
  */
 
 import type { Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { quoteOs } from "../../host/bytes.ts";
 import type { Host } from "../../host/probe.ts";
 import { LL } from "../../plan/flags.ts";
@@ -173,16 +173,16 @@ export function landlockPlan(r: Resolved, view: readonly Op[]): LandlockPlan {
   const mode = spec.landlock;
   if (mode === "on" && abi < LANDLOCK_FULL_ABI) {
     throw new HostError(
-      `--landlock on: ${abiText(abi)}; isolate's wall (writes, signals, abstract sockets) needs ABI ${LANDLOCK_FULL_ABI}`,
-      "use Linux 6.12 or later with landlock in its lsm= list, or --landlock auto (what the kernel has)",
+      `${specField("landlock", "on")}: ${abiText(abi)}; isolate's wall (writes, signals, abstract sockets) needs ABI ${LANDLOCK_FULL_ABI}`,
+      `use Linux 6.12 or later with landlock in its lsm= list, or ${specField("landlock", "auto")} (what the kernel has)`,
     );
   }
   // --allow-nested: a domain that handles any file access forbids every mount (and the nested
   // sandbox's own id map writes), so only the scopes are kept.
   if (mode === "on" && spec.allowNested) {
     throw new HostError(
-      "--landlock on: --allow-nested needs mounts and id map writes, which a Landlock domain restricting writes forbids",
-      "use --landlock auto with --allow-nested (signals and abstract sockets stay scoped; the view stays read-only)",
+      `${specField("landlock", "on")}: ${specField("allowNested")} needs mounts and id map writes, which a Landlock domain restricting writes forbids`,
+      `use ${specField("landlock", "auto")} with ${specField("allowNested")} (signals and abstract sockets stay scoped; the view stays read-only)`,
     );
   }
   const fs = mode === "off" || abi < LANDLOCK_MIN_ABI || spec.allowNested ? 0 : writeRights(abi);
@@ -190,12 +190,12 @@ export function landlockPlan(r: Resolved, view: readonly Op[]): LandlockPlan {
   // The pid namespace shared, as isolate's own uid: only the signal scope keeps isolate out of reach.
   if (!fresh.includes("pid") && r.identity.hostUid === host.uid && !(scope & LL_SCOPE.SIGNAL)) {
     throw new HostError(
-      `--share pid: the command would run as your uid among your processes and could signal isolate itself (and them); ${
-        mode === "off" ? "--landlock off removes the" : `${abiText(abi)}, without the`
+      `${specField("share", "pid")}: the command would run as your uid among your processes and could signal isolate itself (and them); ${
+        mode === "off" ? `${specField("landlock", "off")} removes the` : `${abiText(abi)}, without the`
       } signal scope (ABI ${LANDLOCK_FULL_ABI}) that prevents it`,
       host.root
-        ? "drop --share pid, run the command as another uid (--user UID), or keep Landlock on (Linux 6.12+)"
-        : "drop --share pid, or keep Landlock on (Linux 6.12+)",
+        ? `drop ${specField("share", "pid")}, run the command as another uid (${specField("user")} UID), or keep Landlock on (Linux 6.12+)`
+        : `drop ${specField("share", "pid")}, or keep Landlock on (Linux 6.12+)`,
     );
   }
   if (!fs && !scope) {

@@ -1,10 +1,10 @@
 /**
- * The supervisor's side of limits: the sandbox's cgroups (created before
- * spawn, entered before GO), backstops for the wall-clock and CPU-time limits
- * (the sandbox's init enforces both itself: native/init_limits.c), the last
- * check that no result says ok past a limit, and the limit fields of the report. spawnSpec() and the sandbox handle call into
- * this module at fixed points; every cgroup is removed before `exited`
- * resolves, on every path.
+ * The supervisor's side of limits (its hooks: limitsHooks): the sandbox's
+ * cgroups (created before spawn, entered before GO), backstops for the
+ * wall-clock and CPU-time limits (the sandbox's init enforces both itself:
+ * native/init_limits.c), the last check that no result says ok past a limit,
+ * and the limit fields of the report. Every cgroup is removed before `ready`
+ * rejects or `exited` resolves, on every path (cleanup).
  */
 
 import { detectCgroups } from "../../cgroup/detect.ts";
@@ -12,9 +12,10 @@ import { createSandboxCgroups, type SandboxCgroups } from "../../cgroup/sandbox.
 import type { CgroupUsage } from "../../cgroup/stats.ts";
 import { type CpuCounter, placementError } from "../../cgroup/v1.ts";
 import type { Spec } from "../../config/schema.ts";
-import { CgroupError } from "../../errors.ts";
+import { CgroupError, IsolateError, field as specField } from "../../errors.ts";
 import type { StartIO } from "../../shim/load.ts";
-import { type LimitsReport, makeResult, type Reason, type Result } from "../../supervisor/result.ts";
+import type { FacilityHooks, SandboxGroup, WatchTarget } from "../../supervisor/hooks.ts";
+import { type LimitsReport, makeResult, type Result } from "../../supervisor/result.ts";
 import type { CgroupMount } from "../view/ops.ts";
 import { type Limits, needsCgroup } from "./fields.ts";
 import { usableCpus, wallLimitMs } from "./ops.ts";
@@ -23,15 +24,6 @@ const EINVAL = 22;
 /** How far past a limit (ms) the supervisor's backstop acts, if the init has not. */
 const BACKSTOP_MS = 1000;
 const E2BIG = 7;
-
-/** What the watchdogs need from the sandbox handle. */
-export interface LimitTarget {
-  /**
-   * A limit ran out. graceful: SIGTERM the command and kill everything after
-   * the kill-after grace; otherwise kill everything now.
-   */
-  limitReached(reason: Reason, graceful: boolean): void;
-}
 
 /** The limits that were asked for, normalized, without the absent ones. */
 export function appliedLimits(l: Limits): Record<string, unknown> {
@@ -79,8 +71,7 @@ export function cpuTime(
   return { userMs: ms((totalUs * u) / (u + s)), sysMs: ms((totalUs * s) / (u + s)) };
 }
 
-const SHARED_PID_FIX =
-  "run as root, or in a cgroup delegated to this user (systemd-run --user --scope -p Delegate=yes), or drop --share pid";
+const SHARED_PID_FIX = `run as root, or in a cgroup delegated to this user (systemd-run --user --scope -p Delegate=yes), or drop ${specField("share", "pid")}`;
 
 /** A cgroup that reaches every process of a sandbox sharing the host's pid namespace, or CgroupError. */
 function killableGroup(l: Limits): SandboxCgroups {
@@ -88,15 +79,20 @@ function killableGroup(l: Limits): SandboxCgroups {
   try {
     cg = createSandboxCgroups(l);
   } catch (e) {
-    const why = e instanceof Error ? e.message.replace(/^--[a-z-]+: cannot be enforced: /, "") : String(e);
-    throw new CgroupError(`--share pid: no cgroup can end every process of the sandbox: ${why}`, SHARED_PID_FIX);
+    // The limit's own error without its subject: here the shared pid namespace is the subject.
+    const words = e instanceof IsolateError ? e.words[0] : e instanceof Error ? e.message : String(e);
+    const why = words.replace(/^\u{E000}[^\u{E002}]*\u{E002}: cannot be enforced: /u, "");
+    throw new CgroupError(
+      `${specField("share", "pid")}: no cgroup can end every process of the sandbox: ${why}`,
+      SHARED_PID_FIX,
+    );
   }
   if (cg.paths.length === 0) {
     void cg.destroy();
     const where = detectCgroups().controllers.freezer;
     const dir = where.version === 0 ? "any cgroup hierarchy" : where.hierarchy.dir;
     throw new CgroupError(
-      `--share pid: no cgroup can end every process of the sandbox: no write access to ${dir}`,
+      `${specField("share", "pid")}: no cgroup can end every process of the sandbox: no write access to ${dir}`,
       SHARED_PID_FIX,
     );
   }
@@ -115,7 +111,7 @@ function accountingGroup(l: Limits): SandboxCgroups | null {
   return null;
 }
 
-export class SandboxLimits {
+export class SandboxLimits implements SandboxGroup {
   private timers: ReturnType<typeof setTimeout>[] = [];
   private placedAtClone = false;
   private killing: Promise<void> | undefined;
@@ -196,7 +192,7 @@ export class SandboxLimits {
    * the event loop does; these act only if the init could not (it is killed
    * with everything else once its own grace and the end's have passed).
    */
-  watch(target: LimitTarget, killAfterMs: number): void {
+  watch(target: WatchTarget, killAfterMs: number): void {
     const { cpuTimeMs } = this.limits;
     const wallMs = wallLimitMs(this.limits);
     if (wallMs !== undefined) {
@@ -243,12 +239,12 @@ export class SandboxLimits {
     return out;
   }
 
-  /** End every process in the sandbox's cgroups (no-op without them). */
   /** Whether the sandbox has cgroups (which can end it whole, and count what it used). */
   get grouped(): boolean {
     return this.cgroups !== null;
   }
 
+  /** End every process in the sandbox's cgroups (no-op without them). */
   kill(): void {
     const cg = this.cgroups;
     if (!cg) return;
@@ -268,10 +264,10 @@ export class SandboxLimits {
     return this.killing ?? Promise.resolve();
   }
 
-  /** The sandbox never started: remove its cgroups now (it was killed and reaped). */
-  abort(): void {
+  /** Every path, after complete() or instead of it: the watchdogs stopped, the cgroups removed (once). */
+  abort(): Promise<unknown> {
     this.stop();
-    void this.finish();
+    return this.finish();
   }
 
   private stop(): void {
@@ -339,4 +335,48 @@ export class SandboxLimits {
       limits,
     });
   }
+}
+
+/**
+ * The limits' supervisor hooks: the cgroups before the clone (a limit that
+ * cannot be enforced stops the run there), the init placed in them before GO,
+ * the backstops while it runs, the report at the end; the cgroups removed on
+ * every path.
+ */
+export function limitsHooks(): FacilityHooks {
+  let limits: SandboxLimits | undefined;
+  return {
+    prepare(ctx) {
+      limits = SandboxLimits.prepare(ctx.spec, !ctx.fresh.includes("pid"), ctx.options.account);
+      if (limits.grouped) ctx.group = limits;
+      // With cgroups of its own, the sandbox's /sys/fs/cgroup shows them (a fresh mount in its cgroup namespace);
+      // with a CPU-time budget, the init reads the sandbox's cgroup CPU counter.
+      ctx.cgroupMounts = limits.hierarchies();
+      ctx.cpuCounter = limits.cpuCounter();
+    },
+    beforeGo(ctx, child) {
+      const l = limits as SandboxLimits;
+      return l.attach(ctx.io, child.pid).then(() => {
+        // The init enforces the time limits: let it act at once however busy the
+        // CPUs are (best effort: it needs CAP_SYS_NICE, and v1 cpu cgroups refuse it).
+        if (ctx.host.root && l.timed) ctx.shim.schedInit(child.pid);
+      });
+    },
+    watch(ctx, target) {
+      limits?.watch(target, ctx.spec.killAfterMs);
+    },
+    finish(_ctx, result, ended) {
+      const l = limits as SandboxLimits;
+      // The init reported the limits it enforced that fired.
+      const exit = ended.records.find((r) => r.type === "exit");
+      if (exit?.type === "exit") {
+        if (exit.fired.timeout) l.noteFired("timeout");
+        if (exit.fired.cpuTime) l.noteFired("cpu-time");
+      }
+      return l.complete(result);
+    },
+    cleanup() {
+      return limits?.abort();
+    },
+  };
 }

@@ -18,7 +18,7 @@
  */
 
 import type { Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { type Host, ownIdMap } from "../../host/probe.ts";
 import type { IdentityPlan } from "../identity/ops.ts";
 import { CAP } from "../privileges/capabilities.ts";
@@ -36,12 +36,12 @@ export function checkNesting(spec: Spec, host: Host, plan: IdentityPlan, kept: b
   const uid = plan.hostUid;
   if (globalUid(uid, host) === 0) {
     throw new HostError(
-      "--allow-nested: the command would run as host root (uid 0), and a sandbox it nests would own root's files and the kernel's sysctls",
+      `${specField("allowNested")}: the command would run as host root (uid 0), and a sandbox it nests would own root's files and the kernel's sysctls`,
       spec.userns === "host"
-        ? "drop --userns host (root then runs mapped to an unprivileged range), or run the command as --user UID (e.g. --user 65534)"
+        ? `drop ${specField("userns", "host")} (root then runs mapped to an unprivileged range), or run the command as ${specField("user")} UID (e.g. ${specField("user", "65534")})`
         : host.initialUserNs
-          ? "run the command as another identity: --user UID (e.g. --user 65534)"
-          : "this user namespace maps its root to host root: run isolate on the host, where root runs mapped, or give the command a mapped uid other than 0 with --user UID",
+          ? `run the command as another identity: ${specField("user")} UID (e.g. ${specField("user", "65534")})`
+          : `this user namespace maps its root to host root: run isolate on the host, where root runs mapped, or give the command a mapped uid other than 0 with ${specField("user")} UID`,
     );
   }
   // uid 0 without CAP_SETFCAP cannot map itself into a user namespace (Linux 5.12+): nothing could nest.
@@ -49,12 +49,18 @@ export function checkNesting(spec: Spec, host: Host, plan: IdentityPlan, kept: b
   if (inside === 0 && !(kept & (1n << BigInt(CAP.SETFCAP)))) {
     const [why, fix] =
       spec.uid === 0
-        ? ["--uid 0", "drop --uid 0: the command then runs as 65534; or give another uid, e.g. --uid 1000"]
+        ? [
+            specField("uid", "0"),
+            `drop ${specField("uid", "0")}: the command then runs as 65534; or give another uid, e.g. ${specField("uid", "1000")}`,
+          ]
         : plan.ids
-          ? ["--map-uid", "give the command another uid inside, e.g. --uid 1000"]
-          : ["it shares isolate's user namespace", "drop --share user: the command then runs as 65534"];
+          ? [specField("mapUid"), `give the command another uid inside, e.g. ${specField("uid", "1000")}`]
+          : [
+              "it shares isolate's user namespace",
+              `drop ${specField("share", "user")}: the command then runs as 65534`,
+            ];
     throw new HostError(
-      `--allow-nested: the command would be uid 0 without capabilities (${why}), and since Linux 5.12 only a holder of CAP_SETFCAP may map uid 0 into a new user namespace (kernel/user_namespace.c, verify_root_map): no sandbox could nest`,
+      `${specField("allowNested")}: the command would be uid 0 without capabilities (${why}), and since Linux 5.12 only a holder of CAP_SETFCAP may map uid 0 into a new user namespace (kernel/user_namespace.c, verify_root_map): no sandbox could nest`,
       fix,
     );
   }

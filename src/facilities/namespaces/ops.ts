@@ -1,7 +1,7 @@
 /** Which namespaces are new, and the ops that create them. */
 
 import { NAMESPACES, type Namespace, type Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import type { Host } from "../../host/probe.ts";
 import { type Op, op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
@@ -49,8 +49,8 @@ export function newNamespaces(spec: Spec, host: Host): Namespace[] {
 export function checkNamespaces(host: Host, fresh: readonly Namespace[]): void {
   if (!host.root && !fresh.includes("user") && fresh.length > 0) {
     throw new HostError(
-      `--share user: creating ${fresh.join(", ")} namespaces without root needs a new user namespace`,
-      "drop --share user, or run as root",
+      `${specField("share", "user")}: creating ${fresh.join(", ")} namespaces without root needs a new user namespace`,
+      `drop ${specField("share", "user")}, or run as root`,
     );
   }
 }

@@ -31,7 +31,7 @@
  */
 import { NSEXEC_BASE64 } from "../../../build/embedded.ts";
 import type { Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { nodeFs, readText } from "../../host/files.ts";
 import type { Host } from "../../host/probe.ts";
 import { findHelper } from "../../host/subid.ts";
@@ -131,7 +131,7 @@ const READY_MS = 10_000;
 /** CAP_NET_ADMIN: what nft needs in the sandbox's namespace. */
 const CAP_NET_ADMIN = 12;
 
-interface Helpers {
+export interface Helpers {
   readonly pasta: string;
   readonly nft: string;
   readonly setpriv: string;
@@ -174,7 +174,7 @@ export function pastaNeeds(root: boolean): PastaNeed[] {
       id: `net.${name}`,
       ok: p !== undefined,
       value: p ?? `${name} not found`,
-      remedy: `--net pasta needs ${name}: install it (Debian package ${pkg}: apt-get install ${pkg})`,
+      remedy: `${specField("net.mode", "pasta")} needs ${name}: install it (Debian package ${pkg}: apt-get install ${pkg})`,
     };
   });
   const who = root ? RUNAS : (process.getuid?.() ?? 0);
@@ -184,8 +184,8 @@ export function pastaNeeds(root: boolean): PastaNeed[] {
     ok: tun === undefined,
     value: tun ?? `/dev/net/tun usable by uid ${who}`,
     remedy: tun?.includes("missing")
-      ? "--net pasta needs it: load the tun driver (modprobe tun)"
-      : "--net pasta needs it: chmod 0666 /dev/net/tun (udev does this on standard installs)",
+      ? `${specField("net.mode", "pasta")} needs it: load the tun driver (modprobe tun)`
+      : `${specField("net.mode", "pasta")} needs it: chmod 0666 /dev/net/tun (udev does this on standard installs)`,
   });
   return out;
 }
@@ -194,7 +194,8 @@ export function pastaNeeds(root: boolean): PastaNeed[] {
 export function pastaReadiness(root: boolean): Helpers | { what: string; remedy: string } {
   const needs = pastaNeeds(root);
   const missing = needs.find((n) => !n.ok);
-  if (missing) return { what: missing.value, remedy: missing.remedy.replace(/^--net pasta needs \S+: /, "") };
+  if (missing)
+    return { what: missing.value, remedy: missing.remedy.replace(/^\u{E000}[^\u{E002}]*\u{E002} needs \S+: /u, "") };
   const at = (id: string) => needs.find((n) => n.id === id)?.value ?? "";
   return { pasta: at("net.pasta"), nft: at("net.nft"), setpriv: at("net.setpriv") };
 }
@@ -233,14 +234,31 @@ export class NetHook {
     return this.helpers !== undefined;
   }
 
-  /** Checks and the view's files; throws (before anything exists) when pasta cannot be used. */
-  static prepare(spec: Spec, host: Host): NetHook {
-    const net = spec.net;
-    if (net.mode !== "pasta") return new NetHook(spec, net, undefined, undefined, host.root);
+  /** The checks: the helpers --net pasta runs, or undefined without it; throws (before anything exists) when pasta cannot be used. */
+  static check(spec: Spec, host: Host): Helpers | undefined {
+    if (spec.net.mode !== "pasta") return undefined;
     const ready = pastaReadiness(host.root);
-    if ("what" in ready) throw new HostError(`--net pasta: ${ready.what}`, ready.remedy);
+    if ("what" in ready) throw new HostError(`${specField("net.mode", "pasta")}: ${ready.what}`, ready.remedy);
+    return ready;
+  }
+
+  /** The view's files (with the helpers check() found). */
+  static prepare(spec: Spec, host: Host, ready: Helpers | undefined): NetHook {
+    const net = spec.net;
+    if (net.mode !== "pasta" || !ready) return new NetHook(spec, net, undefined, undefined, host.root);
     const fs = nodeFs();
-    const dir = fs.mkdtempSync(`${netDirBase(host.root)}/${NET_DIR_PREFIX}${process.pid}-`);
+    const base = netDirBase(host.root);
+    let dir: string;
+    try {
+      dir = fs.mkdtempSync(`${base}/${NET_DIR_PREFIX}${process.pid}-`);
+    } catch (e) {
+      throw new HostError(
+        `${specField("net.mode", "pasta")}: cannot make the directory for the sandbox's resolv.conf in ${base}: ${(e as NodeJS.ErrnoException).code ?? e}`,
+        base === "/tmp"
+          ? "make /tmp writable"
+          : "XDG_RUNTIME_DIR must name a directory of yours (or unset it: /tmp is used)",
+      );
+    }
     // Searchable by all, listable by none: the init may run as a mapped uid (root's range with
     // --map-uid) and must reach the files to bind them. They hold nothing secret and only isolate writes them.
     fs.chmodSync(dir, 0o711);
@@ -275,7 +293,8 @@ export class NetHook {
     this.userns = ownUserns(pid);
     for (const ns of this.userns ? ["user", "net"] : ["net"]) {
       const fd = shim.open(`/proc/${pid}/ns/${ns}`, 0);
-      if (fd < 0) throw new HostError(`--net pasta: open the sandbox's ${ns} namespace: errno ${-fd}`);
+      if (fd < 0)
+        throw new HostError(`${specField("net.mode", "pasta")}: open the sandbox's ${ns} namespace: errno ${-fd}`);
       this.nsFds.push(fd);
     }
     // The rules and pasta at once (both must be done before GO; neither needs the other): nft's run is off the wait.
@@ -287,7 +306,9 @@ export class NetHook {
     if (loaded.status === "rejected") throw loaded.reason;
     const [rc, rulesErr] = loaded.value;
     if (rc !== 0)
-      throw new HostError(`--net pasta: set the sandbox's network rules: ${firstLine(rulesErr) || `exit ${rc}`}`);
+      throw new HostError(
+        `${specField("net.mode", "pasta")}: set the sandbox's network rules: ${firstLine(rulesErr) || `exit ${rc}`}`,
+      );
     if (attached.status === "rejected") throw attached.reason;
   }
 
@@ -365,7 +386,7 @@ export class NetHook {
           code === null
             ? `not ready after ${READY_MS / 1000}s: ${firstLine(this.stderr) || "no message"}`
             : `exited with ${code}: ${firstLine(this.stderr) || "no message"}`;
-        throw new HostError(`--net pasta: pasta ${why}`, this.remedy());
+        throw new HostError(`${specField("net.mode", "pasta")}: pasta ${why}`, this.remedy());
       }
       await Bun.sleep(2);
     }
@@ -405,7 +426,10 @@ export class NetHook {
           r.resolve6(name).catch(() => [] as string[]),
         ]);
         if (a.length + aaaa.length === 0) {
-          throw new HostError(`--net-allow ${name}: the name does not resolve`, "check the name, or allow an address");
+          throw new HostError(
+            `${specField("net.allow", name)}: the name does not resolve`,
+            "check the name, or allow an address",
+          );
         }
         found.set(name, [...a, ...aaaa]);
       }
@@ -442,12 +466,16 @@ export class NetHook {
     } catch {}
   }
 
-  /** Synchronous cleanup for every path (a failed spawn too): pasta killed, fds closed, files removed. */
-  close(shim: Shim): void {
+  /**
+   * Cleanup for every path (a failed spawn too): pasta killed, fds closed,
+   * files removed; idempotent. Resolves once pasta is reaped.
+   */
+  close(shim: Shim): Promise<unknown> | undefined {
     if (this.pasta && this.pasta.exitCode === null) this.pasta.kill(this.watched ? "SIGTERM" : "SIGKILL");
     for (const fd of this.nsFds) shim.close(fd);
     this.nsFds = [];
     this.removeDir();
+    return this.pasta?.exited;
   }
 
   private async readRefused(shim: Shim, h: Helpers): Promise<number | undefined> {

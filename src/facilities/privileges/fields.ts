@@ -5,6 +5,7 @@
  * cross-field rules for them.
  */
 import * as v from "valibot";
+import { field as specField } from "../../errors.ts";
 import { DEFAULT_SECCOMP, type SeccompSetting } from "../seccomp/compile.ts";
 import { PolicySchema, SyscallName } from "../seccomp/policy.ts";
 import { CAPABILITIES, capNumber } from "./capabilities.ts";
@@ -180,24 +181,30 @@ export function normalizeHardening(
     p.uid !== undefined || p.gid !== undefined || p.userns === "auto" || p.mapUid.length > 0 || p.mapGid.length > 0;
   if (needsUserNs && (shareUser || p.userns === "host")) {
     const field = p.uid !== undefined ? "uid" : p.gid !== undefined ? "gid" : p.userns === "auto" ? "userns" : "mapUid";
-    return [field, `needs a new user namespace (do not ${shareUser ? "--share user" : "--userns host"})`];
+    return [
+      field,
+      `needs a new user namespace (do not ${shareUser ? specField("share", "user") : specField("userns", "host")})`,
+    ];
   }
   if (p.userns === "auto" && (p.mapUid.length > 0 || p.mapGid.length > 0)) {
-    return ["userns", "--userns auto and explicit --map-uid/--map-gid exclude each other"];
+    return [
+      "userns",
+      `${specField("userns", "auto")} and explicit ${specField("mapUid")}/${specField("mapGid")} exclude each other`,
+    ];
   }
   const bad = checkMap("mapUid", p.mapUid) ?? checkMap("mapGid", p.mapGid);
   if (bad) return bad;
   if (p.uid !== undefined && p.mapUid.length > 0 && !mapped(p.uid, p.mapUid)) {
-    return ["uid", `uid ${p.uid} is not inside any --map-uid range`];
+    return ["uid", `uid ${p.uid} is not inside any ${specField("mapUid")} range`];
   }
   const gid = p.gid ?? p.uid;
   if (gid !== undefined && p.mapGid.length > 0 && !mapped(gid, p.mapGid)) {
-    return ["gid", `gid ${gid} is not inside any --map-gid range`];
+    return ["gid", `gid ${gid} is not inside any ${specField("mapGid")} range`];
   }
   const both = p.seccompAllow.filter((n) => p.seccompDeny.includes(n));
   if (both.length > 0) return ["seccompAllow", `${both[0]} is both allowed and denied`];
   if (p.seccomp === "none" && p.seccompAllow.length > 0) {
-    return ["seccompAllow", "nothing to allow: --seccomp none has no filter"];
+    return ["seccompAllow", `nothing to allow: ${specField("seccomp", "none")} has no filter`];
   }
   const all = p.capAdd.some((c) => c.toUpperCase() === "ALL");
   const caps = [...new Set(p.capAdd.map(capNumber).filter((n): n is number => n !== undefined))].sort((a, b) => a - b);

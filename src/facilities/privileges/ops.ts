@@ -25,7 +25,7 @@
  * nothing else) to still reach it.
  */
 
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { capLast, ownCaps } from "../../host/capabilities.ts";
 import { INIT } from "../../plan/flags.ts";
 import { type Op, op } from "../../plan/op.ts";
@@ -78,8 +78,8 @@ export function keptCaps(r: Pick<Resolved, "spec" | "host" | "namespaces">, ownB
   const inUserNs = r.namespaces.includes("user");
   if (!host.root && !inUserNs) {
     throw new HostError(
-      "--cap-add: without root, capabilities exist only inside a new user namespace",
-      "drop --share user",
+      `${specField("capAdd")}: without root, capabilities exist only inside a new user namespace`,
+      `drop ${specField("share", "user")}`,
     );
   }
   const bounding = inUserNs ? (1n << BigInt(last + 1)) - 1n : (ownBounding ?? ownCaps().bounding);
@@ -88,10 +88,10 @@ export function keptCaps(r: Pick<Resolved, "spec" | "host" | "namespaces">, ownB
   }
   let mask = 0n;
   for (const c of spec.capAdd) {
-    if (c > last) throw new HostError(`--cap-add ${capName(c)}: this kernel does not know it`);
+    if (c > last) throw new HostError(`${specField("capAdd", capName(c))}: this kernel does not know it`);
     if (!(bounding & bit(c))) {
       throw new HostError(
-        `--cap-add ${capName(c)}: isolate itself runs without it (not in its bounding set), so it cannot be kept`,
+        `${specField("capAdd", capName(c))}: isolate itself runs without it (not in its bounding set), so it cannot be kept`,
         "run isolate from a context that has it",
       );
     }
@@ -124,8 +124,8 @@ export function initPrivilegeOps(r: Resolved): Op[] {
 export function privilegeOps(r: Resolved): Op[] {
   if (!r.host.root && !r.namespaces.includes("user")) {
     throw new HostError(
-      "--share user: without root, the command's capability bounding set can only be emptied in a new user namespace",
-      "drop --share user",
+      `${specField("share", "user")}: without root, the command's capability bounding set can only be emptied in a new user namespace`,
+      `drop ${specField("share", "user")}`,
     );
   }
   const kept = r.caps;

@@ -4,6 +4,7 @@
  * the last word; this only refuses what it can see is wrong (jumps too long,
  * too many instructions).
  */
+import { IsolateError } from "../../errors.ts";
 
 /** One instruction: struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }. */
 export interface Insn {
@@ -81,7 +82,7 @@ export class Assembler {
   }
 
   label(name: string): this {
-    if (this.labels.has(name)) throw new Error(`bpf: label ${name} defined twice`);
+    if (this.labels.has(name)) throw new IsolateError("internal", `bpf: label ${name} defined twice`);
     this.labels.set(name, this.insns.length);
     return this;
   }
@@ -118,26 +119,30 @@ export class Assembler {
   }
 
   private push(code: number, k: number, jt: Target, jf: Target): this {
-    if (!Number.isInteger(k) || k < 0 || k > 0xffffffff) throw new Error(`bpf: constant ${k} is not a u32`);
+    if (!Number.isInteger(k) || k < 0 || k > 0xffffffff)
+      throw new IsolateError("internal", `bpf: constant ${k} is not a u32`);
     this.insns.push({ code, k, jt, jf });
     return this;
   }
 
   assemble(): Insn[] {
-    if (this.insns.length > MAX_INSNS) throw new Error(`bpf: ${this.insns.length} instructions (max ${MAX_INSNS})`);
+    if (this.insns.length > MAX_INSNS)
+      throw new IsolateError("internal", `bpf: ${this.insns.length} instructions (max ${MAX_INSNS})`);
     return this.insns.map((p, at) => {
       const off = (t: Target): number => {
         if (typeof t === "number") return t;
         const to = this.labels.get(t);
-        if (to === undefined) throw new Error(`bpf: undefined label ${t}`);
+        if (to === undefined) throw new IsolateError("internal", `bpf: undefined label ${t}`);
         const d = to - at - 1;
-        if (d < 0) throw new Error(`bpf: label ${t} is behind instruction ${at}`);
+        if (d < 0) throw new IsolateError("internal", `bpf: label ${t} is behind instruction ${at}`);
         return d;
       };
       const jt = off(p.jt);
       const jf = off(p.jf);
-      if (jt > 255 || jf > 255) throw new Error(`bpf: jump from ${at} too long (${Math.max(jt, jf)})`);
-      if (at + 1 + Math.max(jt, jf) > this.insns.length) throw new Error(`bpf: jump from ${at} leaves the program`);
+      if (jt > 255 || jf > 255)
+        throw new IsolateError("internal", `bpf: jump from ${at} too long (${Math.max(jt, jf)})`);
+      if (at + 1 + Math.max(jt, jf) > this.insns.length)
+        throw new IsolateError("internal", `bpf: jump from ${at} leaves the program`);
       return { code: p.code, jt, jf, k: p.k };
     });
   }

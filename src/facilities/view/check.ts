@@ -9,7 +9,7 @@
  * What a path shows is the last layer that covers it.
  */
 import type { Stats } from "node:fs";
-import { SpecError } from "../../errors.ts";
+import { SpecError, field as specField } from "../../errors.ts";
 import { osPath, osString } from "../../host/bytes.ts";
 import { nodeFs } from "../../host/files.ts";
 import { basename, dirname } from "../../host/paths.ts";
@@ -36,7 +36,7 @@ type Seen =
   | { readonly at: "host"; readonly type: "dir" | "other" | "none"; readonly hostPath: string }
   | { readonly at: "own" | "kernel" | "opaque" };
 
-const OWN_HINT = "isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, --tmpfs DIR)";
+const OWN_HINT = `isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, ${specField("mounts.tmpfs")} DIR)`;
 
 function tryStat(fn: () => Stats): Stats | undefined {
   try {
@@ -163,12 +163,14 @@ export function checkMount(m: Mount, layers: readonly Layer[]): void {
 /** --rootfs DIR must be a directory with places for /proc and /dev. */
 export function checkRootfs(dir: string): void {
   const st = tryStat(() => nodeFs().statSync(osPath(dir)));
-  if (!st) throw new SpecError(`--rootfs ${dir}: no such directory`);
-  if (!st.isDirectory()) throw new SpecError(`--rootfs ${dir}: not a directory`);
+  if (!st) throw new SpecError(`${specField("rootfs", dir)}: no such directory`);
+  if (!st.isDirectory()) throw new SpecError(`${specField("rootfs", dir)}: not a directory`);
   for (const sub of ["proc", "dev"]) {
     const s = tryStat(() => nodeFs().lstatSync(osPath(`${dir}/${sub}`)));
     if (!s?.isDirectory()) {
-      throw new SpecError(`--rootfs ${dir}: it has no ${sub} directory (a root needs empty proc and dev directories)`);
+      throw new SpecError(
+        `${specField("rootfs", dir)}: it has no ${sub} directory (a root needs empty proc and dev directories)`,
+      );
     }
   }
 }

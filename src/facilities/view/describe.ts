@@ -1,4 +1,5 @@
 /** The view ops in words (for `isolate plan` and setup errors), and what their failures mean. */
+import { field as specField } from "../../errors.ts";
 import { quoteOs } from "../../host/bytes.ts";
 import type { Op } from "../../plan/op.ts";
 import { VIEW } from "./ops.ts";
@@ -112,9 +113,9 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
   if (o.op === "mountProc" && errno === EPERM) {
     return (
       "the kernel lets a user namespace mount proc only where a fully visible one exists, and the /proc around isolate " +
-      "has paths masked or mounted over (a container's masked paths, or an outer isolate without --allow-nested) " +
-      "(give the outer isolate --allow-nested; a container an unmasked /proc, e.g. docker/podman --security-opt " +
-      "systempaths=unconfined; or keep the host's pids with --share pid)"
+      `has paths masked or mounted over (a container's masked paths, or an outer isolate without ${specField("allowNested")}) ` +
+      `(give the outer isolate ${specField("allowNested")}; a container an unmasked /proc, e.g. docker/podman --security-opt ` +
+      `systempaths=unconfined; or keep the host's pids with ${specField("share", "pid")})`
     );
   }
   if (errno === ELOOP && (o.op === "bind" || o.op === "overlay"))
@@ -125,7 +126,7 @@ export function explainViewErrno(o: Op, errno: number): string | undefined {
   if (o.op === "bind" && errno === ENOTDIR) return "cannot mount a directory over a file";
   if (o.op === "bind" && errno === EISDIR) return "cannot mount a file over a directory";
   if ((o.op === "symlink" || o.op === "mkdir") && errno === EROFS)
-    return "isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, --tmpfs DIR)";
+    return `isolate creates entries only inside its own tmpfs (/tmp, /dev, /run, ${specField("mounts.tmpfs")} DIR)`;
   if (errno === ENOENT && (o.op === "bind" || o.op === "tmpfs"))
     return "No such file or directory (isolate makes mount points only in filesystems of the sandbox's own, never on the host)";
   return undefined;

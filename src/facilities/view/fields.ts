@@ -6,6 +6,7 @@
  */
 import * as v from "valibot";
 import { parseSize } from "../../config/units.ts";
+import { SpecError, field as specField } from "../../errors.ts";
 import { osByteLength } from "../../host/bytes.ts";
 
 export const MOUNT_TYPES = ["bind", "ro-bind", "dev-bind", "tmpfs", "overlay", "mask", "symlink", "dir"] as const;
@@ -74,7 +75,10 @@ export function overlayWork(upper: string): string {
   return `${upper.slice(0, slash)}/.${upper.slice(slash + 1)}.isolate-work`;
 }
 
-/** The entry in command-line spelling, for messages: `--bind /a:/b`. */
+/**
+ * The entry for messages, as a field token (src/errors.ts): the library says
+ * `mounts.bind: "/a:/b"`, the CLI `--bind /a:/b`.
+ */
 export function mountFlag(m: MountInput | Mount): string {
   const esc = (s: string | number | undefined) => String(s ?? "").replace(/([\\: ])/g, "\\$1");
   const join = (...xs: (string | number | undefined)[]) =>
@@ -86,17 +90,17 @@ export function mountFlag(m: MountInput | Mount): string {
     case "bind":
     case "ro-bind":
     case "dev-bind":
-      return `--${m.type} ${join(m.src, m.dst === m.src ? undefined : m.dst)}`;
+      return specField(`mounts.${m.type}`, join(m.src, m.dst === m.src ? undefined : m.dst));
     case "tmpfs":
-      return `--tmpfs ${join(m.dst, m.size)}`;
+      return specField("mounts.tmpfs", join(m.dst, m.size));
     case "overlay":
-      return `--overlay ${join(m.dst, m.upper, m.work)}`;
+      return specField("mounts.overlay", join(m.dst, m.upper, m.work));
     case "mask":
-      return `--mask ${esc(m.path)}`;
+      return specField("mounts.mask", esc(m.path));
     case "symlink":
-      return `--symlink ${join(m.target, m.dst)}`;
+      return specField("mounts.symlink", join(m.target, m.dst));
     case "dir":
-      return `--dir ${join(m.dst, typeof m.mode === "number" ? m.mode.toString(8) : m.mode)}`;
+      return specField("mounts.dir", join(m.dst, typeof m.mode === "number" ? m.mode.toString(8) : m.mode));
   }
 }
 
@@ -107,14 +111,13 @@ function parseMode(mode: number | string | undefined, fallback: number): number 
   return Number.parseInt(mode, 8);
 }
 
-class Bad {
-  constructor(readonly message: string) {}
-}
+/** Bad input in one mount entry: reported as [the entry, the words] (see normalizeView). */
+const Bad = SpecError;
 
 function path(p: string, what: string, root = false): string {
   const c = canonicalPath(p);
   if (typeof c !== "string") throw new Bad(`${what} ${c.error}`);
-  if (c === "/" && !root) throw new Bad(`cannot mount over / (use --rootfs DIR to change the root)`);
+  if (c === "/" && !root) throw new Bad(`cannot mount over / (use ${specField("rootfs")} DIR to change the root)`);
   return c;
 }
 
@@ -189,7 +192,7 @@ export function normalizeView(
     try {
       mounts.push(normalizeOne(m));
     } catch (e) {
-      if (e instanceof Bad) return { error: [mountFlag(m), e.message] };
+      if (e instanceof SpecError) return { error: [mountFlag(m), e.words[0]] };
       throw e;
     }
   }

@@ -22,7 +22,7 @@
  * show what the layers below show, new ones are the sandbox's own) and
  * "made" (a path created in a filesystem of the sandbox's own: it exists).
  */
-import { SpecError } from "../../errors.ts";
+import { IsolateError, SpecError, field as specField } from "../../errors.ts";
 import { osPath } from "../../host/bytes.ts";
 import { nodeFs } from "../../host/files.ts";
 import { type Op, op } from "../../plan/op.ts";
@@ -90,7 +90,7 @@ export function shown(path: string, layers: readonly Layer[], n = layers.length)
         return { at: l.kind };
     }
   }
-  throw new Error(`no layer covers ${path}`);
+  throw new IsolateError("internal", `no layer covers ${path}`);
 }
 
 interface Missing {
@@ -141,7 +141,7 @@ export function mountPointOps(m: Mount, layers: Layer[]): Op[] {
   if (!missing) return [];
   if (m.type === "overlay") {
     throw new SpecError(
-      `${flag}: ${dst} is not in the sandbox's view, so there is nothing to overlay (add --ro-bind DIR:${dst} to show a host directory there, or choose a directory in the view)`,
+      `${flag}: ${dst} is not in the sandbox's view, so there is nothing to overlay (add ${specField("mounts.ro-bind", `DIR:${dst}`)} to show a host directory there, or choose a directory in the view)`,
     );
   }
   const { parent, parentShown: p } = missing;

@@ -44,9 +44,9 @@
  */
 
 import type { Spec } from "../../config/schema.ts";
-import { HostError } from "../../errors.ts";
+import { HostError, field as specField } from "../../errors.ts";
 import { osPath, osString } from "../../host/bytes.ts";
-import { nodeFs } from "../../host/files.ts";
+import { lstatKind, nodeFs } from "../../host/files.ts";
 import { dirname } from "../../host/paths.ts";
 import type { Host } from "../../host/probe.ts";
 import { VIEW } from "../../plan/flags.ts";
@@ -119,12 +119,7 @@ const NO_CWD_BIND = ["/proc", "/dev", "/sys"];
 
 /** What is at `path` in the base (the host's / or the rootfs): a directory, a symlink, something else, or nothing. */
 function baseKind(base: string, path: string): "dir" | "link" | "other" | "none" {
-  try {
-    const st = nodeFs().lstatSync(osPath(base === "/" ? path : base + path));
-    return st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "other";
-  } catch {
-    return "none";
-  }
+  return lstatKind(base === "/" ? path : base + path);
 }
 
 interface Built {
@@ -264,8 +259,8 @@ function entryOps(m: Mount, spec: Spec, fresh: readonly string[], layers: Layer[
       if (idmap) {
         // TODO: an idmapped upper (overlayfs takes idmapped layers since 5.19).
         throw new HostError(
-          `--overlay ${m.dst} with an upper dir: root runs mapped to an unprivileged range, and an idmapped upper is not supported yet`,
-          "run with --userns host (host root, without capabilities) or --user UID, or use --overlay without an upper dir",
+          `${specField("mounts.overlay", m.dst)} with an upper dir: root runs mapped to an unprivileged range, and an idmapped upper is not supported yet`,
+          `run with ${specField("userns", "host")} (host root, without capabilities) or ${specField("user")} UID, or use ${specField("mounts.overlay")} without an upper dir`,
         );
       }
       return [

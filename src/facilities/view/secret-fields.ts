@@ -28,13 +28,19 @@ export const SYSTEM_SECRETS = ["/etc/shadow", "/etc/gshadow", "/etc/ssh/ssh_host
 /** The whole list, as the README and messages spell it. */
 export const SECRETS: readonly string[] = [...HOME_SECRETS.map((p) => `~/${p}`), ...SYSTEM_SECRETS];
 
-/** A pattern of the list (`*` within one name) as an anchored regex of the rest of a path. */
+const patterns = new Map<string, RegExp>();
+
+/** A pattern of the list (`*` within one name) as an anchored regex of the rest of a path (built once each). */
 function pattern(glob: string): RegExp {
+  let re = patterns.get(glob);
+  if (re) return re;
   const body = glob
     .split("*")
     .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
     .join("[^/]*");
-  return new RegExp(`^${body}$`);
+  re = new RegExp(`^${body}$`);
+  patterns.set(glob, re);
+  return re;
 }
 
 /**

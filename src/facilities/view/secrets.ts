@@ -16,9 +16,9 @@
  */
 
 import type { Spec } from "../../config/schema.ts";
-import { SpecError } from "../../errors.ts";
+import { SpecError, field as specField } from "../../errors.ts";
 import { osEnvEntry, osPath, osString } from "../../host/bytes.ts";
-import { nodeFs } from "../../host/files.ts";
+import { listNames, lstatKind, nodeFs, readSmallText } from "../../host/files.ts";
 import { basename, dirname } from "../../host/paths.ts";
 import type { Host } from "../../host/probe.ts";
 import { canonicalPath, within } from "./fields.ts";
@@ -26,12 +26,12 @@ import { entryMatches, HOME_SECRETS, SECRETS, SYSTEM_SECRETS, type Unmask } from
 
 /** The caller's home in /etc/passwd, if it has one. */
 function passwdHome(uid: number): string | undefined {
-  try {
-    for (const line of nodeFs().readFileSync("/etc/passwd", "utf8").split("\n")) {
-      const f = line.split(":");
-      if (f.length >= 7 && f[2] === String(uid)) return f[5];
-    }
-  } catch {}
+  const text = readSmallText("/etc/passwd");
+  if (text === undefined) return undefined;
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 7 && f[2] === String(uid)) return f[5];
+  }
   return undefined;
 }
 
@@ -48,34 +48,38 @@ export function secretHomes(host: Host): string[] {
   return out;
 }
 
+/** A one-name glob (`*` within the name) as a regex; the list is fixed, so each is built once. */
+const globs = new Map<string, RegExp>();
+function globRegex(name: string): RegExp {
+  let re = globs.get(name);
+  if (!re) {
+    re = new RegExp(
+      `^${name
+        .split("*")
+        .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join("[^/]*")}$`,
+    );
+    globs.set(name, re);
+  }
+  return re;
+}
+
 /** Names in dir matching a one-name glob (`*` within the name). */
 function globIn(base: string, dir: string, name: string): string[] {
   if (!name.includes("*")) return [name];
-  const re = new RegExp(
-    `^${name
-      .split("*")
-      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-      .join("[^/]*")}$`,
-  );
-  try {
-    return nodeFs()
-      .readdirSync(osPath(base === "/" ? dir : base + dir), { encoding: "buffer" })
-      .map((b) => osString(b))
-      .filter((n) => re.test(n))
-      .sort();
-  } catch {
-    return [];
-  }
+  const re = globRegex(name);
+  return (listNames(base === "/" ? dir : base + dir) ?? []).filter((n) => re.test(n)).sort();
 }
 
 /** The path to mask for `path` in the base: itself, where a symlink leads (host root only), or nothing. */
 function existing(base: string, path: string): string | undefined {
-  const fs = nodeFs();
+  const kind = lstatKind(base === "/" ? path : base + path);
+  if (kind === "none") return undefined;
+  if (kind !== "link") return path;
+  if (base !== "/") return undefined;
   try {
-    const st = fs.lstatSync(osPath(base === "/" ? path : base + path));
-    if (!st.isSymbolicLink()) return path;
-    if (base !== "/") return undefined;
-    const real = osString(fs.realpathSync(osPath(path), { encoding: "buffer" }));
+    // A symlinked store (rare): node:fs for its target.
+    const real = osString(nodeFs().realpathSync(osPath(path), { encoding: "buffer" }));
     return typeof canonicalPath(real) === "string" ? real : undefined;
   } catch {
     return undefined;
@@ -103,7 +107,7 @@ export function secretMasks(spec: Spec, host: Host): SecretMask[] {
   for (const u of spec.unmask) {
     if ("home" in u && u.home !== undefined && !homes.includes(u.home)) {
       throw new SpecError(
-        `--unmask ${u.path}: not one of the masked paths: ${u.home} is not a home isolate masks in (${homes.join(", ")})`,
+        `${specField("unmask", u.path)}: not one of the masked paths: ${u.home} is not a home isolate masks in (${homes.join(", ")})`,
         `the list: ${SECRETS.join(" ")}`,
       );
     }
@@ -133,7 +137,7 @@ export function checkCwdNotMasked(masks: readonly SecretMask[], cwd: string): vo
   if (m) {
     throw new SpecError(
       `the working directory ${cwd} is inside ${m.path}, a credential store masked by default (${m.entry})`,
-      `pass --unmask ${m.path} to keep it visible, or --no-cwd`,
+      `pass ${specField("unmask", m.path)} to keep it visible, or ${specField("cwdMount", "none")}`,
     );
   }
 }

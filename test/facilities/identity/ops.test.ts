@@ -1,5 +1,6 @@
 /** Pure mapping code of the hardening: id maps, kept capabilities, what blocks user namespaces. */
 import { describe, expect, test } from "bun:test";
+import { flagNamer } from "../../../src/cli/output.ts";
 import { parseSpec } from "../../../src/config/parse.ts";
 import type { Spec, SpecInput } from "../../../src/config/schema.ts";
 import { HostError } from "../../../src/errors.ts";
@@ -116,7 +117,7 @@ describe("id maps", () => {
     expect(p.maps?.uidVia).toBe("newuidmap");
     expect(p.maps?.gidVia).toBe("write");
     expect(p.hostUid).toBe(100004);
-    expect(() => spec({ mapUid: ["0:1000:1"], uid: 3 })).toThrow(/uid 3 is not inside any --map-uid range/);
+    expect(() => spec({ mapUid: ["0:1000:1"], uid: 3 })).toThrow(/uid 3 is not inside any mapUid range/);
     expect(() => spec({ mapUid: ["0:1000:2", "1:5000:1"] })).toThrow(/overlap inside/);
     expect(() => spec({ mapUid: ["0:x:1"] })).toThrow(/IN:OUT:COUNT/);
     expect(() => spec({ mapUid: ["0:1000:0"] })).toThrow(/at least 1/);
@@ -217,13 +218,16 @@ describe("root's default identity", () => {
     const p = idPlan(h, ROOT, noSubIds);
     expect(p.maps).toBeUndefined();
     expect(p.hostUid).toBe(0);
-    expect(hostRootWarning(resolvedNs(h, ROOT))).toMatch(/^warning: --userns host: the command runs as host root/);
+    expect(hostRootWarning(resolvedNs(h, ROOT))).toMatch(/^warning: userns: "host": the command runs as host root/);
+    expect(hostRootWarning(resolvedNs(h, ROOT), flagNamer)).toMatch(
+      /^warning: --userns host: the command runs as host root/,
+    );
     expect(hostRootWarning(resolvedNs(spec({ share: ["user"] }), ROOT))).toBeUndefined();
     expect(hostRootWarning(resolvedNs(spec({}), ROOT))).toBeUndefined();
     expect(hostRootWarning(resolvedNs(spec({ user: "1000" }), ROOT))).toBeUndefined();
     expect(hostRootWarning(resolvedNs(h, { ...ROOT, initialUserNs: false }))).toBeUndefined();
-    expect(() => spec({ userns: "host", uid: 0 })).toThrow(/do not --userns host/);
-    expect(() => spec({ userns: "host", unshare: ["user"] })).toThrow(/drop --unshare user/);
+    expect(() => spec({ userns: "host", uid: 0 })).toThrow(/do not userns: "host"/);
+    expect(() => spec({ userns: "host", unshare: ["user"] })).toThrow(/drop unshare: "user"/);
     expect(() => spec({ userns: "nope" as never })).toThrow(/"host"/);
   });
 

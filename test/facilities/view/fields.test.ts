@@ -2,8 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { CLI_SPEC_DEFAULTS, scanFlags } from "../../../src/cli/flags.ts";
+import { flagNamer } from "../../../src/cli/output.ts";
 import { parseSpec } from "../../../src/config/parse.ts";
-import { SpecError } from "../../../src/errors.ts";
+import { type FieldNamer, SpecError } from "../../../src/errors.ts";
 import { explainViewErrno } from "../../../src/facilities/view/describe.ts";
 import { splitFields } from "../../../src/facilities/view/flags.ts";
 import { MASKED_PATHS, READONLY_PATHS, VIEW } from "../../../src/facilities/view/ops.ts";
@@ -19,12 +20,12 @@ import { tempDir } from "../../helpers/index.ts";
 const PLAN_E_VALUE = -9;
 
 const spec = (input: Record<string, unknown>) => parseSpec({ command: ["true"], ...input });
-const specError = (input: Record<string, unknown>): string => {
+const specError = (input: Record<string, unknown>, namer?: FieldNamer): string => {
   try {
     spec(input);
   } catch (e) {
     expect(e).toBeInstanceOf(SpecError);
-    return (e as SpecError).text();
+    return (e as SpecError).text(namer);
   }
   throw new Error("no SpecError");
 };
@@ -102,13 +103,17 @@ describe("Spec normalization", () => {
   });
 
   test("a relative or '..' destination, or a mount over /, is refused naming it", () => {
+    // The library names the entry by its type; the CLI by its flag.
     expect(specError({ mounts: [{ type: "tmpfs", dst: "x/y" }] })).toBe(
+      'mounts.tmpfs: "x/y": destination "x/y" is not an absolute path',
+    );
+    expect(specError({ mounts: [{ type: "tmpfs", dst: "x/y" }] }, flagNamer)).toBe(
       '--tmpfs x/y: destination "x/y" is not an absolute path',
     );
     expect(specError({ mounts: [{ type: "bind", src: "/etc", dst: "/a/../etc" }] })).toContain(
       '"/a/../etc" has a "." or ".." component',
     );
-    expect(specError({ mounts: [{ type: "tmpfs", dst: "/" }] })).toBe(
+    expect(specError({ mounts: [{ type: "tmpfs", dst: "/" }] }, flagNamer)).toBe(
       "--tmpfs /: cannot mount over / (use --rootfs DIR to change the root)",
     );
     expect(specError({ mounts: [{ type: "bind", src: "/etc", dst: "/" }] })).toContain("cannot mount over /");

@@ -5,8 +5,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { flagNamer } from "../../../src/cli/output.ts";
 import type { SpecInput } from "../../../src/config/schema.ts";
 import { IsolateError, run } from "../../../src/index.ts";
+import { failureText } from "../../../src/supervisor/result.ts";
 import { hostDir, hostMountinfo, snapshot, UNDO_VIEW } from "../../helpers/fs.ts";
 import { IS_ROOT, needs } from "../../helpers/index.ts";
 
@@ -35,11 +37,11 @@ async function refused(input: Partial<SpecInput>): Promise<string> {
     expect(r.stdout).toBe("");
     expect(r.exitCode).toBe(125);
     expect(r.reason).toBe("setup");
-    message = r.error?.message ?? "";
+    message = r.error ? failureText(r.error, flagNamer) : "";
   } catch (e) {
     if (!(e instanceof IsolateError)) throw e;
     expect(e.exitCode).toBe(125);
-    message = e.text();
+    message = e.text(flagNamer);
   }
   expect(message).not.toContain("\n");
   expect(hostMountinfo()).toBe(mounts);
