@@ -24,6 +24,7 @@ enum record_stage {
   STAGE_SIGNALS = -6,
   STAGE_LIMITS = -7,
   STAGE_JOIN = -8, /* named sandboxes: enter mode's setns */
+  STAGE_SESSION = -9, /* the init's setsid */
 };
 
 struct record {

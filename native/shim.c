@@ -76,6 +76,17 @@ static int child_main(void *p) {
 
   SYS5(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+  /* A session of its own: the kernel shares CPU time among sessions
+   * (autogroups) before among their processes, so left in the caller's, the
+   * sandbox would compete with all of the caller's processes at once (a burst
+   * of runs from one shell: a hundred supervisors). The command, forked by an
+   * init that may be SCHED_FIFO, is a normal task that waits its turn in that
+   * crowd until its own setsid; a SIGTERM at its deadline could not end it
+   * before. Signals from the caller's terminal reach the sandbox through its
+   * supervisor only (as they reach the command, which has a session of its own). */
+  r = SYS0(SYS_setsid);
+  if (r < 0) child_fail(c->src[5], STAGE_SESSION, r);
+
   /* Lift every source above the targets, then put each in place. */
   int tmp[8];
   for (int i = 0; i < c->nsrc; i++) {

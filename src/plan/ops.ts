@@ -251,6 +251,7 @@ export const STAGES: Record<number, string> = {
   [-6]: "init: watch signals",
   [-7]: "init: arm the time limits",
   [-8]: "enter: join the sandbox's namespaces",
+  [-9]: "spawn: a session of its own",
 };
 
 const byCode = new Map<number, OpName>((Object.keys(OPS) as OpName[]).map((name) => [OPS[name].code, name]));
