@@ -12,7 +12,7 @@
 # usage: scripts/vm-lane.sh [TEST_FILE...]
 #        scripts/vm-lane.sh --sh 'COMMAND'   (a bash command instead, e.g. to explore)
 #   default tests: the cgroup suites (test/cgroup/*, test/facilities/limits/*
-  but load.test.ts) and the named sandboxes where cgroups differ (test/named/{detach,enter,users}: monitors that
+#   but load.test.ts) and the named sandboxes where cgroups differ (test/named/{detach,enter,users}: monitors that
 #   outlive the CLI, as root and as nobody), run with ISOLATE_TEST_STRICT=1
 #   and ISOLATE_VMLANE=1.
 #   Exit status: bun test's; 124 when the VM timed out; 125 when it failed.
