@@ -124,6 +124,12 @@ export function resolveJoin(spec: Spec, flags: readonly string[]): Joined {
       "drop one of them",
     );
   }
+  if (asked.includes("net") && spec.net.mode !== "none") {
+    throw new SpecError(
+      `${specField("join", text)}: ${specField("net.mode", spec.net.mode)} would give the sandbox a network of its own, and joining ${name}'s net namespace gives it ${name}'s`,
+      "drop one of them: a joined net namespace has the network NAME has".replace("NAME", name),
+    );
+  }
   if (asked.includes("mount")) checkJoinMount(spec, text, name, asked);
   const s = readState(name);
   if (!s) throw new SpecError(`${specField("join", text)}: no sandbox named ${name}`, "see isolate ps");

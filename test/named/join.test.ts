@@ -83,6 +83,9 @@ describe.each(users.map((u, i) => [u.label, u, 18700 + i] as const))("as %s", (_
     const sp = await u.run(["exec", "--join", `${web}:pid`, "--share", "pid", "--", "true"]);
     expect(sp.code).toBe(125);
     expect(sp.stderr).toContain("--share pid contradicts");
+    const np = await u.run(["exec", "--join", `${web}:net`, "--net", "pasta", "--", "true"]);
+    expect(np.code).toBe(125);
+    expect(np.stderr).toContain(`--join ${web}:net: --net pasta would give the sandbox a network of its own`);
     const h = await u.run(["exec", "--join", `${web}:uts`, "--hostname", "x", "--", "true"]);
     expect(h.code).toBe(125);
     expect(h.stderr).toContain("would rename");
