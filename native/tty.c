@@ -52,19 +52,23 @@ EXPORT int isolate_recv_pty(int sock) {
   return -EBADMSG;
 }
 
-/* fd's terminal settings into saved (at most 128 bytes) and its window size
- * into size[0] rows, size[1] cols. -ENOTTY when fd is not a terminal. */
-EXPORT int isolate_tty_get(int fd, uint8_t *saved, int32_t *size) {
-  struct termios t;
-  if (sizeof t > 128) return -EOVERFLOW;
-  if (tcgetattr(fd, &t) < 0) return -errno;
-  memcpy(saved, &t, sizeof t);
+/* fd's window size into size[0] rows, size[1] cols. -ENOTTY when fd is not a terminal. */
+EXPORT int isolate_tty_winsize(int fd, int32_t *size) {
   struct winsize ws;
   memset(&ws, 0, sizeof ws);
   if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -errno;
   size[0] = ws.ws_row;
   size[1] = ws.ws_col;
   return 0;
+}
+
+/* fd's terminal settings into saved (at most 128 bytes), and its window size. */
+EXPORT int isolate_tty_get(int fd, uint8_t *saved, int32_t *size) {
+  struct termios t;
+  if (sizeof t > 128) return -EOVERFLOW;
+  if (tcgetattr(fd, &t) < 0) return -errno;
+  memcpy(saved, &t, sizeof t);
+  return isolate_tty_winsize(fd, size);
 }
 
 /* Raw mode (cfmakeraw) from saved settings; restore: back to saved as they were. */
@@ -76,15 +80,6 @@ EXPORT int isolate_tty_set(int fd, const uint8_t *saved, int raw) {
     if (tcsetattr(fd, TCSADRAIN, &t) == 0) return 0;
     if (errno != EINTR) return -errno;
   }
-}
-
-EXPORT int isolate_tty_winsize(int fd, int32_t *size) {
-  struct winsize ws;
-  memset(&ws, 0, sizeof ws);
-  if (ioctl(fd, TIOCGWINSZ, &ws) < 0) return -errno;
-  size[0] = ws.ws_row;
-  size[1] = ws.ws_col;
-  return 0;
 }
 
 EXPORT int isolate_pty_resize(int master, int rows, int cols) {

@@ -6,25 +6,24 @@ import { VIEW } from "./ops.ts";
 
 const q = quoteOs;
 
-export type ViewOp = Extract<
-  Op,
-  {
-    op:
-      | "mountRoot"
-      | "bind"
-      | "tmpfs"
-      | "mountProc"
-      | "mountDev"
-      | "mask"
-      | "readonly"
-      | "overlay"
-      | "symlink"
-      | "mkdir"
-      | "mountPoints"
-      | "mountCgroup"
-      | "pivotRoot";
-  }
->;
+/** The view's ops: what this file describes, and explains the failures of. */
+export const VIEW_OPS = [
+  "mountRoot",
+  "bind",
+  "tmpfs",
+  "mountProc",
+  "mountDev",
+  "mask",
+  "readonly",
+  "overlay",
+  "symlink",
+  "mkdir",
+  "mountPoints",
+  "mountCgroup",
+  "pivotRoot",
+] as const;
+
+export type ViewOp = Extract<Op, { op: (typeof VIEW_OPS)[number] }>;
 
 const has = (flags: number | bigint, bit: number) => (Number(flags) & bit) !== 0;
 
@@ -91,24 +90,7 @@ const EBUSY = 16;
 /** A clearer reason than the errno text, where the op tells more; else undefined. */
 export function explainViewErrno(o: Op, errno: number): string | undefined {
   const view = o.op as string;
-  if (
-    ![
-      "mountRoot",
-      "bind",
-      "tmpfs",
-      "mountProc",
-      "mountDev",
-      "mask",
-      "readonly",
-      "overlay",
-      "symlink",
-      "mkdir",
-      "mountPoints",
-      "mountCgroup",
-      "pivotRoot",
-    ].includes(view)
-  )
-    return undefined;
+  if (!(VIEW_OPS as readonly string[]).includes(view)) return undefined;
   if (errno === ENOSYS) return "this kernel lacks the new mount API (Linux 5.12 or later is needed)";
   if (o.op === "mountProc" && errno === EPERM) {
     return (

@@ -1,26 +1,10 @@
 /** The filesystem view: its fields, its mount ops, the scratch directories its overlays need. */
 import { field as specField } from "../../errors.ts";
 import type { Describers, Facility } from "../facility.ts";
-import { describeViewOp, type ViewOp } from "./describe.ts";
+import { describeViewOp, VIEW_OPS } from "./describe.ts";
 import { normalizeView, VIEW_FIELDS } from "./fields.ts";
 import { viewHooks } from "./hooks.ts";
 import { mountOps } from "./ops.ts";
-
-const VIEW_OPS = [
-  "mountRoot",
-  "bind",
-  "tmpfs",
-  "mountProc",
-  "mountDev",
-  "mask",
-  "readonly",
-  "overlay",
-  "symlink",
-  "mkdir",
-  "mountPoints",
-  "mountCgroup",
-  "pivotRoot",
-] as const satisfies readonly ViewOp["op"][];
 
 export const view = {
   name: "view" as const,
