@@ -140,8 +140,10 @@ export function fdStream(shim: Shim, fd: number): OwnedStream {
     if (closed) return;
     closed = true;
     try {
-      // Ends a pending read first, so the fd is not closed under it.
+      // Ends a pending read first (its turn of the chain), so the fd is not closed
+      // under it. Bun lets go of its own copy of the fd a moment later.
       await reader?.cancel();
+      await chain;
     } catch {
       // already ended
     }
