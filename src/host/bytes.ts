@@ -15,7 +15,14 @@
 import { nodeFs } from "./files.ts";
 
 const enc = new TextEncoder();
-const strict = new TextDecoder("utf-8", { fatal: true });
+/** Made at first use: the first TextDecoder costs a one-shot start about a millisecond. */
+let strictDecoder: TextDecoder | undefined;
+const strict = {
+  decode(b: Uint8Array): string {
+    strictDecoder ??= new TextDecoder("utf-8", { fatal: true });
+    return strictDecoder.decode(b);
+  },
+};
 /** A lone surrogate that stands for a byte (U+DC80..U+DCFF). */
 const ESCAPED = /[\uDC80-\uDCFF]/;
 const REPLACEMENT = "\uFFFD";

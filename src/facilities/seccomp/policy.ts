@@ -47,7 +47,7 @@ export const SyscallName = v.pipe(
   v.string("a syscall name must be a string"),
   v.check(
     (s) => resolveSyscall(s) !== undefined,
-    `unknown syscall on ${NATIVE.arch} (use a name from the kernel headers, or a number)`,
+    () => `unknown syscall on ${NATIVE.arch} (use a name from the kernel headers, or a number)`,
   ),
 );
 

@@ -2,7 +2,6 @@
  * The native architecture's syscall numbers, generated at build time from the
  * kernel headers by scripts/gen-syscalls.ts (build/syscalls.json).
  */
-import table from "../../../build/syscalls.json" with { type: "json" };
 
 export interface ArchInfo {
   readonly arch: string;
@@ -14,29 +13,54 @@ export interface ArchInfo {
   readonly max: number;
 }
 
-const numbers: Readonly<Record<string, number>> = table.syscalls;
+interface Table extends ArchInfo {
+  readonly syscalls: Readonly<Record<string, number>>;
+}
 
+let table: Table | undefined;
+
+/**
+ * Loaded at first use. The plain default filter is assembled at build time,
+ * so a default run never needs the table; evaluating its ~400 entries costs
+ * a one-shot start about as much as the rest of the seccomp code.
+ */
+function load(): Table {
+  table ??= require("../../../build/syscalls.json") as Table;
+  return table;
+}
+
+/** The native architecture (each field read from the table at first use). */
 export const NATIVE: ArchInfo = {
-  arch: table.arch,
-  auditArch: table.auditArch,
-  abiBit: table.abiBit,
-  max: table.max,
+  get arch() {
+    return load().arch;
+  },
+  get auditArch() {
+    return load().auditArch;
+  },
+  get abiBit() {
+    return load().abiBit;
+  },
+  get max() {
+    return load().max;
+  },
 };
 
 /** The number of a syscall on the native architecture, or undefined when it has none. */
 export function syscallNumber(name: string): number | undefined {
+  const numbers = load().syscalls;
   return Object.hasOwn(numbers, name) ? numbers[name] : undefined;
 }
 
 export function syscallNames(): string[] {
-  return Object.keys(numbers);
+  return Object.keys(load().syscalls);
 }
 
 /** A name, or a decimal syscall number (for calls newer than the headers). */
 export function resolveSyscall(nameOrNumber: string): number | undefined {
   if (/^\d{1,4}$/.test(nameOrNumber)) {
     const n = Number(nameOrNumber);
-    return n < NATIVE.abiBit || NATIVE.abiBit === 0 ? n : undefined;
+    const { abiBit } = load();
+    return n < abiBit || abiBit === 0 ? n : undefined;
   }
   return syscallNumber(nameOrNumber);
 }
