@@ -4,6 +4,8 @@
  *   one-shot   `isolate exec -- true` vs bwrap (same isolation) vs util-linux unshare
  *   library    N sequential sandboxes through spawn() in this process vs N bwrap runs
  *   parallel   N sandboxes 8 at a time through spawn() vs `xargs -P8` over bwrap
+ *   floor      the same one-shot through bench/floor.ts: the shim, init, plan and memfds
+ *              of `isolate exec -- true` and no other logic (the floor of this design)
  *   start-up   `isolate --version` vs a Bun hello-world compiled with the same flags
  *   breakdown  what parts of the default sandbox cost, in library mode
  *   network    (alone: BENCH_ONLY=net) what --net pasta adds to a one-shot run, as a ratio (pasta's start,
@@ -16,12 +18,18 @@
  * the ratios, measured interleaved in the same run, hold.
  * Needs: npm run build (dist/isolate), Debian packages bubblewrap and util-linux.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../scripts/build-binary.ts";
+import { parseSpec } from "../src/config/parse.ts";
+import { idMapsFor, idmapRequests, mapText } from "../src/facilities/identity/idmap.ts";
 import { pastaNeeds } from "../src/facilities/net/pasta.ts";
+import { probeHost } from "../src/host/probe.ts";
 import { spawn } from "../src/index.ts";
+import { compilePlan } from "../src/plan/compile.ts";
+import { encodePlan } from "../src/plan/encode.ts";
+import { resolveSandbox } from "../src/plan/resolve.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const BIN = join(ROOT, "dist", "isolate");
@@ -65,6 +73,48 @@ function buildHello(): { path: string; remove: () => void } {
   });
   if (r.exitCode !== 0) {
     console.error(`bench: FAILED: cannot compile the hello-world peer: ${r.stderr}`);
+    process.exit(2);
+  }
+  return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * bench/floor.ts compiled with the inputs of `isolate exec -- true` as run
+ * here (this caller, this working directory): its plan, id maps and
+ * idmapped binds, computed by the library.
+ */
+function buildFloor(): { path: string; remove: () => void } {
+  const resolved = resolveSandbox(parseSpec({ command: ["true"] }), probeHost());
+  const ops = compilePlan(resolved);
+  const maps = idMapsFor(resolved);
+  if (maps.uidVia !== "write" || maps.gidVia !== "write") {
+    console.error(
+      "bench: FAILED: the floor peer writes its id maps itself; run the bench as root (or without subordinate ids)",
+    );
+    process.exit(2);
+  }
+  const writes: [string, string][] = [["uid_map", mapText(maps.uid)]];
+  if (maps.denySetgroups) writes.push(["setgroups", "deny"]);
+  writes.push(["gid_map", mapText(maps.gid)]);
+  const input = {
+    plan: encodePlan(ops).toBase64(),
+    maps: writes,
+    idmap: idmapRequests(ops).map((r) => [r.src, r.attrs, r.plain]),
+  };
+  const template = readFileSync(join(ROOT, "bench", "floor.ts"), "utf8");
+  const dir = mkdtempSync(join(tmpdir(), "isolate-bench-"));
+  const src = join(dir, "floor.ts");
+  writeFileSync(
+    src,
+    template.replace('"__FLOOR_INPUT__"', JSON.stringify(JSON.stringify(input))).replaceAll("../src/", `${ROOT}/src/`),
+  );
+  const out = join(dir, "floor");
+  const r = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, src, "--outfile", out], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  if (r.exitCode !== 0) {
+    console.error(`bench: FAILED: cannot compile the floor peer: ${r.stderr}`);
     process.exit(2);
   }
   return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -114,9 +164,17 @@ async function main(): Promise<void> {
   need("unshare", "util-linux");
 
   const hello = buildHello();
+  const floor = buildFloor();
   // One-shot: interleave them so drift hits them alike.
-  const cases = { isolate: ISOLATE, bwrap: BWRAP, unshare: UNSHARE, version: [BIN, "--version"], hello: [hello.path] };
-  const times: Record<string, number[]> = { isolate: [], bwrap: [], unshare: [], version: [], hello: [] };
+  const cases = {
+    isolate: ISOLATE,
+    bwrap: BWRAP,
+    unshare: UNSHARE,
+    floor: [floor.path],
+    version: [BIN, "--version"],
+    hello: [hello.path],
+  };
+  const times: Record<string, number[]> = { isolate: [], bwrap: [], unshare: [], floor: [], version: [], hello: [] };
   for (const argv of Object.values(cases)) once(argv); // warm caches
   for (let i = 0; i < ROUNDS; i++) for (const [name, argv] of Object.entries(cases)) times[name]?.push(once(argv));
   const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
@@ -137,6 +195,7 @@ async function main(): Promise<void> {
   const libM = median(lib);
   const bwM = median(bw);
   hello.remove();
+  floor.remove();
 
   // 8 at a time: the library against `xargs -P8` over bwrap, alternating, totals.
   const P = 8;
@@ -181,6 +240,8 @@ async function main(): Promise<void> {
   console.log(`  isolate exec -- true                  ${fmt(isoM).padEnd(11)} ${(isoM / bwrapM).toFixed(2)}x`);
   console.log(`  bwrap --unshare-all ... true          ${fmt(bwrapM).padEnd(11)} 1.00x`);
   console.log(`  unshare --fork --pid ... true         ${fmt(unshareM).padEnd(11)} ${(unshareM / bwrapM).toFixed(2)}x`);
+  const floorM = m.floor ?? 1;
+  console.log(`  floor: same shim and plan, no logic   ${fmt(floorM).padEnd(11)} ${(floorM / bwrapM).toFixed(2)}x`);
   const verM = m.version ?? 0;
   const helloM = m.hello ?? 1;
   console.log("");
@@ -202,6 +263,9 @@ async function main(): Promise<void> {
   for (const [k, [label]] of variants.entries()) console.log(`  ${label.padEnd(38)} ${fmt(median(parts[k] ?? []))}`);
   console.log("");
   console.log(`ratio one-shot isolate/bwrap:      ${(isoM / bwrapM).toFixed(2)} (target <= 2.2, issue 13)`);
+  console.log(
+    `ratio one-shot isolate/floor:      ${(isoM / floorM).toFixed(2)} (the floor itself: ${(floorM / bwrapM).toFixed(2)}x bwrap)`,
+  );
   console.log(`ratio --version/hello-world:       ${(verM / helloM).toFixed(2)} (target <= 1.2)`);
   console.log(`ratio library isolate/bwrap:       ${(libM / bwM).toFixed(2)} (target <= 0.5)`);
   console.log(`ratio library 8 at a time/xargs:   ${(lp / xp).toFixed(2)} (target <= 0.45)`);

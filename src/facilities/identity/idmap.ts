@@ -106,23 +106,15 @@ function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap
  * files' host owners one to one. On failure, closes what it made.
  */
 export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): number[] {
-  const binds = idmappedBinds(ops);
+  const binds = idmapRequests(ops);
   if (binds.length === 0) return [];
   const ns = shim.open(`/proc/${pid}/ns/user`, O_RDONLY);
   if (ns < 0) throw new HostError(`user namespace of the sandbox: ${errnoText(-ns)}`);
   const fds: number[] = [];
   try {
     for (const b of binds) {
-      const flags = Number(b.args.flags);
-      const ro = (flags & VIEW.RO) !== 0;
-      const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
-      // A read-only bind is never idmapped: root's files there stay nobody's (its
-      // 0600 files and root-only sockets with them); the supervisor only resolves
-      // its source, as the caller. Where the filesystem has no idmapped mounts, a
-      // writable bind of a file (a device node: nothing can be created in it) is
-      // made plainly too; a writable directory fails closed.
-      const r = shim.idmapTree(b.args.src, ns, attrs, ro ? "only" : "file");
-      if (typeof r !== "number") throw idmapError(b.args.src, r.errno, r.stage);
+      const r = shim.idmapTree(b.src, ns, b.attrs, b.plain);
+      if (typeof r !== "number") throw idmapError(b.src, r.errno, r.stage);
       fds.push(r);
     }
     return fds;
@@ -132,4 +124,25 @@ export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): num
   } finally {
     shim.close(ns);
   }
+}
+
+/** One mount idmappedMounts() makes: its source, mount attributes, and where a plain bind may stand in. */
+export interface IdmapRequest {
+  readonly src: string;
+  readonly attrs: number;
+  readonly plain: "only" | "file";
+}
+
+export function idmapRequests(ops: readonly Op[]): IdmapRequest[] {
+  return idmappedBinds(ops).map((b) => {
+    const flags = Number(b.args.flags);
+    const ro = (flags & VIEW.RO) !== 0;
+    // A read-only bind is never idmapped: root's files there stay nobody's (its
+    // 0600 files and root-only sockets with them); the supervisor only resolves
+    // its source, as the caller. Where the filesystem has no idmapped mounts, a
+    // writable bind of a file (a device node: nothing can be created in it) is
+    // made plainly too; a writable directory fails closed.
+    const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
+    return { src: b.args.src, attrs, plain: ro ? "only" : "file" };
+  });
 }
