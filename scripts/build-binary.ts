@@ -20,8 +20,23 @@ export const NO_AUTOLOAD = [
   "--no-compile-autoload-tsconfig",
   "--no-compile-autoload-package-json",
 ];
-/** The flags dist/isolate is compiled with (bench/run.ts builds its hello-world peer with them too). */
-export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", ...NO_AUTOLOAD];
+/**
+ * The flags dist/isolate is compiled with (bench/run.ts builds its peers with
+ * them too). ESM with splitting: each command's modules are a chunk of their
+ * own, so `--version` or `exec` loads only what it runs. The JIT starts 100
+ * times more reluctant: a one-shot run executes its code once, and compiling
+ * it costs more than interpreting it (the CLI returns to the normal policy
+ * once a sandbox runs: src/cli/interactive.ts).
+ */
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--bytecode",
+  "--format=esm",
+  "--splitting",
+  "--compile-jit-policy=100",
+  ...NO_AUTOLOAD,
+];
 
 if (import.meta.main) {
   buildFfi();

@@ -7,6 +7,7 @@ import { failureText } from "../../supervisor/result.ts";
 import { spawnSpec } from "../../supervisor/sandbox.ts";
 import { TERMINATING } from "../../supervisor/signals.ts";
 import { scanFlags } from "../flags.ts";
+import { interactive } from "../interactive.ts";
 import { flagNamer, stderr, writeReport } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 import { buildSpec } from "../spec-input.ts";
@@ -44,7 +45,12 @@ export async function execMain(argv: readonly string[]): Promise<number> {
     },
   );
   // Once it runs (bad input gets its error alone).
-  sandbox.ready.then(() => warning && stderr().write(`isolate: ${warning}\n`)).catch(() => {});
+  sandbox.ready
+    .then(() => {
+      interactive();
+      if (warning) stderr().write(`isolate: ${warning}\n`);
+    })
+    .catch(() => {});
   const forward = (sig: string) => () => sandbox.kill(sig);
   const handlers = TERMINATING.map((sig) => [sig, forward(sig)] as const);
   for (const [sig, h] of handlers) process.on(sig, h);

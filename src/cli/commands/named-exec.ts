@@ -16,6 +16,7 @@ import { generatedName, launchMonitor, monitorMain, superviseNamed } from "../..
 import { failureText, type Result } from "../../supervisor/result.ts";
 import type { SpawnHooks } from "../../supervisor/sandbox.ts";
 import type { CliOptions } from "../flags.ts";
+import { interactive } from "../interactive.ts";
 import { flagNamer, stderr, stdout } from "../output.ts";
 import type { ReportTarget } from "../report.ts";
 
@@ -82,6 +83,8 @@ export async function namedExec(spec: Spec, cli: CliOptions, argv: readonly stri
 
 /** `isolate __monitor`: a detached sandbox's monitor, for the exec arguments it is given. */
 export function cliMonitorMain(): Promise<number> {
+  // A monitor lives as long as its sandbox: the normal JIT policy from the start.
+  interactive();
   return monitorMain(async (request, ready) => {
     const { scanFlags } = await import("../flags.ts");
     const { buildSpec } = await import("../spec-input.ts");
