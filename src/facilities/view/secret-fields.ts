@@ -71,11 +71,3 @@ export function parseUnmask(value: string): Unmask | string {
   }
   return bad;
 }
-
-/** Whether the list entry `entry` (a pattern) covers the concrete `path` under `home` (undefined: host-wide). */
-export function entryMatches(entry: string, path: string, home: string | undefined): boolean {
-  if (!entry.startsWith("~/")) return pattern(entry).test(path);
-  if (home === undefined) return false;
-  const prefix = home === "/" ? "/" : `${home}/`;
-  return path.startsWith(prefix) && pattern(entry.slice(2)).test(path.slice(prefix.length));
-}

@@ -22,7 +22,7 @@ import { listNames, lstatKind, nodeFs, readSmallText } from "../../host/files.ts
 import { basename, dirname } from "../../host/paths.ts";
 import type { Host } from "../../host/probe.ts";
 import { canonicalPath, within } from "./fields.ts";
-import { entryMatches, HOME_SECRETS, SECRETS, SYSTEM_SECRETS, type Unmask } from "./secret-fields.ts";
+import { HOME_SECRETS, SECRETS, SYSTEM_SECRETS, type Unmask } from "./secret-fields.ts";
 
 /** The caller's home in /etc/passwd, if it has one. */
 function passwdHome(uid: number): string | undefined {
@@ -113,8 +113,10 @@ export function secretMasks(spec: Spec, host: Host): SecretMask[] {
     }
   }
   const out: SecretMask[] = [];
-  const add = (entry: string, path: string, home: string | undefined) => {
-    if (!entryMatches(entry, path, home) || kept(spec.unmask, entry, path)) return;
+  // Every path here is made from its entry (globs through the entry's own
+  // regex), so it matches the entry by construction: only --unmask is checked.
+  const add = (entry: string, path: string) => {
+    if (kept(spec.unmask, entry, path)) return;
     const target = existing(base, path);
     if (target !== undefined && !out.some((m) => m.path === target)) out.push({ entry, path: target });
   };
@@ -122,11 +124,11 @@ export function secretMasks(spec: Spec, host: Host): SecretMask[] {
     for (const rel of HOME_SECRETS) {
       const entry = `~/${rel}`;
       const full = `${home === "/" ? "" : home}/${rel}`;
-      for (const name of globIn(base, dirname(full), basename(full))) add(entry, join(dirname(full), name), home);
+      for (const name of globIn(base, dirname(full), basename(full))) add(entry, join(dirname(full), name));
     }
   }
   for (const sys of SYSTEM_SECRETS) {
-    for (const name of globIn(base, dirname(sys), basename(sys))) add(sys, join(dirname(sys), name), undefined);
+    for (const name of globIn(base, dirname(sys), basename(sys))) add(sys, join(dirname(sys), name));
   }
   return out;
 }

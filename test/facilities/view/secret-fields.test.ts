@@ -1,7 +1,7 @@
 /** The masked-secrets list and --unmask values (pure): src/facilities/view/secret-fields.ts. */
 import { describe, expect, test } from "bun:test";
 import { parseSpec } from "../../../src/config/parse.ts";
-import { entryMatches, parseUnmask, SECRETS } from "../../../src/facilities/view/secret-fields.ts";
+import { parseUnmask, SECRETS } from "../../../src/facilities/view/secret-fields.ts";
 
 describe("--unmask values", () => {
   test("a list entry as spelled, or a path it stands for", () => {
@@ -33,11 +33,12 @@ describe("--unmask values", () => {
   });
 
   test("entries match within one name per *", () => {
-    expect(entryMatches("/etc/ssh/ssh_host_*_key", "/etc/ssh/ssh_host_rsa_key", undefined)).toBe(true);
-    expect(entryMatches("/etc/ssh/ssh_host_*_key", "/etc/ssh/ssh_host_rsa_key.pub", undefined)).toBe(false);
-    expect(entryMatches("/etc/ssh/ssh_host_*_key", "/etc/ssh/x/ssh_host_a_key", undefined)).toBe(false);
-    expect(entryMatches("~/.ssh", "/root/.ssh", "/root")).toBe(true);
-    expect(entryMatches("~/.ssh", "/root/.ssh", "/home/me")).toBe(false);
-    expect(entryMatches("~/.ssh", "/.ssh", "/")).toBe(true);
+    const host = "/etc/ssh/ssh_host_*_key";
+    expect(parseUnmask("/etc/ssh/ssh_host_rsa_key")).toEqual({ entry: host, path: "/etc/ssh/ssh_host_rsa_key" });
+    expect(parseUnmask("/etc/ssh/ssh_host__key")).toEqual({ entry: host, path: "/etc/ssh/ssh_host__key" });
+    for (const bad of ["/etc/ssh/ssh_host_rsa_key.pub", "/etc/ssh/x/ssh_host_a_key", "/etc/ssh/ssh_host_a/b_key"]) {
+      expect([bad, typeof parseUnmask(bad)]).toEqual([bad, "string"]);
+    }
+    expect(parseUnmask("/root/.ssh")).toEqual({ entry: "~/.ssh", path: "/root/.ssh", home: "/root" });
   });
 });
