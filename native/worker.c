@@ -2,8 +2,10 @@
  * off the JS thread.
  *
  * Cloning the init (the caller waits until it has exec'd), writing identity
- * maps, and placing it in v1 cgroups (a write to cgroup.procs that waits for
- * an RCU grace period) take milliseconds each. A library that starts many
+ * maps, making a mapped root's idmapped binds (mount calls, which wait for the
+ * locks every sandbox setting up its view takes), and placing it in v1
+ * cgroups (a write to cgroup.procs that waits for an RCU grace period) take
+ * milliseconds each. A library that starts many
  * sandboxes at once would hold its event loop for all of them. Here a job is
  * copied, queued, and done by one of a few threads that never exit; the
  * result goes to the supervisor through a thread-safe callback (bun:ffi
@@ -26,11 +28,12 @@
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_WORKERS 6
 
-enum { JOB_SPAWN = 1, JOB_WRITES = 2, JOB_WAIT = 3 };
+enum { JOB_SPAWN = 1, JOB_WRITES = 2, JOB_WAIT = 3, JOB_IDMAP = 4 };
 
 EXPORT int isolate_spawn(const uint8_t *plan, uint32_t len, int init_fd, const int32_t *stdio, int cgroup_fd, int32_t *out);
 EXPORT int isolate_write_file(const char *path, const uint8_t *data, uint64_t len);
 EXPORT int isolate_wait(int pidfd, int nohang, int64_t *out);
+EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, int plain_ok, int32_t *stage);
 
 /* id, rc, then up to five values (exact as doubles: fds, pids, µs). */
 typedef void (*done_fn)(int32_t id, int32_t rc, double v0, double v1, double v2, double v3, double v4);
@@ -103,6 +106,12 @@ static void run_job(struct job *j) {
     for (int i = 0; i < 4; i++) res[1 + i] = rc == 0 ? out[i] : -1;
   } else if (j->kind == JOB_WAIT) {
     res[0] = isolate_wait(j->cgroup_fd, 0, res + 1);
+  } else if (j->kind == JOB_IDMAP) {
+    /* data: the path, NUL-terminated; init_fd: the user namespace; stdio: plain_ok, attrs. */
+    int32_t stage = 0;
+    if (j->len == 0 || j->data[j->len - 1] != 0) res[0] = -EINVAL;
+    else res[0] = isolate_idmap_tree((const char *)j->data, j->init_fd, (uint32_t)j->stdio[1], j->stdio[0], &stage);
+    res[1] = stage;
   } else {
     run_writes(j, res);
   }
@@ -171,13 +180,13 @@ EXPORT void isolate_worker_init(done_fn cb) {
 
 /* Queue a job; its result reaches the callback with its id: rc, then for
  * SPAWN pid, pidfd, sync fd, record fd; for WRITES the index of the failed
- * write; for WAIT (of the pidfd passed as cgroup_fd: a reap that waits for
+ * write; for IDMAP (rc: the mount fd) the step isolate_idmap_tree() reached; for WAIT (of the pidfd passed as cgroup_fd: a reap that waits for
  * the init's last exit work, which may include RCU grace periods) what
  * isolate_wait() gives. data is copied; the fds of a job must stay open
  * until its result comes. Returns 0, or -errno when nothing was queued. */
 EXPORT int isolate_submit(int kind, const uint8_t *data, uint32_t len, int init_fd, const int32_t *stdio,
                           int cgroup_fd, int32_t id) {
-  if ((kind != JOB_SPAWN && kind != JOB_WRITES && kind != JOB_WAIT) || !done_cb) return -EINVAL;
+  if ((kind != JOB_SPAWN && kind != JOB_WRITES && kind != JOB_WAIT && kind != JOB_IDMAP) || !done_cb) return -EINVAL;
   struct job *j = malloc(sizeof *j + len);
   if (!j) return -ENOMEM;
   j->next = NULL;

@@ -19,6 +19,7 @@ const ABI = 3;
 const JOB_SPAWN = 1;
 const JOB_WRITES = 2;
 const JOB_WAIT = 3;
+const JOB_IDMAP = 4;
 const MFD_CLOEXEC = 1;
 const ERANGE = 34;
 /** The largest directory listing read through the shim (bytes of names). */
@@ -131,14 +132,24 @@ export interface StartIO {
   writeFiles(files: readonly (readonly [string, string])[]): Promise<WriteFailure | null>;
   /** Reap the init (it has closed its record pipe: it is exiting). */
   wait(pidfd: number): Promise<Waited>;
+  /** Shim.idmapTree(). */
+  idmapTree(path: string, usernsFd: number, attrs: number, plainOk: PlainBind): Promise<IdmapResult>;
 }
 
 export function startIO(shim: Shim, inline: boolean): StartIO {
-  if (!inline) return { spawn: shim.spawnAsync, writeFiles: shim.writeFilesAsync, wait: shim.waitAsync };
+  if (!inline) {
+    return {
+      spawn: shim.spawnAsync,
+      writeFiles: shim.writeFilesAsync,
+      wait: shim.waitAsync,
+      idmapTree: shim.idmapTreeAsync,
+    };
+  }
   return {
     spawn: async (plan, stdio, cgroupFd) => shim.spawn(plan, stdio, cgroupFd),
     writeFiles: async (files) => shim.writeFiles(files),
     wait: async (pidfd) => shim.wait(pidfd, false) as Waited,
+    idmapTree: async (path, usernsFd, attrs, plainOk) => shim.idmapTree(path, usernsFd, attrs, plainOk),
   };
 }
 
@@ -204,12 +215,9 @@ export interface Shim {
    * filesystem has no idmapped mounts, plainOk allows a plain clone: "always",
    * or "file" (only when the source is not a directory); "only": never idmapped.
    */
-  idmapTree(
-    path: string,
-    usernsFd: number,
-    attrs: number,
-    plainOk: "never" | "always" | "file" | "only",
-  ): number | { errno: number; stage: "open" | "clone" | "idmap" };
+  idmapTree(path: string, usernsFd: number, attrs: number, plainOk: PlainBind): IdmapResult;
+  /** idmapTree() on a worker thread of the shim: mount calls wait for locks other sandboxes hold. */
+  idmapTreeAsync(path: string, usernsFd: number, attrs: number, plainOk: PlainBind): Promise<IdmapResult>;
   /**
    * The report file, opened before the sandbox starts: no symlink followed in
    * any component, no directory created, truncated only when it is a regular
@@ -227,6 +235,15 @@ export interface Shim {
   /** Host files a sandbox may have written, never through a symlink (native/hostfs.c). */
   readonly hostFs: HostFs;
 }
+
+/** Where a plain clone may stand in for an idmapped one (Shim.idmapTree). */
+export type PlainBind = "never" | "always" | "file" | "only";
+
+/** The mount fd, or the errno and the step that failed. */
+export type IdmapResult = number | { errno: number; stage: "open" | "clone" | "idmap" };
+
+const PLAIN_CODE: Record<PlainBind, number> = { never: 0, always: 1, file: 2, only: 3 };
+const idmapStage = (n: number) => (n === 1 ? "open" : n === 2 ? "clone" : "idmap");
 
 export interface HostFs {
   /** An O_PATH fd of a directory, opened with no symlink in any component: the fd, or -errno (ELOOP for a link). */
@@ -547,15 +564,15 @@ export function loadShim(): Shim {
       return s.isolate_go(syncFd, ptr(a), a.length);
     },
     idmapTree(path, usernsFd, attrs, plainOk) {
-      const rc = s.isolate_idmap_tree(
-        cstr(path),
-        usernsFd,
-        attrs,
-        plainOk === "always" ? 1 : plainOk === "file" ? 2 : plainOk === "only" ? 3 : 0,
-        ptr(stageBuf),
-      );
+      const rc = s.isolate_idmap_tree(cstr(path), usernsFd, attrs, PLAIN_CODE[plainOk], ptr(stageBuf));
       if (rc >= 0) return rc;
-      return { errno: -rc, stage: stageBuf[0] === 1 ? "open" : stageBuf[0] === 2 ? "clone" : "idmap" };
+      return { errno: -rc, stage: idmapStage(stageBuf[0] ?? 0) };
+    },
+    async idmapTreeAsync(path, usernsFd, attrs, plainOk) {
+      const args = Int32Array.of(PLAIN_CODE[plainOk], attrs, -1);
+      const [rc, stage] = await submit(JOB_IDMAP, cstr(path), args, usernsFd, -1);
+      if (rc >= 0) return rc;
+      return { errno: -rc, stage: idmapStage(stage) };
     },
     probe: {
       ns: (flags, uid, gid) => p().isolate_probe_ns(flags, uid, gid),

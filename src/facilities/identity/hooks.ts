@@ -14,13 +14,10 @@ export function identityHooks(): FacilityHooks {
       if (!ctx.fresh.includes("user")) return undefined;
       // A joined user namespace (named sandboxes, --join) has its maps already.
       const joined = ((ctx.options.join?.flags ?? 0) & CLONE_FLAG.user) !== 0;
-      const mounts = () => {
-        ctx.goFds.push(...idmappedMounts(ctx.shim, child.pid, ctx.ops));
+      const mounts = async () => {
+        ctx.goFds.push(...(await idmappedMounts(ctx.io, ctx.shim, child.pid, ctx.ops)));
       };
-      if (joined) {
-        mounts();
-        return undefined;
-      }
+      if (joined) return mounts();
       return writeIdMaps(ctx.io, child.pid, idMapsFor(ctx.resolved)).then(mounts);
     },
   };

@@ -15,7 +15,7 @@ import { findHelper } from "../../host/subid.ts";
 import type { Op } from "../../plan/op.ts";
 import type { Resolved } from "../../plan/resolve.ts";
 import type { StartIO } from "../../shim/load.ts";
-import { O_RDONLY, type Shim } from "../../shim/load.ts";
+import { O_RDONLY, type PlainBind, type Shim } from "../../shim/load.ts";
 import type { IdRange } from "../privileges/fields.ts";
 import { idmappedBinds, MOUNT_ATTR, VIEW } from "../view/ops.ts";
 import type { IdMapPlan } from "./ops.ts";
@@ -105,15 +105,16 @@ function idmapError(src: string, errno: number, stage: "open" | "clone" | "idmap
  * idmapped through the sandbox's own user namespace, so inside ids meet the
  * files' host owners one to one. On failure, closes what it made.
  */
-export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): number[] {
+export async function idmappedMounts(io: StartIO, shim: Shim, pid: number, ops: readonly Op[]): Promise<number[]> {
   const binds = idmapRequests(ops);
   if (binds.length === 0) return [];
   const ns = shim.open(`/proc/${pid}/ns/user`, O_RDONLY);
   if (ns < 0) throw new HostError(`user namespace of the sandbox: ${errnoText(-ns)}`);
   const fds: number[] = [];
   try {
+    // One at a time, off the JS thread (io: a worker of the shim in the library).
     for (const b of binds) {
-      const r = shim.idmapTree(b.src, ns, b.attrs, b.plain);
+      const r = await io.idmapTree(b.src, ns, b.attrs, b.plain);
       if (typeof r !== "number") throw idmapError(b.src, r.errno, r.stage);
       fds.push(r);
     }
@@ -130,7 +131,7 @@ export function idmappedMounts(shim: Shim, pid: number, ops: readonly Op[]): num
 export interface IdmapRequest {
   readonly src: string;
   readonly attrs: number;
-  readonly plain: "only" | "file";
+  readonly plain: PlainBind;
 }
 
 export function idmapRequests(ops: readonly Op[]): IdmapRequest[] {
@@ -143,6 +144,7 @@ export function idmapRequests(ops: readonly Op[]): IdmapRequest[] {
     // writable bind of a file (a device node: nothing can be created in it) is
     // made plainly too; a writable directory fails closed.
     const attrs = MOUNT_ATTR.NOSUID | (flags & VIEW.DEV ? 0 : MOUNT_ATTR.NODEV) | (ro ? MOUNT_ATTR.RDONLY : 0);
-    return { src: b.args.src, attrs, plain: ro ? "only" : "file" };
+    const plain: PlainBind = ro ? "only" : "file";
+    return { src: b.args.src, attrs, plain };
   });
 }
