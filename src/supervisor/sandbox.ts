@@ -171,7 +171,13 @@ export interface StartedSandbox {
 const waiting: (() => void)[] = [];
 let settingUp = 0;
 let turnScheduled = false;
-const MAX_SETTING_UP = Math.max(2, navigator.hardwareConcurrency ?? 2);
+/**
+ * One CPU is left to the supervisors and the commands that run: on a 2-CPU
+ * machine, 20 spawn() calls with two setups at once held the event loop for
+ * 8-10 ms at a time (its thread waiting for a CPU), with one 5-6 ms, for
+ * about 5% more time to start them all (bench/eventloop.ts).
+ */
+const MAX_SETTING_UP = Math.max(1, (navigator.hardwareConcurrency ?? 2) - 1);
 
 function nextTurn(): void {
   turnScheduled = false;
