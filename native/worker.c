@@ -18,12 +18,14 @@
  * thread calls in the one-shot CLI. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EXPORT __attribute__((visibility("default")))
 #define MAX_WORKERS 6
@@ -39,7 +41,6 @@ EXPORT int isolate_idmap_tree(const char *path, int userns_fd, uint64_t attrs, i
 typedef void (*done_fn)(int32_t id, int32_t rc, double v0, double v1, double v2, double v3, double v4);
 
 struct job {
-  struct job *next;
   int kind;
   int32_t id;
   int init_fd;
@@ -49,10 +50,13 @@ struct job {
   uint8_t data[];
 };
 
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
-static struct job *head, *tail;
-static int workers, idle, queued;
+/* The queue is a pipe of job pointers (8-byte writes and reads: atomic). A
+ * worker waits in read(2), never holding a lock: the JS thread never waits
+ * for a worker. The lock is the submitters' alone (JS threads). */
+static pthread_mutex_t submit_mu = PTHREAD_MUTEX_INITIALIZER;
+static int jobs_rd = -1, jobs_wr = -1;
+static int workers;                  /* under submit_mu */
+static int idle, queued;             /* atomic (__atomic builtins) */
 static done_fn done_cb;
 /* Set at exit: the JS side is going away, no callback may reach it. */
 static volatile int exiting;
@@ -132,15 +136,14 @@ static void *worker_main(void *arg) {
   int batch = pthread_getschedparam(pthread_self(), &policy, &own) == 0 && policy == SCHED_OTHER;
   for (;;) {
     if (batch && pthread_setschedparam(pthread_self(), SCHED_BATCH, &batch_param) != 0) batch = 0;
-    pthread_mutex_lock(&mu);
-    idle++;
-    while (!head) pthread_cond_wait(&cv, &mu);
-    idle--;
-    struct job *j = head;
-    head = j->next;
-    if (!head) tail = NULL;
-    queued--;
-    pthread_mutex_unlock(&mu);
+    __atomic_add_fetch(&idle, 1, __ATOMIC_SEQ_CST);
+    struct job *j = NULL;
+    ssize_t n;
+    do n = read(jobs_rd, &j, sizeof j);
+    while (n < 0 && errno == EINTR);
+    __atomic_sub_fetch(&idle, 1, __ATOMIC_SEQ_CST);
+    if (n != (ssize_t)sizeof j || !j) continue;
+    __atomic_sub_fetch(&queued, 1, __ATOMIC_SEQ_CST);
     /* Should this fail, the init would be SCHED_BATCH: the job fails instead. */
     int err = batch ? pthread_setschedparam(pthread_self(), SCHED_OTHER, &own) : 0;
     if (err) {
@@ -172,10 +175,10 @@ static int start_worker(void) {
 
 /* Where results go: a thread-safe callback of the JS side. Once, before any job. */
 EXPORT void isolate_worker_init(done_fn cb) {
-  pthread_mutex_lock(&mu);
+  pthread_mutex_lock(&submit_mu);
   if (!done_cb) atexit(at_exit);
   done_cb = cb;
-  pthread_mutex_unlock(&mu);
+  pthread_mutex_unlock(&submit_mu);
 }
 
 /* Queue a job; its result reaches the callback with its id: rc, then for
@@ -189,7 +192,6 @@ EXPORT int isolate_submit(int kind, const uint8_t *data, uint32_t len, int init_
   if ((kind != JOB_SPAWN && kind != JOB_WRITES && kind != JOB_WAIT && kind != JOB_IDMAP) || !done_cb) return -EINVAL;
   struct job *j = malloc(sizeof *j + len);
   if (!j) return -ENOMEM;
-  j->next = NULL;
   j->kind = kind;
   j->id = id;
   j->init_fd = init_fd;
@@ -199,22 +201,34 @@ EXPORT int isolate_submit(int kind, const uint8_t *data, uint32_t len, int init_
   j->len = len;
   if (len) memcpy(j->data, data, len);
 
-  pthread_mutex_lock(&mu);
+  pthread_mutex_lock(&submit_mu);
   int rc = 0;
+  if (jobs_rd < 0) {
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) rc = -errno;
+    else {
+      jobs_rd = p[0];
+      jobs_wr = p[1];
+      /* A full queue (thousands of jobs) is refused, never waited for. */
+      fcntl(jobs_wr, F_SETFL, O_NONBLOCK);
+    }
+  }
   /* A job that no idle worker will take starts one more, up to the cap. */
-  if (queued + 1 > idle && workers < MAX_WORKERS) {
+  if (rc == 0 && __atomic_load_n(&queued, __ATOMIC_SEQ_CST) + 1 > __atomic_load_n(&idle, __ATOMIC_SEQ_CST) &&
+      workers < MAX_WORKERS) {
     rc = start_worker();
     if (rc == 0) workers++;
     else if (workers > 0) rc = 0; /* the others will get to it */
   }
   if (rc == 0) {
-    if (tail) tail->next = j;
-    else head = j;
-    tail = j;
-    queued++;
-    pthread_cond_signal(&cv);
+    __atomic_add_fetch(&queued, 1, __ATOMIC_SEQ_CST);
+    ssize_t n = write(jobs_wr, &j, sizeof j);
+    if (n != (ssize_t)sizeof j) {
+      rc = n < 0 ? -errno : -EIO;
+      __atomic_sub_fetch(&queued, 1, __ATOMIC_SEQ_CST);
+    }
   }
-  pthread_mutex_unlock(&mu);
+  pthread_mutex_unlock(&submit_mu);
   if (rc) free(j);
   return rc;
 }
