@@ -54,6 +54,20 @@ const BWRAP = [
 const UNSHARE = ["unshare", "--fork", "--pid", "--mount-proc", "--mount", "--uts", "--ipc", "--net", "true"];
 const ISOLATE = [BIN, "exec", "--", "true"];
 
+/** The peers' build directories: removed when the bench ends, whatever way it ends (a failed build exits at once). */
+const built: string[] = [];
+process.on("exit", () => {
+  for (const dir of built) rmSync(dir, { recursive: true, force: true });
+});
+process.on("SIGINT", () => process.exit(130));
+process.on("SIGTERM", () => process.exit(143));
+
+function buildDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "isolate-bench-"));
+  built.push(dir);
+  return dir;
+}
+
 /** A missing peer is an error, never a figure left out: every ratio needs its peer. */
 function need(cmd: string, pkg: string): void {
   if (!Bun.which(cmd)) {
@@ -63,8 +77,8 @@ function need(cmd: string, pkg: string): void {
 }
 
 /** A Bun hello-world compiled as dist/isolate is (scripts/build-binary.ts): the floor of --version. */
-function buildHello(): { path: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), "isolate-bench-"));
+function buildHello(): { path: string } {
+  const dir = buildDir();
   writeFileSync(join(dir, "hello.ts"), 'void Bun.write(Bun.stdout, "hello\\n");\n');
   const out = join(dir, "hello");
   const r = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, join(dir, "hello.ts"), "--outfile", out], {
@@ -75,7 +89,7 @@ function buildHello(): { path: string; remove: () => void } {
     console.error(`bench: FAILED: cannot compile the hello-world peer: ${r.stderr}`);
     process.exit(2);
   }
-  return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { path: out };
 }
 
 /**
@@ -83,7 +97,7 @@ function buildHello(): { path: string; remove: () => void } {
  * here (this caller, this working directory): its plan, id maps and
  * idmapped binds, computed by the library.
  */
-function buildFloor(): { path: string; remove: () => void } {
+function buildFloor(): { path: string } {
   const resolved = resolveSandbox(parseSpec({ command: ["true"] }), probeHost());
   const ops = compilePlan(resolved);
   const maps = idMapsFor(resolved);
@@ -102,7 +116,7 @@ function buildFloor(): { path: string; remove: () => void } {
     idmap: idmapRequests(ops).map((r) => [r.src, r.attrs, r.plain]),
   };
   const template = readFileSync(join(ROOT, "bench", "floor.ts"), "utf8");
-  const dir = mkdtempSync(join(tmpdir(), "isolate-bench-"));
+  const dir = buildDir();
   const src = join(dir, "floor.ts");
   writeFileSync(
     src,
@@ -117,7 +131,7 @@ function buildFloor(): { path: string; remove: () => void } {
     console.error(`bench: FAILED: cannot compile the floor peer: ${r.stderr}`);
     process.exit(2);
   }
-  return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { path: out };
 }
 
 /** n runs of one, k at a time: total ms. */
@@ -194,8 +208,6 @@ async function main(): Promise<void> {
   }
   const libM = median(lib);
   const bwM = median(bw);
-  hello.remove();
-  floor.remove();
 
   // 8 at a time: the library against `xargs -P8` over bwrap, alternating, totals.
   const P = 8;
