@@ -5,8 +5,8 @@
  * maps, making a mapped root's idmapped binds (mount calls, which wait for the
  * locks every sandbox setting up its view takes), and placing it in v1
  * cgroups (a write to cgroup.procs that waits for an RCU grace period) take
- * milliseconds each. A library that starts many
- * sandboxes at once would hold its event loop for all of them. Here a job is
+ * milliseconds each. A library that starts many sandboxes at once would hold
+ * its event loop for all of them. Here a job is
  * copied, queued, and done by one of a few threads that never exit; the
  * result goes to the supervisor through a thread-safe callback (bun:ffi
  * queues it on the JS thread's event loop).
@@ -142,6 +142,7 @@ static void *worker_main(void *arg) {
     do n = read(jobs_rd, &j, sizeof j);
     while (n < 0 && errno == EINTR);
     __atomic_sub_fetch(&idle, 1, __ATOMIC_SEQ_CST);
+    /* The write end is never closed, and writes are whole pointers. */
     if (n != (ssize_t)sizeof j || !j) continue;
     __atomic_sub_fetch(&queued, 1, __ATOMIC_SEQ_CST);
     /* Should this fail, the init would be SCHED_BATCH: the job fails instead. */
@@ -183,7 +184,8 @@ EXPORT void isolate_worker_init(done_fn cb) {
 
 /* Queue a job; its result reaches the callback with its id: rc, then for
  * SPAWN pid, pidfd, sync fd, record fd; for WRITES the index of the failed
- * write; for IDMAP (rc: the mount fd) the step isolate_idmap_tree() reached; for WAIT (of the pidfd passed as cgroup_fd: a reap that waits for
+ * write; for IDMAP (rc: the mount fd) the step isolate_idmap_tree()
+ * reached; for WAIT (of the pidfd passed as cgroup_fd: a reap that waits for
  * the init's last exit work, which may include RCU grace periods) what
  * isolate_wait() gives. data is copied; the fds of a job must stay open
  * until its result comes. Returns 0, or -errno when nothing was queued. */

@@ -15,7 +15,7 @@
 import { nodeFs } from "./files.ts";
 
 const enc = new TextEncoder();
-/** Made at first use: the first TextDecoder costs a one-shot start about a millisecond. */
+/** Made at first use: a default run decodes nothing with it, and the first TextDecoder is costly to make. */
 let strictDecoder: TextDecoder | undefined;
 const strict = {
   decode(b: Uint8Array): string {

@@ -15,7 +15,7 @@ import {
   SCRATCH,
   sh,
   sleep,
-  tempDir,
+  traced,
   waitFor,
 } from "../helpers/index.ts";
 
@@ -25,18 +25,6 @@ const capsInside = async (nobody: boolean) => {
   return r.stdout.trim().split(/\s+/)[1] ?? "";
 };
 const ROOT_CAPS_DROPPED = IS_ROOT && /^0+$/.test(await capsInside(false));
-
-/** The syscalls of `argv` that match `filter`, traced with strace (the trace file never outlives the call). */
-async function traced(filter: string, argv: string[]): Promise<{ ran: Awaited<ReturnType<typeof sh>>; calls: string }> {
-  const t = tempDir("isolate-strace-");
-  try {
-    const trace = join(t.path, "trace");
-    const ran = await sh(["strace", "-f", "-qq", "-e", `trace=${filter}`, "-o", trace, ...argv]);
-    return { ran, calls: readFileSync(trace, "utf8") };
-  } finally {
-    t.remove();
-  }
-}
 
 describe("exit codes and one-line errors", () => {
   test("an unknown flag is 125, named, one line", async () => {

@@ -83,6 +83,25 @@ export async function sh(argv: string[], opts: RunOpts = {}): Promise<Ran> {
   return { code, stdout, stderr, signal: proc.signalCode };
 }
 
+/** The syscalls of `argv` that match `filter`, traced with strace (the trace file never outlives the call). */
+export async function traced(
+  filter: string,
+  argv: string[],
+  opts: RunOpts = {},
+): Promise<{ ran: Awaited<ReturnType<typeof sh>>; calls: string }> {
+  const t = tempDir("isolate-strace-");
+  try {
+    const trace = join(t.path, "trace");
+    const ran = await sh(["strace", "-f", "-qq", "-e", `trace=${filter}`, "-o", trace, ...argv], opts);
+    return { ran, calls: readFileSync(trace, "utf8") };
+  } finally {
+    t.remove();
+  }
+}
+
+/** strace is installed (Debian: strace; .ci/run installs it). */
+export const HAS_STRACE = Bun.which("strace") !== null;
+
 /** Run the built binary: `isolate ARGS...`. */
 export function isolate(args: string[], opts: RunOpts = {}): Promise<Ran> {
   return sh([BIN, ...args], opts);

@@ -8,11 +8,12 @@
  * rounds (a blocked loop is slow in every round, a busy machine in some).
  */
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { measure } from "../../bench/eventloop.ts";
 import { detectCgroups } from "../../src/cgroup/detect.ts";
 import { run, spawn } from "../../src/index.ts";
-import { IS_ROOT, needs } from "../helpers/index.ts";
+import { HAS_STRACE, IS_ROOT, needs, ROOT, tempDir, traced } from "../helpers/index.ts";
 
 const ROUNDS = 3;
 
@@ -88,6 +89,33 @@ needs(ownPolicy === "0", "this test process runs as SCHED_OTHER")(
       const lines = r.stdout.trim().split("\n");
       expect(lines.length).toBe(2);
       for (const l of lines) expect(policy(l)).toBe("0");
+    }
+  },
+);
+
+// Root runs mapped: its writable binds are idmapped clones the supervisor makes
+// (open_tree, mount_setattr). Mount calls wait for the locks every sandbox
+// setting up its view takes, so they run on a worker thread of the shim.
+needs(IS_ROOT && HAS_STRACE, "root (the mapped root's idmapped binds) and strace")(
+  "a mapped root's idmapped bind is made on a worker thread, not on the JS thread",
+  async () => {
+    const t = tempDir("isolate-idmap-thread-");
+    try {
+      const script = join(t.path, "spawn.ts");
+      const lib = JSON.stringify(join(ROOT, "src", "index.ts"));
+      writeFileSync(
+        script,
+        `import { spawn } from ${lib};\nconst r = await spawn({ command: ["true"], cwdMount: "rw" }).exited;\nconsole.log(process.pid, r.exitCode);\n`,
+      );
+      // Its working directory is the bind: the scratch disk (ext4) has idmapped mounts on every kernel isolate supports.
+      const { ran, calls } = await traced("mount_setattr", [process.execPath, script], { cwd: t.path });
+      const [pid, code] = ran.stdout.trim().split(" ");
+      expect(code).toBe("0");
+      const idmapped = calls.split("\n").filter((l) => l.includes("MOUNT_ATTR_IDMAP"));
+      expect(idmapped.length).toBe(1);
+      expect(idmapped[0]?.split(" ")[0]).not.toBe(pid);
+    } finally {
+      t.remove();
     }
   },
 );

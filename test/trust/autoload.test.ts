@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { IS_ROOT, isolate, needs, sh, tempDir } from "../helpers/index.ts";
+import { BIN, HAS_STRACE, IS_ROOT, isolate, needs, sh, tempDir, traced } from "../helpers/index.ts";
 
 const t = tempDir("isolate-autoload-");
 chmodSync(t.path, 0o755); // root runs mapped: the cwd below it must be searchable without capabilities
@@ -84,4 +84,24 @@ describe("no configuration is autoloaded from where a sandbox can write", () => 
     expect(second.stdout).toBe("[]\n");
     expect(existsSync(marker)).toBe(false);
   });
+
+  // The binary is ESM split into chunks (scripts/build-binary.ts); each is
+  // embedded and loaded from memory. Were one looked up relative to the
+  // working directory, a sandbox could plant code there for the next run.
+  needs(HAS_STRACE, "strace (apt-get install strace)")(
+    "no code or configuration is looked up on the disk: every chunk of the program is embedded",
+    async () => {
+      for (const args of [["--version"], ["exec", "--", "true"], ["plan", "--", "true"], ["check"]]) {
+        const { ran, calls } = await traced("%file", [BIN, ...args]);
+        expect([args.join(" "), ran.code]).toEqual([args.join(" "), 0]);
+        const looked = [...calls.matchAll(/"([^"]*)"/g)].map((m) => m[1] ?? "");
+        const code = looked.filter((p) =>
+          /\.(m?js|cjs|tsx?|jsc)$|(^|\/)(\.?bunfig\.toml|\.env[^/]*|package\.json|tsconfig\.json)$/.test(p),
+        );
+        expect([args.join(" "), code]).toEqual([args.join(" "), []]);
+        // The trace did see the run's own file calls (the filter matched something).
+        expect(looked.length).toBeGreaterThan(0);
+      }
+    },
+  );
 });
